@@ -2,7 +2,10 @@
  * ONNX Runtime generator: what the server runs. CPU by default; the CUDA or TensorRT execution
  * provider when asked for and installed, else CPU with one clear log line.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RhodopsError, messageOf } from '../errors.ts';
 import { logger } from '../log.ts';
@@ -55,6 +58,17 @@ function sessionOptions(o: OrtOptions, providers: ExecutionProvider[]): ort.Infe
   };
 }
 
+/**
+ * The GPU providers are separate shared libraries that onnxruntime-node's install script fetches
+ * only when asked. Looking for the file first gives a plain reason and avoids ORT's own stderr noise.
+ */
+function missingProviderLibrary(provider: Exclude<ExecutionProvider, 'cpu'>): string | null {
+  const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+  const dir = path.join(path.dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
+  const file = process.platform === 'win32' ? `onnxruntime_providers_${provider}.dll` : `libonnxruntime_providers_${provider}.so`;
+  return existsSync(path.join(dir, file)) ? null : `${file} is not installed in ${dir}`;
+}
+
 /** Creates a session with the requested provider, or CPU after saying why. Returns what it used. */
 export async function createSession(
   model: Uint8Array,
@@ -74,11 +88,16 @@ export async function createSession(
   const wanted = o.executionProvider;
   let why: string;
   const listed = ort.listSupportedBackends().find((b) => b.name === wanted);
+  const missing = listed ? missingProviderLibrary(wanted) : null;
   if (!listed) {
     why = `this onnxruntime-node build has no '${wanted}' provider`;
+  } else if (missing) {
+    why = missing;
   } else {
     try {
-      return { session: await ort.InferenceSession.create(model, sessionOptions(o, [wanted, 'cpu'])), provider: wanted };
+      // Severity 4 (fatal only): ORT's own stderr line would repeat what the warning below says.
+      const quiet = { ...sessionOptions(o, [wanted, 'cpu']), logSeverityLevel: 4 as const };
+      return { session: await ort.InferenceSession.create(model, quiet), provider: wanted };
     } catch (e) {
       why = messageOf(e).split('\n')[0] ?? 'unknown error';
     }

@@ -1,0 +1,61 @@
+// Generator graphs: shapes, FLOP counts against DESIGN.md, fade-in endpoints, no tensor leaks.
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { before, describe, it } from 'node:test';
+import { generate, generatorFlops, generatorSpecs } from '../core/models/generator.ts';
+import { disposeParams, initParams } from '../core/models/params.ts';
+import { infoganArch, pgganArch } from '../core/models/presets.ts';
+import { upsample2x } from '../core/models/layers.ts';
+import { pgganArchSchema } from '../core/models/arch.ts';
+import { relativeRms, useBackend } from './helpers/models.ts';
+
+describe('generator graphs', () => {
+  before(() => useBackend('cpu'));
+
+  it('PGGAN FLOPs per image match the presets measured in DESIGN.md', () => {
+    const gflop = (a: Parameters<typeof generatorFlops>[0]) => Math.round(generatorFlops(a) / 1e8) / 10;
+    assert.equal(gflop(pgganArch('full', 64)), 27.3);
+    assert.equal(gflop(pgganArch('full', 256)), 56.3);
+    assert.equal(gflop(pgganArch('mid', 128)), 3.5);
+    assert.equal(gflop(pgganArch('mid', 256)), 4.4);
+    assert.equal(gflop(pgganArch('narrow', 256)), 1.3);
+  });
+
+  it('InfoGAN produces [N, size, size, C] in [-1, 1] at every size, and leaks no tensors', () => {
+    for (const size of [28, 32, 64] as const) {
+      const arch = infoganArch(size);
+      const params = initParams(generatorSpecs(arch), 1);
+      const before = tf.memory().numTensors;
+      const img = tf.tidy(() => generate(arch, params, tf.randomNormal([2, 74]) as tf.Tensor2D));
+      assert.deepEqual(img.shape, [2, size, size, size === 28 ? 1 : 3]);
+      const v = img.dataSync();
+      assert.ok(v.every((x) => x >= -1 && x <= 1));
+      img.dispose();
+      assert.equal(tf.memory().numTensors, before);
+      disposeParams(params);
+    }
+  });
+
+  it('PGGAN fade-in: α=0 is the previous resolution upsampled, α=1 the new block alone', () => {
+    const arch = pgganArch('narrow', 16, { latentSize: 16 });
+    const params = initParams(generatorSpecs(arch), 2);
+    const z = tf.randomNormal([2, 16], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const at = (resolution: number, alpha: number) => generate(arch, params, z, { resolution, alpha }).dataSync();
+    const previousUp = tf.tidy(() => upsample2x(generate(arch, params, z, { resolution: 8, alpha: 1 })).dataSync());
+    assert.ok(relativeRms(at(16, 0), previousUp) < 1e-6);
+    const full = at(16, 1);
+    assert.ok(relativeRms(full, previousUp) > 0.1, 'the new block changes the output');
+    const half = at(16, 0.5);
+    const mid = full.map((v, i) => (v + previousUp[i]!) / 2);
+    assert.ok(relativeRms(half, mid) < 1e-5);
+    z.dispose();
+    disposeParams(params);
+  });
+
+  it('rejects an architecture whose widths do not fit its resolution, naming the field', () => {
+    const bad = { ...pgganArch('mid', 64), widths: [256, 256] };
+    const r = pgganArchSchema.safeParse(bad);
+    assert.equal(r.success, false);
+    assert.deepEqual(r.error?.issues[0]?.path, ['widths']);
+  });
+});
