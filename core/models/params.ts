@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { RhodopsError } from '../errors.ts';
+import { gaussianArray } from '../random.ts';
 
 export interface ParamSpec {
   name: string;
@@ -92,5 +93,16 @@ export async function paramsToWeights(params: Params): Promise<WeightMap> {
 export function weightsToParams(weights: WeightMap): Params {
   const out: Params = {};
   for (const [name, w] of weights) out[name] = tf.tensor(w.data, w.shape, 'float32');
+  return out;
+}
+
+/** Initial weights as plain data (no tfjs), per the specs: what initParams makes, without a backend. */
+export function initWeights(specs: ParamSpec[], seed: number): WeightMap {
+  const out: WeightMap = new Map();
+  specs.forEach((s, i) => {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    const data = s.init === 'normal' ? gaussianArray(n, seed * 7919 + i, s.std ?? 1) : new Float32Array(n).fill(s.init === 'ones' ? 1 : 0);
+    out.set(s.name, { shape: s.shape, data });
+  });
   return out;
 }

@@ -2,41 +2,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GeneratorArch } from '../../core/models/arch.ts';
 import { generatorSpecs } from '../../core/models/generator.ts';
-import type { WeightMap } from '../../core/models/params.ts';
+import { initWeights, type WeightMap } from '../../core/models/params.ts';
+import { gaussianArray as gaussian } from '../../core/random.ts';
 
-/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function gaussian(n: number, seed: number, std = 1): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u = Math.max(r(), 1e-12);
-    const v = r();
-    const m = Math.sqrt(-2 * Math.log(u)) * std;
-    out[i] = m * Math.cos(2 * Math.PI * v);
-    if (i + 1 < n) out[i + 1] = m * Math.sin(2 * Math.PI * v);
-  }
-  return out;
-}
+export { gaussian };
 
 /** Random weights for an architecture: normal weights, non-trivial biases and batchnorm statistics. */
 export function randomWeights(arch: GeneratorArch, seed: number): WeightMap {
-  const out: WeightMap = new Map();
-  generatorSpecs(arch).forEach((s, i) => {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    let data = gaussian(n, seed * 1000 + i, s.init === 'normal' ? (s.std ?? 1) : 0.1);
-    if (s.name.endsWith('/variance')) data = data.map((v) => 0.5 + Math.abs(v) * 5);
-    if (s.name.endsWith('/gamma')) data = data.map((v) => 1 + v);
+  const specs = generatorSpecs(arch);
+  const out = initWeights(specs, seed);
+  // Initial biases are zero and statistics trivial; make them matter so the export must get them right.
+  specs.forEach((s, i) => {
+    if (s.init === 'normal') return;
+    const noise = gaussian(out.get(s.name)!.data.length, seed * 1000 + i, 0.1);
+    const data = s.name.endsWith('/variance') ? noise.map((v) => 0.5 + Math.abs(v) * 50) : s.name.endsWith('/gamma') ? noise.map((v) => 1 + 10 * v) : noise;
     out.set(s.name, { shape: s.shape, data });
   });
   return out;

@@ -1,0 +1,98 @@
+/**
+ * `rhodops bench` (= `npm run bench`): the ORT matmul peak, then every engine × generator × batch,
+ * all in one run so the figures can be compared as ratios on a shared, noisy machine.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import * as ort from 'onnxruntime-node';
+import { initBackend } from '../core/backend.ts';
+import { RhodopsError } from '../core/errors.ts';
+import { defaultOrtOptions } from '../core/runtime/ort.ts';
+import { benchGenerator, benchModels, type GeneratorRow } from './generators.ts';
+import { ortMatmulPeak } from './ort-peak.ts';
+import { formatTable } from './table.ts';
+
+interface BenchOptions {
+  quick: boolean;
+  threads: string;
+  json?: string;
+  only?: string;
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('measure generator speed: ORT and tfjs-wasm × PGGAN/InfoGAN presets × batch 1/4')
+    .option('--quick', 'a subset that finishes in under 2 minutes', false)
+    .option('--threads <n>', 'ONNX Runtime intra-op threads', String(defaultOrtOptions().intraOpNumThreads))
+    .option('--only <ids>', 'comma-separated model ids (e.g. pggan-mid-256,infogan-64)')
+    .option('--json <file>', 'where to write the results (default bench/results/<time>.json)')
+    .action((o: BenchOptions) => runBench(o));
+}
+
+async function runBench(o: BenchOptions): Promise<void> {
+  const threads = Number(o.threads);
+  if (!Number.isInteger(threads) || threads < 1) throw new RhodopsError('BAD_OPTION', `--threads must be a positive integer, got '${o.threads}'.`);
+  const ortOptions = { intraOpNumThreads: threads };
+  const timing = o.quick ? { minRuns: 3, minTimeMs: 600 } : { minRuns: 5, minTimeMs: 2000 };
+  const started = Date.now();
+  const say = (m: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${m}\n`);
+
+  await initBackend('wasm');
+  say(`ORT matmul peak (${threads} thread${threads > 1 ? 's' : ''})…`);
+  const peak = await ortMatmulPeak(ortOptions, o.quick ? [1024] : [512, 1024, 2048], o.quick ? 800 : 2000);
+  say(`  ${peak.gflops.toFixed(0)} GFLOPS at ${peak.size}×${peak.size}`);
+
+  let models = benchModels(o.quick);
+  if (o.only) {
+    const wanted = new Set(o.only.split(','));
+    models = benchModels(false).filter((m) => wanted.has(m.id));
+    if (models.length === 0) throw new RhodopsError('BAD_OPTION', `--only matched no model; ids are: ${benchModels(false).map((m) => m.id).join(', ')}.`);
+  }
+  const rows: GeneratorRow[] = [];
+  for (const model of models) {
+    for (const engine of ['ort', 'tfjs-wasm'] as const) {
+      const batches = o.quick && engine === 'tfjs-wasm' ? [1] : [1, 4];
+      say(`${engine} ${model.id} batch ${batches.join('/')}…`);
+      const r = await benchGenerator(model, engine, batches, ortOptions, timing);
+      for (const row of r) say(`  batch ${row.batch}: ${row.msPerFrame.toFixed(1)} ms/frame, ${row.fps.toFixed(1)} fps`);
+      rows.push(...r);
+    }
+  }
+
+  const pct = (g: number) => (100 * g) / peak.gflops;
+  const table = formatTable(
+    ['engine', 'model', 'batch', 'GFLOP/frame', 'ms/frame', 'fps', 'GFLOPS', '% ORT peak'],
+    rows.map((r) => [r.engine, r.model, r.batch, r.gflopPerFrame.toFixed(2), r.msPerFrame.toFixed(1), r.fps.toFixed(1), r.gflops.toFixed(0), pct(r.gflops).toFixed(0)]),
+  );
+  const ratios = models.map((m) => {
+    const find = (engine: string) => rows.find((r) => r.model === m.id && r.engine === engine && r.batch === 1);
+    const a = find('ort');
+    const b = find('tfjs-wasm');
+    return { model: m.id, ortOverWasmFps: a && b ? a.fps / b.fps : null, ortPctOfPeak: a ? pct(a.gflops) : null };
+  });
+  const out = [
+    `ORT matmul peak: ${peak.gflops.toFixed(0)} GFLOPS (${threads} thread${threads > 1 ? 's' : ''}, ${peak.size}²)`,
+    '',
+    table,
+    '',
+    'batch 1, same run:',
+    ...ratios.map((r) => `  ${r.model.padEnd(18)} ORT at ${r.ortPctOfPeak?.toFixed(0)}% of peak; ORT/tfjs-wasm fps ×${r.ortOverWasmFps?.toFixed(1)}`),
+  ].join('\n');
+  process.stdout.write(out + '\n');
+
+  const file = o.json ?? path.join('bench', 'results', `generators-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const report = {
+    date: new Date().toISOString(),
+    quick: o.quick,
+    machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model, node: process.version, onnxruntime: ort.env.versions.node },
+    ortThreads: threads,
+    peak,
+    rows: rows.map((r) => ({ ...r, pctOfPeak: pct(r.gflops) })),
+    ratios,
+  };
+  await fs.writeFile(file, JSON.stringify(report, null, 2) + '\n');
+  process.stderr.write(`results written to ${file}\n`);
+}

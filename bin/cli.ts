@@ -1,0 +1,53 @@
+/**
+ * The `rhodops` command. Each subcommand lives with its area (trainer/, server/, bench/); the ones
+ * later issues fill in say so instead of crashing.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { isRhodopsError, RhodopsError } from '../core/errors.ts';
+import { setLogLevel, type LogLevel } from '../core/log.ts';
+import { infoCommand } from './info.ts';
+import { benchCommand } from '../bench/command.ts';
+
+function notYet(name: string, issue: number, what: string): Command {
+  return new Command(name)
+    .description(`${what} (not built yet: issue #${issue})`)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => {
+      throw new RhodopsError('NOT_IMPLEMENTED', `\`rhodops ${name}\` is not built yet; it arrives with issue #${issue} (${what}).`, {
+        hint: 'See README.md for what works today: `rhodops info`, `rhodops bench`.',
+      });
+    });
+}
+
+export function program(): Command {
+  const cli = new Command('rhodops')
+    .description('Play a trained GAN like an instrument: real-time generative visuals driven by MIDI and music.')
+    .addOption(new Option('--log-level <level>', 'how much to log on stderr').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+    .hook('preAction', (cmd) => setLogLevel(cmd.opts<{ logLevel: LogLevel }>().logLevel))
+    .showHelpAfterError()
+    .exitOverride();
+  cli.addCommand(notYet('serve', 4, 'the live performance server'));
+  cli.addCommand(notYet('train', 3, 'train InfoGAN and PGGAN models'));
+  cli.addCommand(notYet('dataset', 8, 'build and pack training datasets'));
+  cli.addCommand(notYet('render', 7, 'render audio-reactive music videos offline'));
+  cli.addCommand(infoCommand());
+  cli.addCommand(benchCommand());
+  return cli;
+}
+
+/** Runs the CLI; returns the exit code. Known errors print one clear message, not a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (isRhodopsError(e)) {
+      process.stderr.write(`rhodops: ${e.describe()}\n`);
+      return 2;
+    }
+    process.stderr.write(`rhodops: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}

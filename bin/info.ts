@@ -1,0 +1,40 @@
+/** `rhodops info MODEL`: what a checkpoint or ONNX file is, and one test frame through the engine. */
+import { Command, Option } from 'commander';
+import { initBackend } from '../core/backend.ts';
+import { openGenerator, type EngineName } from '../core/runtime/open.ts';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../core/runtime/ort.ts';
+
+export function infoCommand(): Command {
+  return new Command('info')
+    .description('describe a checkpoint directory or .onnx generator and time one frame')
+    .argument('<model>', 'checkpoint directory or .onnx file')
+    .addOption(new Option('--engine <engine>', 'generator engine').choices(['ort', 'tfjs']).default('ort'))
+    .addOption(new Option('--ep <provider>', 'ONNX Runtime execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
+    .option('--backend <name>', 'tfjs backend for --engine tfjs: auto|gpu|node|wasm|cpu', 'auto')
+    .action(async (model: string, o: { engine: EngineName; ep: ExecutionProvider; backend: string }) => {
+      if (o.engine === 'tfjs') await initBackend(o.backend);
+      const gen = await openGenerator(model, { engine: o.engine, ort: { executionProvider: o.ep } });
+      try {
+        const { info } = gen;
+        const t0 = performance.now();
+        await gen.generate(new Float32Array(info.latent.size), 1);
+        const ms = performance.now() - t0;
+        const codes = [
+          `${info.latent.noise} noise`,
+          ...info.latent.categorical.map((n, i) => `categorical #${i} (${n} values)`),
+          ...(info.latent.continuous ? [`${info.latent.continuous} continuous`] : []),
+        ];
+        process.stdout.write(
+          [
+            `model:    ${info.name} (${info.kind})`,
+            `output:   ${info.width}×${info.height}, ${info.channels === 1 ? 'grayscale' : 'RGB'} (${info.output.layout}, ${info.output.range})`,
+            `latent:   ${info.latent.size} values: ${codes.join(', ')}`,
+            `engine:   ${info.engine}`,
+            `frame:    ${ms.toFixed(1)} ms (first, includes warm-up)`,
+          ].join('\n') + '\n',
+        );
+      } finally {
+        await gen.dispose();
+      }
+    });
+}
