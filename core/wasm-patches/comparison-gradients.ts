@@ -7,8 +7,13 @@
  * A comparison is piecewise constant, so its gradient is zero wherever it exists; that is what we register.
  * GreaterEqual has a real one in tfjs (zeros too); it is only filled in where none is registered.
  *
- * The logical ops are here for the same reason one order up: Select's gradient (used by leakyRelu's) applies
- * logicalNot to its mask. Step, Sign, Cast, Select, ZerosLike and OnesLike have gradients in tfjs already.
+ * clipByValue's gradient masks with LogicalAnd, and Select's (used by leakyRelu's) with LogicalNot, so the
+ * logical ops get zero gradients too. Step, Sign, Cast, Select, ZerosLike and OnesLike have gradients already.
+ *
+ * Checked second order, through conv2d, on tfjs 4.22: relu, abs, leakyRelu, prelu, selu, maximum, minimum,
+ * relu6, clipByValue, where, sign, sigmoid, tanh, softplus and moments-based normalisation all work with these.
+ * Still without a second derivative (they need real gradients, not zeros): elu (EluGrad), avgPool (AvgPoolGrad),
+ * maxPool (MaxPoolGrad), resizeNearestNeighbor/resizeBilinear (their Grad kernels), and tile above rank 4.
  *
  * Gradients are global in tfjs (not per backend), so this helps every backend, tfjs-node included.
  */
