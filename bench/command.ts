@@ -11,7 +11,7 @@ import { initBackend } from '../core/backend.ts';
 import { RhodopsError } from '../core/errors.ts';
 import { defaultOrtOptions } from '../core/runtime/ort.ts';
 import { benchGenerator, benchModels, type GeneratorRow } from './generators.ts';
-import { ortMatmulPeak } from './ort-peak.ts';
+import { ortConvProbe, ortMatmulPeak } from './ort-peak.ts';
 import { formatTable } from './table.ts';
 
 interface BenchOptions {
@@ -41,8 +41,9 @@ async function runBench(o: BenchOptions): Promise<void> {
 
   await initBackend('wasm');
   say(`ORT matmul peak (${threads} thread${threads > 1 ? 's' : ''})…`);
-  const peak = await ortMatmulPeak(ortOptions, o.quick ? [1024] : [512, 1024, 2048], o.quick ? 800 : 2000);
-  say(`  ${peak.gflops.toFixed(0)} GFLOPS at ${peak.size}×${peak.size}`);
+  const peak = await ortMatmulPeak(ortOptions, o.quick ? [1024, 2048] : [512, 1024, 2048], o.quick ? 800 : 2000);
+  const convGflops = await ortConvProbe(ortOptions, o.quick ? 800 : 2000);
+  say(`  ${peak.gflops.toFixed(0)} GFLOPS at ${peak.size}×${peak.size}; 3×3 conv probe ${convGflops.toFixed(0)} GFLOPS`);
 
   let models = benchModels(o.quick);
   if (o.only) {
@@ -63,7 +64,7 @@ async function runBench(o: BenchOptions): Promise<void> {
 
   const pct = (g: number) => (100 * g) / peak.gflops;
   const table = formatTable(
-    ['engine', 'model', 'batch', 'GFLOP/frame', 'ms/frame', 'fps', 'GFLOPS', '% ORT peak'],
+    ['engine', 'model', 'batch', 'GFLOP/frame', 'ms/frame', 'fps', 'GFLOPS', '% matmul peak'],
     rows.map((r) => [r.engine, r.model, r.batch, r.gflopPerFrame.toFixed(2), r.msPerFrame.toFixed(1), r.fps.toFixed(1), r.gflops.toFixed(0), pct(r.gflops).toFixed(0)]),
   );
   const ratios = models.map((m) => {
@@ -73,7 +74,8 @@ async function runBench(o: BenchOptions): Promise<void> {
     return { model: m.id, ortOverWasmFps: a && b ? a.fps / b.fps : null, ortPctOfPeak: a ? pct(a.gflops) : null };
   });
   const out = [
-    `ORT matmul peak: ${peak.gflops.toFixed(0)} GFLOPS (${threads} thread${threads > 1 ? 's' : ''}, ${peak.size}²)`,
+    `ORT matmul peak: ${peak.gflops.toFixed(0)} GFLOPS (${threads} thread${threads > 1 ? 's' : ''}, ${peak.size}²); ` +
+      `3×3 conv probe (256 ch, 64²): ${convGflops.toFixed(0)} GFLOPS = ${pct(convGflops).toFixed(0)}% of the matmul peak`,
     '',
     table,
     '',
@@ -90,6 +92,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model, node: process.version, onnxruntime: ort.env.versions.node },
     ortThreads: threads,
     peak,
+    convProbeGflops: convGflops,
     rows: rows.map((r) => ({ ...r, pctOfPeak: pct(r.gflops) })),
     ratios,
   };

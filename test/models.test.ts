@@ -52,6 +52,19 @@ describe('generator graphs', () => {
     disposeParams(params);
   });
 
+  it('upsample2x equals nearest-neighbour resize and differentiates twice (gradient penalties need it)', async () => {
+    await import('../core/tfjs-gradients.ts');
+    const x = tf.randomNormal([2, 3, 5, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const ref = tf.image.resizeNearestNeighbor(x, [6, 10]);
+    assert.deepEqual(upsample2x(x).dataSync(), ref.dataSync());
+    // d/dx Σ up(x)² = 8x (each value appears 4 times); d/dx Σ (8x)² = 128x.
+    const first = tf.grad((v: tf.Tensor) => tf.sum(tf.square(upsample2x(v as tf.Tensor4D))))(x);
+    assert.ok(relativeRms(first.dataSync(), tf.mul(x, 8).dataSync()) < 1e-6);
+    const second = tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.grad((u: tf.Tensor) => tf.sum(tf.square(upsample2x(u as tf.Tensor4D))))(v))))(x);
+    assert.ok(relativeRms(second.dataSync(), tf.mul(x, 128).dataSync()) < 1e-6);
+    tf.dispose([x, ref, first, second]);
+  });
+
   it('rejects an architecture whose widths do not fit its resolution, naming the field', () => {
     const bad = { ...pgganArch('mid', 64), widths: [256, 256] };
     const r = pgganArchSchema.safeParse(bad);
