@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isRhodopsError, type ErrorCode } from '../core/errors.ts';
+import { byoManifest, rejectsWith } from './helpers/assert.ts';
 import { setLogLevel } from '../core/log.ts';
 import { OnnxGraph } from '../core/onnx/graph.ts';
 import { saveCheckpoint } from '../core/checkpoint/io.ts';
@@ -32,14 +32,6 @@ function dcganModel(): Uint8Array {
   return g.encode({ graphName: 'dcgan', inputs: [{ name: 'noise', dims: ['n', 4, 1, 1] }], outputs: [{ name: 'out', dims: ['n', 1, 4, 4] }] });
 }
 
-async function rejectsWith(p: Promise<unknown>, code: ErrorCode, ...mentions: string[]) {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(isRhodopsError(e, code), `expected ${code}, got ${String(e)}`);
-    for (const m of mentions) assert.ok(e.message.includes(m), `message "${e.message}" does not mention "${m}"`);
-    return true;
-  });
-}
-
 async function writeModel(name: string, bytes: Uint8Array): Promise<string> {
   const file = path.join(root, name);
   await fs.writeFile(file, bytes);
@@ -57,15 +49,7 @@ describe('bring-your-own ONNX generators', () => {
     const w = gaussian(72, 1);
     const dir = path.join(root, 'nhwc');
     await saveCheckpoint(dir, {
-      manifest: {
-        kind: 'onnx',
-        name: 'nhwc',
-        resolution: 2,
-        channels: 3,
-        output: { layout: 'NHWC', range: '0..1' },
-        latent: { size: 6, noise: 6 },
-        onnx: { file: 'model.onnx', input: 'z', output: 'rgb' },
-      },
+      manifest: byoManifest('nhwc', 6),
       onnx: nhwcModel(w),
     });
     const gen = await openGenerator(dir);
@@ -122,15 +106,7 @@ describe('bring-your-own ONNX generators', () => {
   it('a manifest whose latent size disagrees with the model', async () => {
     const dir = path.join(root, 'wronglatent');
     await saveCheckpoint(dir, {
-      manifest: {
-        kind: 'onnx',
-        name: 'w',
-        resolution: 2,
-        channels: 3,
-        output: { layout: 'NHWC', range: '0..1' },
-        latent: { size: 7, noise: 7 },
-        onnx: { file: 'model.onnx', input: 'z', output: 'rgb' },
-      },
+      manifest: byoManifest('w', 7),
       onnx: nhwcModel(gaussian(72, 1)),
     });
     await rejectsWith(openGenerator(dir), 'LATENT_SHAPE_MISMATCH', 'latent.size = 7', '6');

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isRhodopsError, type ErrorCode } from '../core/errors.ts';
+import { rejectsWith } from './helpers/assert.ts';
 import { setLogLevel } from '../core/log.ts';
 import { openCheckpoint, readWeights, saveCheckpoint } from '../core/checkpoint/io.ts';
 import { saveModelCheckpoint } from '../core/checkpoint/from-model.ts';
@@ -16,15 +16,6 @@ import { gaussian, randomWeights, relativeRms, useBackend } from './helpers/mode
 let root: string;
 const arch = infoganArch(28, { noise: 8, categorical: [3], continuous: 1 });
 const weights = randomWeights(arch, 2);
-
-async function rejectsWith(p: Promise<unknown>, code: ErrorCode, ...mentions: string[]) {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(isRhodopsError(e, code), `expected ${code}, got ${String(e)}`);
-    for (const m of mentions) assert.ok(e.message.includes(m), `message "${e.message}" does not mention "${m}"`);
-    assert.ok(e.hint && e.hint.length > 10, 'the error says what to do');
-    return true;
-  });
-}
 
 async function fresh(name: string): Promise<string> {
   const dir = path.join(root, name);
