@@ -73,40 +73,50 @@ function param(params: Params, name: string): tf.Tensor {
   return t;
 }
 
-function batchNorm(x: tf.Tensor, params: Params, prefix: string, training: boolean): tf.Tensor {
-  const axes = x.rank === 4 ? [0, 1, 2] : [0];
-  const { mean, variance } = training
-    ? tf.moments(x, axes)
-    : { mean: param(params, `${prefix}/bn/mean`), variance: param(params, `${prefix}/bn/variance`) };
-  return tf.batchNorm(x, mean, variance, param(params, `${prefix}/bn/beta`), param(params, `${prefix}/bn/gamma`), BATCHNORM_EPSILON);
-}
+/** Per-layer batch moments seen in training mode: what running averages and recalibration are made of. */
+export type BatchMoments = Record<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>;
 
 /**
- * Images [N, size, size, channels] in [-1, 1] from latents [N, latentSize]. `training` normalises
- * with batch statistics (the trainer keeps the running averages); otherwise the stored ones are used.
+ * Images [N, size, size, channels] in [-1, 1] from latents [N, latentSize], normalising with the stored
+ * batchnorm statistics (inference, export).
  */
-export function infoganGenerate(
-  arch: InfoganArch,
-  params: Params,
-  latents: tf.Tensor2D,
-  opts: { training?: boolean } = {},
-): tf.Tensor4D {
-  const training = opts.training ?? false;
-  return tf.tidy(() => {
-    const n = latents.shape[0];
-    let x: tf.Tensor = latents;
-    for (const l of infoganLayers(arch)) {
-      if (l.type === 'dense') {
-        x = tf.relu(batchNorm(tf.matMul(x as tf.Tensor2D, param(params, `${l.name}/w`) as tf.Tensor2D), params, l.name, training));
-        if (l.name === 'g/fc2') x = tf.reshape(x, [n, arch.startResolution, arch.startResolution, arch.widths[0]!]);
-      } else {
-        const out = l.inSize * 2;
-        const y = tf.conv2dTranspose(x as tf.Tensor4D, param(params, `${l.name}/w`) as tf.Tensor4D, [n, out, out, l.outChannels], 2, 'same');
-        x = l.last ? tf.tanh(tf.add(y, param(params, `${l.name}/b`))) : tf.relu(batchNorm(y, params, l.name, training));
-      }
+export function infoganGenerate(arch: InfoganArch, params: Params, latents: tf.Tensor2D): tf.Tensor4D {
+  return tf.tidy(() => forward(arch, params, latents, null));
+}
+
+/** Training mode: batchnorm uses the batch's own moments, which are returned for the running averages. */
+export function infoganGenerateTraining(arch: InfoganArch, params: Params, latents: tf.Tensor2D): { images: tf.Tensor4D; moments: BatchMoments } {
+  const moments: BatchMoments = {};
+  const images = forward(arch, params, latents, moments);
+  return { images, moments };
+}
+
+function forward(arch: InfoganArch, params: Params, latents: tf.Tensor2D, moments: BatchMoments | null): tf.Tensor4D {
+  const batchNorm = (x: tf.Tensor, prefix: string): tf.Tensor => {
+    let mean: tf.Tensor;
+    let variance: tf.Tensor;
+    if (moments) {
+      ({ mean, variance } = tf.moments(x, x.rank === 4 ? [0, 1, 2] : [0]));
+      moments[prefix] = { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+    } else {
+      mean = param(params, `${prefix}/bn/mean`);
+      variance = param(params, `${prefix}/bn/variance`);
     }
-    return x as tf.Tensor4D;
-  });
+    return tf.batchNorm(x, mean, variance, param(params, `${prefix}/bn/beta`), param(params, `${prefix}/bn/gamma`), BATCHNORM_EPSILON);
+  };
+  const n = latents.shape[0];
+  let x: tf.Tensor = latents;
+  for (const l of infoganLayers(arch)) {
+    if (l.type === 'dense') {
+      x = tf.relu(batchNorm(tf.matMul(x as tf.Tensor2D, param(params, `${l.name}/w`) as tf.Tensor2D), l.name));
+      if (l.name === 'g/fc2') x = tf.reshape(x, [n, arch.startResolution, arch.startResolution, arch.widths[0]!]);
+    } else {
+      const out = l.inSize * 2;
+      const y = tf.conv2dTranspose(x as tf.Tensor4D, param(params, `${l.name}/w`) as tf.Tensor4D, [n, out, out, l.outChannels], 2, 'same');
+      x = l.last ? tf.tanh(tf.add(y, param(params, `${l.name}/b`))) : tf.relu(batchNorm(y, l.name));
+    }
+  }
+  return x as tf.Tensor4D;
 }
 
 export function infoganFlops(arch: InfoganArch): number {

@@ -43,7 +43,7 @@ export function pgganArch(
 /** InfoGAN per Chen et al. 2016 for 28² (MNIST), grown with more transposed convs for 32² and 64². */
 export function infoganArch(
   size: 28 | 32 | 64,
-  opts: { channels?: 1 | 3; noise?: number; categorical?: number[]; continuous?: number } = {},
+  opts: { channels?: 1 | 3; noise?: number; categorical?: number[]; continuous?: number; fcUnits?: number; widths?: number[] } = {},
 ): InfoganArch {
   const layout = {
     28: { startResolution: 7, widths: [128, 64] },
@@ -57,7 +57,8 @@ export function infoganArch(
     noise: opts.noise ?? 62,
     categorical: opts.categorical ?? [10],
     continuous: opts.continuous ?? 2,
-    fcUnits: 1024,
-    ...layout,
+    fcUnits: opts.fcUnits ?? 1024,
+    startResolution: layout.startResolution,
+    widths: opts.widths ?? layout.widths,
   };
 }

@@ -1,0 +1,25 @@
+/** The settings of a training run, stored in the checkpoint manifest so --resume continues the same run. */
+import { z } from 'zod';
+import { infoganArchSchema } from '../../core/models/arch.ts';
+
+export const infoganSettingsSchema = z.object({
+  trainer: z.literal('infogan'),
+  arch: infoganArchSchema,
+  disc: z.object({
+    widths: z.array(z.number().int().positive()),
+    fcUnits: z.number().int().positive(),
+    qUnits: z.number().int().positive(),
+    learnVariance: z.boolean(),
+  }),
+  batch: z.number().int().min(2).max(4096),
+  lrD: z.number().positive(),
+  lrG: z.number().positive(),
+  beta1: z.number().min(0).max(1),
+  beta2: z.number().min(0).max(1),
+  lambdaCat: z.number().nonnegative(),
+  lambdaCont: z.number().nonnegative(),
+  seed: z.number().int().nonnegative(),
+  epochs: z.number().int().positive(),
+  data: z.string().min(1),
+});
+export type InfoganSettings = z.infer<typeof infoganSettingsSchema>;
