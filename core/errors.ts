@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'BACKEND_UNKNOWN'
   | 'BACKEND_UNAVAILABLE'
   | 'CHECKPOINT_NOT_FOUND'
+  | 'CHECKPOINT_EXISTS'
   | 'CHECKPOINT_FILE_MISSING'
   | 'CHECKPOINT_FILE_CORRUPT'
   | 'MANIFEST_INVALID'
@@ -13,8 +14,11 @@ export type ErrorCode =
   | 'ONNX_UNSUPPORTED_SIGNATURE'
   | 'EXECUTION_PROVIDER_UNAVAILABLE'
   | 'LATENT_SHAPE_MISMATCH'
+  | 'FFMPEG_UNAVAILABLE'
+  | 'FFMPEG_FAILED'
   | 'NOT_IMPLEMENTED'
-  | 'BAD_OPTION';
+  | 'BAD_OPTION'
+  | 'DATASET_INVALID';
 
 export class RhodopsError extends Error {
   readonly code: ErrorCode;

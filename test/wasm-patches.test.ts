@@ -3,14 +3,20 @@
  * 'wasm'; relative RMS error ≤ 1e-4, and no tensor or wasm buffer left behind by a patched kernel.
  */
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '../core/tfjs-gradients.ts';
 import { rng } from '../core/random.ts';
 import { relativeRms } from './helpers/models.ts';
-import { applyWasmPatches, registerComparisonGradients, ZERO_GRADIENT_KERNELS } from '../core/wasm-patches/index.ts';
+import {
+  applyWasmPatches,
+  patchConv2DBackpropInput,
+  registerComparisonGradients,
+  ZERO_GRADIENT_KERNELS,
+} from '../core/wasm-patches/index.ts';
+import { conv2DBackpropInputMethod } from '../core/wasm-patches/conv2d-backprop-input.ts';
 
 const TOLERANCE = 1e-4;
 
@@ -306,4 +312,166 @@ describe('zero gradients for comparisons', () => {
           })([a!, b!, c!]));
       }
     });
+});
+
+describe('Conv2DBackpropInput on wasm (sub-pixel)', () => {
+  const METHODS = ['combined', 'phases', 'auto'] as const;
+  after(() => {
+    conv2DBackpropInputMethod.use = 'auto';
+  });
+
+  interface TransposeCase {
+    label: string;
+    dy: Out; // conv2dTranspose's x: [n, OH, OW, co]
+    filter: Out; // [k, k, ci, co]
+    dxShape: [number, number, number, number];
+    stride: number;
+    pad: Pad;
+  }
+
+  /** k 1–5 × stride 1–3 × same/valid × odd/even dx sizes, with random batch (1–4) and channels (1–16). */
+  function transposeCases(seed: number): TransposeCase[] {
+    const r = rng(seed + 700);
+    const cases: TransposeCase[] = [];
+    for (const k of [1, 2, 3, 4, 5]) {
+      for (const stride of [1, 2, 3]) {
+        for (const pad of ['same', 'valid'] as const) {
+          for (const parity of [0, 1]) {
+            const n = int(r, 1, 4);
+            // Half the cases with ≥ 8 dx channels, where 'auto' takes the per-phase path.
+            const ci = parity === 0 ? int(r, 1, 16) : int(r, 8, 16);
+            const co = int(r, 1, 16);
+            const h = 2 * int(r, 3, 6) + parity;
+            const w = 2 * int(r, 3, 6) + 1 - parity;
+            const filterShape: [number, number, number, number] = [k, k, ci, co];
+            const info = tf.backend_util.computeConv2DInfo([n, h, w, ci], filterShape, stride, 1, pad);
+            cases.push({
+              label: `seed ${seed} dx[${n},${h},${w},${ci}] k${k} s${stride} ${pad} co${co}`,
+              dy: { shape: info.outShape, data: randomData(r, info.outShape) },
+              filter: { shape: filterShape, data: randomData(r, filterShape) },
+              dxShape: [n, h, w, ci],
+              stride,
+              pad,
+            });
+          }
+        }
+      }
+    }
+    return cases;
+  }
+
+  /** Counts calls of wasm's Conv2D kernel (XNNPACK) while `body` runs. */
+  async function countConv2D(body: () => Promise<void>): Promise<number> {
+    const original = tf.getKernel('Conv2D', 'wasm');
+    let calls = 0;
+    tf.unregisterKernel('Conv2D', 'wasm');
+    tf.registerKernel({ ...original, kernelFunc: (args) => (calls++, original.kernelFunc(args)) });
+    try {
+      await body();
+    } finally {
+      tf.unregisterKernel('Conv2D', 'wasm');
+      tf.registerKernel(original);
+    }
+    return calls;
+  }
+
+  test('is patched once: a second patch changes nothing', () => {
+    const kernelFunc = tf.getKernel('Conv2DBackpropInput', 'wasm').kernelFunc;
+    assert.deepEqual(patchConv2DBackpropInput(), []);
+    assert.deepEqual(applyWasmPatches(), { kernels: [], gradients: [] });
+    assert.equal(tf.getKernel('Conv2DBackpropInput', 'wasm').kernelFunc, kernelFunc);
+  });
+
+  for (const method of METHODS) {
+    test(`conv2dTranspose matches cpu on 60 random shapes per seed (${method})`, async () => {
+      conv2DBackpropInputMethod.use = method;
+      for (const seed of SEEDS) {
+        for (const c of transposeCases(seed)) {
+          await assertMatchesCpu(`${method} ${c.label}`, [c.dy, c.filter], (dy, f) =>
+            tf.conv2dTranspose(dy as tf.Tensor4D, f as tf.Tensor4D, c.dxShape, c.stride, c.pad));
+        }
+      }
+    });
+  }
+
+  test('as the input gradient of conv2d (tf.grad w.r.t. x) matches cpu', async () => {
+    for (const method of METHODS) {
+      conv2DBackpropInputMethod.use = method;
+      for (const seed of SEEDS) {
+        for (const c of convCases(seed).filter((_, i) => i % 2 === seed % 2)) {
+          const w = { shape: c.filterShape, data: randomData(rng(seed + 800), c.filterShape) };
+          // d/dx Σ conv2d(x, w) · dy  =  Conv2DBackpropInput(dy, w)
+          await assertMatchesCpu(`${method} dx ${c.label}`, [c.x, w, c.dy], (x, wt, dy) =>
+            tf.grad((xv: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xv as tf.Tensor4D, wt as tf.Tensor4D, c.stride, c.pad), dy!)))(x!));
+        }
+      }
+    }
+  });
+
+  test('explicit and numeric padding, uneven strides and kernels', async () => {
+    const r = rng(900);
+    type P = tf.backend_util.ExplicitPadding | number;
+    const cases: [number[], [number, number], [number, number], P, 'floor' | 'round' | 'ceil' | undefined][] = [
+      // dx shape, kernel, strides, pad, rounding
+      [[2, 9, 8, 9], [3, 4], [2, 2], [[0, 0], [2, 1], [0, 3], [0, 0]], undefined],
+      [[1, 7, 7, 10], [2, 2], [2, 2], [[0, 0], [4, 0], [0, 5], [0, 0]], undefined], // padding past the kernel
+      [[2, 11, 10, 12], [5, 3], [3, 2], [[0, 0], [1, 2], [2, 2], [0, 0]], undefined],
+      [[3, 10, 9, 9], [4, 4], [1, 2], 1, 'floor'],
+      [[2, 13, 12, 16], [5, 5], [3, 3], 2, 'ceil'],
+      [[2, 8, 9, 3], [3, 2], [2, 1], [[0, 0], [0, 0], [1, 1], [0, 0]], undefined],
+    ];
+    for (const method of METHODS) {
+      conv2DBackpropInputMethod.use = method;
+      for (const [dxShape, [kh, kw], strides, pad, rounding] of cases) {
+        const co = int(r, 1, 12);
+        const filterShape = [kh, kw, dxShape[3]!, co];
+        const info = tf.backend_util.computeConv2DInfo(
+          dxShape as [number, number, number, number], filterShape as [number, number, number, number], strides, 1, pad, rounding);
+        const dy = { shape: info.outShape, data: randomData(r, info.outShape) };
+        const f = { shape: filterShape, data: randomData(r, filterShape) };
+        await assertMatchesCpu(`${method} dx[${dxShape}] k${kh}×${kw} s${strides} pad ${JSON.stringify(pad)}`, [dy, f], (dyt, ft) =>
+          tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt!, filter: ft! }, {
+            strides, pad, dataFormat: 'NHWC', dimRoundingMode: rounding, inputShape: dxShape,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor);
+      }
+    }
+  });
+
+  test('runs on wasm\'s Conv2D (one call, or one per phase); NCHW goes to the original kernel', async () => {
+    const r = rng(1000);
+    const dy = { shape: [2, 5, 5, 6], data: randomData(r, [2, 5, 5, 6]) };
+    const f = { shape: [4, 4, 8, 6], data: randomData(r, [4, 4, 8, 6]) };
+    const run = (dyt?: tf.Tensor, ft?: tf.Tensor): tf.Tensor => tf.conv2dTranspose(dyt as tf.Tensor4D, ft as tf.Tensor4D, [2, 10, 10, 8], 2, 'same');
+    const calls: Record<string, number> = {};
+    for (const method of METHODS) {
+      conv2DBackpropInputMethod.use = method;
+      calls[method] = await countConv2D(() => assertMatchesCpu(`count ${method}`, [dy, f], run));
+    }
+    assert.deepEqual(calls, { combined: 1, phases: 4, auto: 4 });
+
+    const dyNchw = { shape: [2, 6, 5, 5], data: dy.data };
+    const nchw = await countConv2D(() => assertMatchesCpu('NCHW', [dyNchw, f], (dyt, ft) =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt!, filter: ft! }, {
+        strides: 2, pad: 'same', dataFormat: 'NCHW', inputShape: [2, 8, 10, 10],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor));
+    assert.equal(nchw, 0);
+  });
+
+  test('second order through it (a gradient penalty over a strided conv) matches cpu', async () => {
+    const r = rng(1100);
+    const x = { shape: [3, 9, 9, 8], data: randomData(r, [3, 9, 9, 8]) };
+    const w1 = { shape: [3, 3, 8, 12], data: randomData(r, [3, 3, 8, 12]) };
+    const w2 = { shape: [4, 4, 12, 5], data: randomData(r, [4, 4, 12, 5]) };
+    for (const method of METHODS) {
+      conv2DBackpropInputMethod.use = method;
+      await assertMatchesCpu(`penalty ${method}`, [x, w1, w2], (xt, a, b) =>
+        tf.grads((av: tf.Tensor, bv: tf.Tensor) => {
+          const dDdx = tf.grad((xv: tf.Tensor) => {
+            const h = tf.tanh(tf.conv2d(xv as tf.Tensor4D, av as tf.Tensor4D, 2, 'same'));
+            return tf.sum(tf.square(tf.conv2d(h, bv as tf.Tensor4D, 2, 'valid')));
+          })(xt!);
+          return tf.mean(tf.square(tf.sub(tf.sqrt(tf.add(tf.sum(tf.square(dDdx), [1, 2, 3]), 1e-12)), 1)));
+        })([a!, b!]));
+    }
+  });
 });

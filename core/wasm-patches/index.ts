@@ -3,15 +3,18 @@
  * GAN out of the box"):
  * - Conv2DBackpropFilter, which wasm lacks, built from wasm's own Transpose/Conv2D/Slice kernels;
  * - BatchMatMul/_FusedMatMul with transposed operands, transposed explicitly first (≈10× faster);
+ * - Conv2DBackpropInput (conv2dTranspose, conv input gradients) as one XNNPACK Conv2D by sub-pixel decomposition;
  * - zero gradients for comparisons, so gradient penalties can differentiate leakyRelu and maximum twice.
  */
 import { getKernel, registerKernel } from '@tensorflow/tfjs-core';
 import { patchTransposedMatMul } from './batch-matmul-transpose.ts';
 import { registerComparisonGradients } from './comparison-gradients.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
+import { patchConv2DBackpropInput } from './conv2d-backprop-input.ts';
 
 export { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 export { patchTransposedMatMul } from './batch-matmul-transpose.ts';
+export { patchConv2DBackpropInput } from './conv2d-backprop-input.ts';
 export { registerComparisonGradients, ZERO_GRADIENT_KERNELS } from './comparison-gradients.ts';
 
 export interface WasmPatchReport {
@@ -22,7 +25,7 @@ export interface WasmPatchReport {
 }
 
 /** The wasm kernels the patches are built from; all ship with @tensorflow/tfjs-backend-wasm 4.x. */
-const NEEDED = ['Transpose', 'Conv2D', 'Slice', 'BatchMatMul'];
+const NEEDED = ['Transpose', 'Conv2D', 'Slice', 'Reshape', 'BatchMatMul'];
 
 /**
  * Applies every patch once; later calls do nothing and report nothing. Call after
@@ -42,5 +45,6 @@ export function applyWasmPatches(): WasmPatchReport {
     kernels.push('Conv2DBackpropFilter');
   }
   kernels.push(...patchTransposedMatMul());
+  kernels.push(...patchConv2DBackpropInput());
   return { kernels, gradients: registerComparisonGradients() };
 }

@@ -1,0 +1,132 @@
+/** `rhodops train infogan|pggan`. Options are validated into the run's settings schema at the boundary. */
+import { Command, Option } from 'commander';
+import { initBackend } from '../core/backend.ts';
+import { RhodopsError } from '../core/errors.ts';
+import { describeZodError } from '../core/checkpoint/manifest.ts';
+import { infoganArch } from '../core/models/presets.ts';
+import { defaultDiscArch } from '../core/models/infogan-disc.ts';
+import { logger } from '../core/log.ts';
+import { infoganSettingsSchema } from './infogan/settings.ts';
+import { runInfogan } from './infogan/run.ts';
+
+const log = logger('train');
+
+const ints = (v: string): number[] => v.split(',').map((s) => Number(s.trim()));
+
+interface InfoganCliOptions {
+  data: string;
+  size: string;
+  channels?: string;
+  noise: string;
+  cat: string;
+  cont: string;
+  epochs: string;
+  batch: string;
+  out?: string;
+  resume: boolean;
+  backend: string;
+  seed: string;
+  lrD: string;
+  lrG: string;
+  lambdaCat: string;
+  lambdaCont: string;
+  fc: string;
+  widths?: string;
+  checkpointEvery: string;
+  cacheDir?: string;
+}
+
+/** Ctrl-C once: finish the step, save, exit. Twice: exit at once. */
+function stopOnInterrupt(): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    log.warn('stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, release: () => process.off('SIGINT', onSigint) };
+}
+
+function infoganCommand(): Command {
+  return new Command('infogan')
+    .description('train an InfoGAN: latent codes that control digit, width, brightness, shape, colour')
+    .option('--data <source>', 'mnist | idx:PATH | svhn:PATH | folder:PATH', 'mnist')
+    .addOption(new Option('--size <px>', 'image size').choices(['28', '32', '64']).default('28'))
+    .addOption(new Option('--channels <n>', 'colour channels (default: 1 at 28, else 3)').choices(['1', '3']))
+    .option('--noise <n>', 'noise dimensions', '62')
+    .option('--cat <k,…>', 'categorical codes and their sizes, e.g. 10 or 10,4', '10')
+    .option('--cont <n>', 'continuous codes', '2')
+    .option('--epochs <n>', 'epochs (with --resume: the new total)', '20')
+    .option('--batch <n>', 'batch size', '64')
+    .option('--out <dir>', 'checkpoint directory (default checkpoints/infogan-<data>-<size>)')
+    .option('--resume', 'continue the run in --out exactly where it stopped', false)
+    .option('--backend <name>', 'tfjs backend: auto | gpu | node | wasm | cpu', 'auto')
+    .option('--seed <n>', 'random seed (weights, batches, codes)', '1')
+    .option('--lr-d <rate>', 'discriminator learning rate', '2e-4')
+    .option('--lr-g <rate>', 'generator learning rate', '1e-3')
+    .option('--lambda-cat <w>', 'mutual-information weight, categorical codes', '1')
+    .option('--lambda-cont <w>', 'mutual-information weight, continuous codes', '0.1')
+    .option('--fc <units>', "generator's first dense layer (0: none)", '1024')
+    .option('--widths <c,…>', 'generator feature maps from the start grid up (default per size, e.g. 128,64 at 28)')
+    .option('--checkpoint-every <steps>', 'also save every N steps (0: each epoch only)', '0')
+    .option('--cache-dir <dir>', 'where prepared datasets are cached')
+    .action(async (o: InfoganCliOptions) => {
+      const size = Number(o.size) as 28 | 32 | 64;
+      const arch = infoganArch(size, {
+        ...(o.channels ? { channels: Number(o.channels) as 1 | 3 } : {}),
+        noise: Number(o.noise),
+        categorical: o.cat.trim() === '' || o.cat === '0' ? [] : ints(o.cat),
+        continuous: Number(o.cont),
+        fcUnits: Number(o.fc),
+        ...(o.widths ? { widths: ints(o.widths) } : {}),
+      });
+      const parsed = infoganSettingsSchema.safeParse({
+        trainer: 'infogan',
+        arch,
+        disc: defaultDiscArch(arch),
+        batch: Number(o.batch),
+        lrD: Number(o.lrD),
+        lrG: Number(o.lrG),
+        beta1: 0.5,
+        beta2: 0.999,
+        lambdaCat: Number(o.lambdaCat),
+        lambdaCont: Number(o.lambdaCont),
+        seed: Number(o.seed),
+        epochs: Number(o.epochs),
+        data: o.data,
+      });
+      if (!parsed.success) {
+        throw new RhodopsError('BAD_OPTION', `invalid training options: ${describeZodError(parsed.error)}.`, { hint: 'See `rhodops train infogan --help`.' });
+      }
+      await initBackend(o.backend);
+      const stop = stopOnInterrupt();
+      try {
+        const result = await runInfogan({
+          settings: parsed.data,
+          out: o.out ?? `checkpoints/infogan-${o.data.split(':')[0]}-${size}`,
+          resume: o.resume,
+          checkpointEvery: Number(o.checkpointEvery),
+          ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+          signal: stop.signal,
+          progress: process.stderr.isTTY === true,
+        });
+        process.stdout.write(
+          `${result.stoppedEarly ? 'stopped' : 'done'}: step ${result.step} (epoch ${result.epoch}), ${result.imagesPerSecond.toFixed(0)} img/s; checkpoint ${result.dir}\n`,
+        );
+      } finally {
+        stop.release();
+      }
+    });
+}
+
+export function trainCommand(): Command {
+  const pggan = new Command('pggan')
+    .description('train a progressively grown GAN (not built yet: issue #8)')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => {
+      throw new RhodopsError('NOT_IMPLEMENTED', '`rhodops train pggan` is not built yet; it arrives with issue #8.', { hint: 'Train an InfoGAN meanwhile: `rhodops train infogan`.' });
+    });
+  return new Command('train').description('train InfoGAN and PGGAN models').addCommand(infoganCommand()).addCommand(pggan);
+}
