@@ -7,7 +7,7 @@ import { isRhodopsError, RhodopsError } from '../core/errors.ts';
 import { setLogLevel, type LogLevel } from '../core/log.ts';
 import { infoCommand } from './info.ts';
 import { benchCommand } from '../bench/command.ts';
-import { trainCommand } from '../trainer/cli.ts';
+import { evalCommand, trainCommand } from '../trainer/cli.ts';
 
 function notYet(name: string, issue: number, what: string): Command {
   return new Command(name)
@@ -32,6 +32,7 @@ export function program(): Command {
   cli.addCommand(trainCommand());
   cli.addCommand(notYet('dataset', 8, 'build and pack training datasets'));
   cli.addCommand(notYet('render', 7, 'render audio-reactive music videos offline'));
+  cli.addCommand(evalCommand());
   cli.addCommand(infoCommand());
   cli.addCommand(benchCommand());
   return cli;

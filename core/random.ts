@@ -25,3 +25,20 @@ export function gaussianArray(n: number, seed: number, std = 1): Float32Array {
   }
   return out;
 }
+
+/** murmur3's finaliser: spreads every input bit over the 32-bit result. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A 32-bit hash of a few integers (order matters). */
+export function hash32(...values: number[]): number {
+  let h = 0x9e3779b9;
+  for (const v of values) h = fmix32((h ^ fmix32(v >>> 0)) + 0x7f4a7c15);
+  return h;
+}

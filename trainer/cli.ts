@@ -8,6 +8,10 @@ import { defaultDiscArch } from '../core/models/infogan-disc.ts';
 import { logger } from '../core/log.ts';
 import { infoganSettingsSchema } from './infogan/settings.ts';
 import { runInfogan } from './infogan/run.ts';
+import { codePurity, trainClassifier } from './infogan/evaluate.ts';
+import { loadDataset } from './datasets/index.ts';
+import { openGenerator } from '../core/runtime/open.ts';
+import { writeFileAtomic } from '../core/fsutil.ts';
 
 const log = logger('train');
 
@@ -129,4 +133,40 @@ export function trainCommand(): Command {
       throw new RhodopsError('NOT_IMPLEMENTED', '`rhodops train pggan` is not built yet; it arrives with issue #8.', { hint: 'Train an InfoGAN meanwhile: `rhodops train infogan`.' });
     });
   return new Command('train').description('train InfoGAN and PGGAN models').addCommand(infoganCommand()).addCommand(pggan);
+}
+
+/** `rhodops eval CHECKPOINT`: purity and coverage of an InfoGAN's categorical codes against a classifier. */
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description("measure how well an InfoGAN's categorical codes pick classes (e.g. digits): purity and coverage")
+    .argument('<model>', 'InfoGAN checkpoint directory')
+    .option('--data <source>', 'labelled dataset to train the judging classifier on', 'mnist')
+    .option('--per-value <n>', 'images generated per code value', '200')
+    .option('--code <i>', 'which categorical code', '0')
+    .option('--backend <name>', 'tfjs backend for the classifier', 'auto')
+    .option('--json <file>', 'also write the report as JSON')
+    .action(async (model: string, o: { data: string; perValue: string; code: string; backend: string; json?: string }) => {
+      await initBackend(o.backend);
+      const gen = await openGenerator(model);
+      try {
+        const ds = await loadDataset(o.data, { size: gen.info.width, channels: gen.info.channels });
+        log.info(`training the judging classifier on ${ds.source}…`);
+        const classifier = trainClassifier(ds);
+        try {
+          const report = await codePurity(gen, classifier, Number(o.code), Number(o.perValue));
+          const lines = [
+            `classifier: ${(classifier.heldOutAccuracy * 100).toFixed(1)}% on held-out ${ds.source}`,
+            `code ${report.code} (${report.perValue} images per value):`,
+            ...report.values.map((v) => `  value ${v.value}: class ${v.majority}  purity ${(v.purity * 100).toFixed(1)}%`),
+            `mean purity ${(report.meanPurity * 100).toFixed(1)}%, ${report.coverage} distinct classes of ${classifier.classes}`,
+          ];
+          process.stdout.write(lines.join('\n') + '\n');
+          if (o.json) await writeFileAtomic(o.json, JSON.stringify({ classifierAccuracy: classifier.heldOutAccuracy, ...report }, null, 2) + '\n');
+        } finally {
+          classifier.dispose();
+        }
+      } finally {
+        await gen.dispose();
+      }
+    });
 }

@@ -4,25 +4,8 @@
  * and invert augmentations decided per image from (seed, position) alone.
  */
 import { RhodopsError } from '../../core/errors.ts';
-import { rng } from '../../core/random.ts';
+import { hash32, rng } from '../../core/random.ts';
 import type { ImageDataset } from './types.ts';
-
-/** murmur3's finaliser: spreads every input bit over the 32-bit result. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** A 32-bit hash of a few integers (order matters). */
-export function hash32(...values: number[]): number {
-  let h = 0x9e3779b9;
-  for (const v of values) h = fmix32((h ^ fmix32(v >>> 0)) + 0x7f4a7c15);
-  return h;
-}
 
 /** A permutation of 0..count-1 for an epoch, from (seed, epoch) alone, so a resumed run replays the same order. */
 export function epochOrder(count: number, seed: number, epoch: number): Uint32Array {

@@ -3,7 +3,7 @@
  * (as a one-hot block), continuous codes ~ U(-1, 1). Seeded per call, so runs and resumes reproduce.
  */
 import type { LatentSpec } from '../../core/checkpoint/manifest.ts';
-import { gaussianArray, rng } from '../../core/random.ts';
+import { gaussianArray, hash32, rng } from '../../core/random.ts';
 
 export interface CodeSample {
   batch: number;
@@ -17,7 +17,7 @@ export interface CodeSample {
 
 export function sampleCodes(spec: LatentSpec, batch: number, seed: number): CodeSample {
   const r = rng(seed);
-  const noise = gaussianArray(batch * spec.noise, seed ^ 0x5bd1e995);
+  const noise = gaussianArray(batch * spec.noise, hash32(seed, 1));
   const latents = new Float32Array(batch * spec.size);
   const categorical = new Int32Array(batch * spec.categorical.length);
   const continuous = new Float32Array(batch * spec.continuous);
@@ -42,5 +42,5 @@ export function sampleCodes(spec: LatentSpec, batch: number, seed: number): Code
 
 /** A seed for (run seed, step, purpose) that never collides across purposes. */
 export function stepSeed(seed: number, step: number, purpose: number): number {
-  return (Math.imul(seed ^ 0x9e3779b9, 2654435761) ^ Math.imul(step + 1, 0x85ebca6b) ^ Math.imul(purpose + 1, 0xc2b2ae35)) >>> 0;
+  return hash32(seed, step, purpose);
 }
