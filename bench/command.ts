@@ -13,9 +13,11 @@ import { defaultOrtOptions } from '../core/runtime/ort.ts';
 import { benchGenerator, benchModels, type GeneratorRow } from './generators.ts';
 import { ortConvProbe, ortMatmulPeak } from './ort-peak.ts';
 import { formatTable } from './table.ts';
+import { benchInfoganTraining, type TrainingRow } from './training.ts';
 
 interface BenchOptions {
   quick: boolean;
+  training: boolean;
   threads: string;
   json?: string;
   only?: string;
@@ -27,6 +29,7 @@ export function benchCommand(): Command {
     .option('--quick', 'a subset that finishes in under 2 minutes', false)
     .option('--threads <n>', 'ONNX Runtime intra-op threads', String(defaultOrtOptions().intraOpNumThreads))
     .option('--only <ids>', 'comma-separated model ids (e.g. pggan-mid-256,infogan-64)')
+    .option('--no-training', 'skip the training-speed section')
     .option('--json <file>', 'where to write the results (default bench/results/<time>.json)')
     .action((o: BenchOptions) => runBench(o));
 }
@@ -62,6 +65,16 @@ async function runBench(o: BenchOptions): Promise<void> {
     }
   }
 
+  const training: TrainingRow[] = [];
+  if (o.training) {
+    // One cpu step takes tens of seconds, so cpu runs once after no warm-up; quick mode uses a small batch.
+    const batch = o.quick ? 8 : 32;
+    say(`training: InfoGAN MNIST step, batch ${batch}, wasm…`);
+    training.push(await benchInfoganTraining('wasm', batch, { minRuns: 3, minTimeMs: o.quick ? 1000 : 4000, warmup: 1 }));
+    say(`training: the same on tfjs-cpu (slow: one step)…`);
+    training.push(await benchInfoganTraining('cpu', batch, { minRuns: 1, minTimeMs: 0, warmup: 0 }));
+  }
+
   const pct = (g: number) => (100 * g) / peak.gflops;
   const table = formatTable(
     ['engine', 'model', 'batch', 'GFLOP/frame', 'ms/frame', 'fps', 'GFLOPS', '% matmul peak'],
@@ -81,6 +94,17 @@ async function runBench(o: BenchOptions): Promise<void> {
     '',
     'batch 1, same run:',
     ...ratios.map((r) => `  ${r.model.padEnd(18)} ORT at ${r.ortPctOfPeak?.toFixed(0)}% of peak; ORT/tfjs-wasm fps ×${r.ortOverWasmFps?.toFixed(1)}`),
+    ...(training.length
+      ? [
+          '',
+          'training (one D step + one G step):',
+          formatTable(
+            ['backend', 'model', 'batch', 'ms/step', 'steps/s', 'images/s'],
+            training.map((t) => [t.backend, t.model, t.batch, t.msPerStep.toFixed(0), t.stepsPerSecond.toFixed(2), t.imagesPerSecond.toFixed(1)]),
+          ),
+          `  wasm/cpu speed ×${(training[1]!.msPerStep / training[0]!.msPerStep).toFixed(0)}`,
+        ]
+      : []),
   ].join('\n');
   process.stdout.write(out + '\n');
 
@@ -94,6 +118,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     peak,
     convProbeGflops: convGflops,
     rows: rows.map((r) => ({ ...r, pctOfPeak: pct(r.gflops) })),
+    training,
     ratios,
   };
   await fs.writeFile(file, JSON.stringify(report, null, 2) + '\n');

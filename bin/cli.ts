@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isRhodopsError, RhodopsError } from '../core/errors.ts';
 import { setLogLevel, type LogLevel } from '../core/log.ts';
-import { infoCommand } from './info.ts';
+import { exportCommand, infoCommand } from './info.ts';
 import { benchCommand } from '../bench/command.ts';
 import { evalCommand, trainCommand } from '../trainer/cli.ts';
 
@@ -34,6 +34,7 @@ export function program(): Command {
   cli.addCommand(notYet('render', 7, 'render audio-reactive music videos offline'));
   cli.addCommand(evalCommand());
   cli.addCommand(infoCommand());
+  cli.addCommand(exportCommand());
   cli.addCommand(benchCommand());
   return cli;
 }

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { initBackend } from '../core/backend.ts';
 import { openGenerator, type EngineName } from '../core/runtime/open.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../core/runtime/ort.ts';
+import { exportServing } from '../core/checkpoint/serving.ts';
 
 export function infoCommand(): Command {
   return new Command('info')
@@ -36,5 +37,18 @@ export function infoCommand(): Command {
       } finally {
         await gen.dispose();
       }
+    });
+}
+
+export function exportCommand(): Command {
+  return new Command('export')
+    .description('copy a checkpoint for serving or sharing: manifest, generator.onnx and samples, without training state')
+    .argument('<checkpoint>', 'checkpoint directory')
+    .argument('<out>', 'directory to write')
+    .option('--no-samples', 'leave the sample sheets out')
+    .action(async (src: string, out: string, o: { samples: boolean }) => {
+      const m = await exportServing(src, out, { samples: o.samples });
+      const bytes = Object.values(m.files).reduce((s, f) => s + f.bytes, 0);
+      process.stdout.write(`${out}: ${m.kind} ${m.resolution}×${m.resolution}, ${(bytes / 1e6).toFixed(1)} MB\n`);
     });
 }

@@ -1,0 +1,32 @@
+/** Training speed: InfoGAN steps/s and images/s for the bundled MNIST model's architecture, per tfjs backend. */
+import { initBackend } from '../core/backend.ts';
+import { infoganArch } from '../core/models/presets.ts';
+import { defaultDiscArch } from '../core/models/infogan-disc.ts';
+import { gaussianArray } from '../core/random.ts';
+import { InfoganTrainer } from '../trainer/infogan/trainer.ts';
+import { measure } from './measure.ts';
+
+/** The demo model's architecture (README, "The bundled demo model"). */
+export const DEMO_INFOGAN = infoganArch(28, { fcUnits: 512, widths: [64, 32] });
+
+export interface TrainingRow {
+  backend: string;
+  model: string;
+  batch: number;
+  msPerStep: number;
+  stepsPerSecond: number;
+  imagesPerSecond: number;
+}
+
+export async function benchInfoganTraining(backend: 'wasm' | 'cpu', batch: number, timing: { minRuns: number; minTimeMs: number; warmup: number }): Promise<TrainingRow> {
+  await initBackend(backend);
+  const arch = DEMO_INFOGAN;
+  const trainer = new InfoganTrainer({ arch, disc: defaultDiscArch(arch), batch, lrD: 2e-4, lrG: 1e-3, beta1: 0.5, beta2: 0.999, lambdaCat: 1, lambdaCont: 0.1, seed: 1 });
+  const real = gaussianArray(batch * 28 * 28, 2).map(Math.tanh);
+  try {
+    const t = await measure(async () => trainer.trainStep(real), timing);
+    return { backend, model: 'infogan-mnist (demo)', batch, msPerStep: t.medianMs, stepsPerSecond: 1000 / t.medianMs, imagesPerSecond: (1000 * batch) / t.medianMs };
+  } finally {
+    trainer.dispose();
+  }
+}
