@@ -38,6 +38,7 @@ interface InfoganCliOptions {
   widths?: string;
   checkpointEvery: string;
   cacheDir?: string;
+  learnVariance: boolean;
 }
 
 /** Ctrl-C once: finish the step, save, exit. Twice: exit at once. */
@@ -73,6 +74,7 @@ function infoganCommand(): Command {
     .option('--lambda-cont <w>', 'mutual-information weight, continuous codes', '0.1')
     .option('--fc <units>', "generator's first dense layer (0: none)", '1024')
     .option('--widths <c,…>', 'generator feature maps from the start grid up (default per size, e.g. 128,64 at 28)')
+    .option('--learn-variance', 'Q also predicts a variance per continuous code (else σ = 1)', false)
     .option('--checkpoint-every <steps>', 'also save every N steps (0: each epoch only)', '0')
     .option('--cache-dir <dir>', 'where prepared datasets are cached')
     .action(async (o: InfoganCliOptions) => {
@@ -88,7 +90,7 @@ function infoganCommand(): Command {
       const parsed = infoganSettingsSchema.safeParse({
         trainer: 'infogan',
         arch,
-        disc: defaultDiscArch(arch),
+        disc: { ...defaultDiscArch(arch), learnVariance: o.learnVariance },
         batch: Number(o.batch),
         lrD: Number(o.lrD),
         lrG: Number(o.lrG),
