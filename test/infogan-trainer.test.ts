@@ -97,11 +97,11 @@ describe('InfoGAN trainer', () => {
   });
 
   it('the mutual-information term makes G and Q pass the codes through the images', () => {
-    // Unweighted MI loss (cross-entropy + Gaussian NLL) over 40 steps, with the MI term and without it.
+    // Unweighted MI loss (cross-entropy + Gaussian NLL) over 60 steps, with the MI term and without it.
     const run = (lambda: number) => {
       const t = new InfoganTrainer(config({ lrG: 2e-3, lrD: 1e-3, lambdaCat: lambda, lambdaCont: lambda }));
       const mis: number[] = [];
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < 60; i++) {
         const l = t.trainStep(realBatch(8, 100 + i));
         mis.push(l.miCat + l.miCont);
       }
@@ -112,7 +112,7 @@ describe('InfoGAN trainer', () => {
     const withMi = run(1);
     const without = run(0);
     const msg = `with λ=1: ${withMi.first.toFixed(3)} → ${withMi.last.toFixed(3)}; λ=0: ${without.first.toFixed(3)} → ${without.last.toFixed(3)}`;
-    assert.ok(withMi.last < 0.8 * withMi.first, msg);
-    assert.ok(withMi.last < 0.8 * without.last, msg);
+    assert.ok(withMi.last < 0.75 * withMi.first, msg);
+    assert.ok(withMi.last < 0.75 * without.last, msg);
   });
 });
