@@ -7,6 +7,7 @@ import { isRhodopsError, RhodopsError } from '../core/errors.ts';
 import { setLogLevel, type LogLevel } from '../core/log.ts';
 import { exportCommand, infoCommand } from './info.ts';
 import { benchCommand } from '../bench/command.ts';
+import { serveCommand } from '../server/cli.ts';
 import { evalCommand, trainCommand } from '../trainer/cli.ts';
 
 function notYet(name: string, issue: number, what: string): Command {
@@ -28,7 +29,7 @@ export function program(): Command {
     .hook('preAction', (cmd) => setLogLevel(cmd.opts<{ logLevel: LogLevel }>().logLevel))
     .showHelpAfterError()
     .exitOverride();
-  cli.addCommand(notYet('serve', 4, 'the live performance server'));
+  cli.addCommand(serveCommand());
   cli.addCommand(trainCommand());
   cli.addCommand(notYet('dataset', 8, 'build and pack training datasets'));
   cli.addCommand(notYet('render', 7, 'render audio-reactive music videos offline'));

@@ -5,6 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { RhodopsError } from './errors.ts';
 import { logger } from './log.ts';
@@ -18,10 +19,10 @@ export interface FfmpegBinary {
   version: string;
 }
 
-async function probe(path: string): Promise<string | null> {
+async function probe(file: string, tool: 'ffmpeg' | 'ffprobe' = 'ffmpeg'): Promise<string | null> {
   try {
-    const { stdout } = await run(path, ['-hide_banner', '-version'], { timeout: 10_000 });
-    return stdout.split('\n')[0]?.replace(/^ffmpeg version /, '').split(' ')[0] ?? 'unknown';
+    const { stdout } = await run(file, ['-hide_banner', '-version'], { timeout: 10_000 });
+    return stdout.split('\n')[0]?.replace(new RegExp(`^${tool} version `), '').split(' ')[0] ?? 'unknown';
   } catch {
     return null;
   }
@@ -56,6 +57,43 @@ export function resolveFfmpeg(): Promise<FfmpegBinary> {
     });
   })();
   return cached;
+}
+
+export interface FfprobeBinary {
+  path: string;
+  source: 'FFPROBE_PATH' | 'sibling' | 'system';
+  version: string;
+}
+
+let cachedProbe: Promise<FfprobeBinary | null> | null = null;
+
+/**
+ * Which ffprobe to run: $FFPROBE_PATH (fluent-ffmpeg's variable), else the one beside the ffmpeg that
+ * resolveFfmpeg chose, else the system's. Null when none runs: the bundled static build has no ffprobe,
+ * so callers treat probing as optional (skip a check, leave a duration unknown) and say so.
+ */
+export function resolveFfprobe(): Promise<FfprobeBinary | null> {
+  cachedProbe ??= (async () => {
+    const candidates: [string, FfprobeBinary['source']][] = [];
+    const env = process.env['FFPROBE_PATH'];
+    if (env) candidates.push([env, 'FFPROBE_PATH']);
+    const ffmpeg = await resolveFfmpeg().catch(() => null);
+    if (ffmpeg && dirname(ffmpeg.path) !== '.') {
+      const ext = extname(ffmpeg.path); // '.exe' on Windows
+      candidates.push([join(dirname(ffmpeg.path), `ffprobe${ext}`), 'sibling']);
+    }
+    candidates.push(['ffprobe', 'system']);
+    for (const [file, source] of candidates) {
+      const version = await probe(file, 'ffprobe');
+      if (version) {
+        log.info(`using ${source} ffprobe ${version} (${file})`);
+        return { path: file, source, version };
+      }
+    }
+    log.warn('no ffprobe found (the bundled ffmpeg has none): recordings are not verified and durations are unknown');
+    return null;
+  })();
+  return cachedProbe;
 }
 
 /** Runs ffmpeg to completion; rejects with the tail of its stderr on failure. */

@@ -5,27 +5,9 @@
  */
 import type { LatentSpec } from '../core/checkpoint/manifest.ts';
 import { RhodopsError } from '../core/errors.ts';
+import { describeLayout, WEIGHT_SUM_TOLERANCE, type LatentLayout, type LatentStateJson } from '../core/latent/state.ts';
 
-/** The parts of a LatentSpec that decide where each latent entry goes. */
-export type LatentLayout = Pick<LatentSpec, 'noise' | 'categorical' | 'continuous'>;
-
-/** The JSON form of a latent state: noise, soft weights per categorical code, continuous codes. */
-export interface LatentStateJson {
-  noise: number[];
-  categorical: number[][];
-  continuous: number[];
-}
-
-/** How far a categorical code's weights may sum from 1 (float32 round trips, hand edits). */
-export const WEIGHT_SUM_TOLERANCE = 1e-3;
-
-/** "62 noise + categorical [10] + 2 continuous"; "512 noise". */
-export function describeLayout(layout: LatentLayout): string {
-  const parts = [`${layout.noise} noise`];
-  if (layout.categorical.length > 0) parts.push(`categorical [${layout.categorical.join(', ')}]`);
-  if (layout.continuous > 0) parts.push(`${layout.continuous} continuous`);
-  return parts.join(' + ');
-}
+export { describeLayout, type LatentLayout, type LatentStateJson };
 
 export function layoutSize(layout: LatentLayout): number {
   return layout.noise + layout.categorical.reduce((s, c) => s + c, 0) + layout.continuous;

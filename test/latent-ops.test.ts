@@ -29,7 +29,7 @@ import {
   transitionAt,
   truncate,
   type LatentState,
-} from '../server/latent/index.ts';
+} from '../core/latent/index.ts';
 
 const INFOGAN: LatentSpec = { size: 74, noise: 62, categorical: [10], continuous: 2, distribution: 'normal' };
 const MULTI: LatentSpec = { size: 62 + 14 + 2, noise: 62, categorical: [10, 4], continuous: 2, distribution: 'normal' };

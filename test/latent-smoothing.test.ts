@@ -20,7 +20,7 @@ import {
   springStep,
   timeConstantForSettling,
   type LatentState,
-} from '../server/latent/index.ts';
+} from '../core/latent/index.ts';
 
 const INFOGAN: LatentSpec = { size: 74, noise: 62, categorical: [10], continuous: 2, distribution: 'normal' };
 

@@ -1,7 +1,7 @@
 /**
  * Operations on a latent state. Each returns a new state and leaves its inputs alone.
  */
-import { RhodopsError } from '../../core/errors.ts';
+import { RhodopsError } from '../errors.ts';
 import { checkRange } from './check.ts';
 import { checkSameLayout, cloneState, oneHot, type LatentState } from './state.ts';
 import type { NormalRange } from './units.ts';

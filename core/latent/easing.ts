@@ -1,5 +1,5 @@
 /** Easing curves for transitions: [0, 1] → [0, 1] with ease(0) = 0 and ease(1) = 1. Names are data. */
-import { RhodopsError } from '../../core/errors.ts';
+import { RhodopsError } from '../errors.ts';
 import type { NormalRange } from './units.ts';
 
 export const EASINGS = {

@@ -2,7 +2,7 @@
  * Option checks with exact messages (as Tone.js and ws): options merge over complete defaults, unknown keys
  * and out-of-range values throw BAD_OPTION naming the option, the valid range and the value given.
  */
-import { RhodopsError } from '../../core/errors.ts';
+import { RhodopsError } from '../errors.ts';
 
 export interface RangeSpec {
   min: number;

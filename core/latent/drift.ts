@@ -16,7 +16,7 @@
  * The path depends on speed · t only, so a live speed control should accumulate a phase
  * (phase += speed · dt each tick) and ask for driftAt(base, { seed, speed: 1 }, phase).
  */
-import { hash32, rng } from '../../core/random.ts';
+import { hash32, rng } from '../random.ts';
 import { checkRange, mergeOptions } from './check.ts';
 import { cloneState, type LatentState } from './state.ts';
 import type { RadiansPerSecond, Seconds } from './units.ts';

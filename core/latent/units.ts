@@ -1,6 +1,6 @@
 /**
  * Named units (as Tone.js): plain numbers, named so a signature says what it expects. Every function in
- * server/latent takes times and durations explicitly; nothing here reads a clock.
+ * core/latent takes times and durations explicitly; nothing here reads a clock.
  */
 
 /** A time or a duration in seconds. */

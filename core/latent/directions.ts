@@ -1,6 +1,6 @@
 /** Latent directions for knobs: seeded, orthonormal, so two knobs never move the same way. */
-import { hash32, gaussianArray } from '../../core/random.ts';
-import { RhodopsError } from '../../core/errors.ts';
+import { hash32, gaussianArray } from '../random.ts';
+import { RhodopsError } from '../errors.ts';
 import { checkRange } from './check.ts';
 import { dot } from './vector.ts';
 

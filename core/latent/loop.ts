@@ -7,7 +7,7 @@
  *   Catmull-Rom (weights clamped at 0 and renormalised so they stay a mix).
  * - 'slerp': slerp from each keyframe to the next at constant angular speed (a corner at each keyframe).
  */
-import { RhodopsError } from '../../core/errors.ts';
+import { RhodopsError } from '../errors.ts';
 import { checkRange, mergeOptions } from './check.ts';
 import { slerp } from './ops.ts';
 import { checkSameLayout, cloneState, type LatentState } from './state.ts';

@@ -5,10 +5,10 @@
  * ONNX models have noise only (empty `categorical`, empty `continuous`).
  */
 import { z } from 'zod';
-import type { LatentSpec } from '../../core/checkpoint/manifest.ts';
-import { describeZodError } from '../../core/checkpoint/manifest.ts';
-import { RhodopsError } from '../../core/errors.ts';
-import { gaussianArray, rng } from '../../core/random.ts';
+import type { LatentSpec } from '../checkpoint/manifest.ts';
+import { describeZodError } from '../checkpoint/manifest.ts';
+import { RhodopsError } from '../errors.ts';
+import { gaussianArray, rng } from '../random.ts';
 
 export interface LatentState {
   noise: Float32Array;

@@ -9,7 +9,7 @@
  *   at rest lose their jitter and moving values lag little.
  * - smoothState: a spring on every entry of a latent state (the server's per-tick smoothing).
  */
-import { RhodopsError } from '../../core/errors.ts';
+import { RhodopsError } from '../errors.ts';
 import { checkRange, mergeOptions } from './check.ts';
 import { checkSameLayout, type LatentState } from './state.ts';
 import type { Hertz, NormalRange, Seconds } from './units.ts';

@@ -1,0 +1,61 @@
+/** `rhodops serve` (= `npm start`): the performance server on the bundled demo model unless told otherwise. */
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { RhodopsError } from '../core/errors.ts';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../core/runtime/ort.ts';
+import { defaultServeOptions, Server } from './server.ts';
+
+interface ServeCliOptions {
+  model?: string;
+  host: string;
+  port: string;
+  fps: string;
+  token?: string;
+  ep: ExecutionProvider;
+  threads?: string;
+  quality: string;
+  recordings?: string;
+}
+
+export function serveCommand(): Command {
+  const d = defaultServeOptions();
+  return new Command('serve')
+    .description('the live performance server: renders the model, streams to the browser, records takes')
+    .option('--model <path>', 'checkpoint directory or .onnx file (default: the bundled InfoGAN MNIST demo)')
+    .option('--host <addr>', 'address to listen on; anything but loopback requires an access token', d.host)
+    .option('--port <n>', 'port (0: any free port)', String(d.port))
+    .option('--fps <n>', 'target frame rate', String(d.fps))
+    .option('--token <token>', 'access token (generated and printed when listening off loopback)')
+    .addOption(new Option('--ep <provider>', 'ONNX Runtime execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
+    .option('--threads <n>', 'ONNX Runtime threads per operator')
+    .option('--quality <q>', 'JPEG quality of the stream', String(d.jpegQuality))
+    .option('--recordings <dir>', 'where takes are written', d.recordingsDir)
+    .action(async (o: ServeCliOptions) => {
+      const int = (name: string, v: string, min: number, max: number) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < min || n > max) throw new RhodopsError('BAD_OPTION', `--${name} must be an integer from ${min} to ${max}, got '${v}'`);
+        return n;
+      };
+      const server = await Server.start({
+        ...(o.model ? { model: path.resolve(o.model) } : {}),
+        host: o.host,
+        port: int('port', o.port, 0, 65535),
+        fps: int('fps', o.fps, 1, 240),
+        token: o.token ?? null,
+        jpegQuality: int('quality', o.quality, 1, 100),
+        ort: { executionProvider: o.ep, ...(o.threads ? { intraOpNumThreads: int('threads', o.threads, 1, 256) } : {}) },
+        ...(o.recordings ? { recordingsDir: path.resolve(o.recordings) } : {}),
+      });
+      const q = server.token ? `?token=${server.token}` : '';
+      process.stdout.write(`rhodops is playing. Open ${server.url}${q} (controls) or ${server.url}output${q} (projector).\n`);
+      if (server.token) process.stdout.write(`access token: ${server.token}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.stdout.write('stopping…\n');
+          void server.close().then(resolve);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}

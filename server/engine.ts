@@ -1,0 +1,85 @@
+/**
+ * The engine the render loop calls: one Generator at a time, replaced at a frame boundary. A new model
+ * loads in the background while the old one keeps playing; a model that fails to load leaves the old
+ * one playing and reports why.
+ */
+import { logger } from '../core/log.ts';
+import { messageOf } from '../core/errors.ts';
+import { openGenerator, type OpenOptions } from '../core/runtime/open.ts';
+import type { Generator, GeneratorInfo, RgbBatch } from '../core/runtime/types.ts';
+
+const log = logger('engine');
+
+export interface ModelRef {
+  /** What the user named: a checkpoint directory or .onnx file. */
+  path: string;
+  info: GeneratorInfo;
+}
+
+export class Engine {
+  private current: { gen: Generator; ref: ModelRef };
+  private pending: Promise<ModelRef> | null = null;
+  private next: { gen: Generator; ref: ModelRef } | null = null;
+  /** Exponential moving average of the engine's time per frame. */
+  engineMs = 0;
+
+  private constructor(gen: Generator, path: string, private readonly openOptions: OpenOptions) {
+    this.current = { gen, ref: { path, info: gen.info } };
+  }
+
+  static async open(path: string, openOptions: OpenOptions = {}): Promise<Engine> {
+    return new Engine(await openGenerator(path, openOptions), path, openOptions);
+  }
+
+  get model(): ModelRef {
+    return this.current.ref;
+  }
+
+  get switching(): boolean {
+    return this.pending !== null;
+  }
+
+  /** Starts loading another model; it replaces the current one at the next frame boundary. */
+  switchTo(path: string): Promise<ModelRef> {
+    if (this.pending) return Promise.reject(new Error('a model switch is already in progress'));
+    const started = performance.now();
+    this.pending = openGenerator(path, this.openOptions)
+      .then((gen) => {
+        this.next = { gen, ref: { path, info: gen.info } };
+        log.info(`loaded ${gen.info.name} in ${(performance.now() - started).toFixed(0)} ms; switching at the next frame`);
+        return this.next.ref;
+      })
+      .catch((e: unknown) => {
+        log.warn(`could not load ${path}: ${messageOf(e)}; still playing ${this.current.ref.info.name}`);
+        throw e;
+      })
+      .finally(() => {
+        this.pending = null;
+      });
+    return this.pending;
+  }
+
+  /** Applies a loaded switch, if any: called by the loop between frames. Returns true if the model changed. */
+  swapIfReady(): boolean {
+    if (!this.next) return false;
+    const old = this.current;
+    this.current = this.next;
+    this.next = null;
+    void old.gen.dispose();
+    return true;
+  }
+
+  async render(latent: Float32Array): Promise<RgbBatch> {
+    const t0 = performance.now();
+    const frame = await this.current.gen.generate(latent, 1);
+    const ms = performance.now() - t0;
+    this.engineMs = this.engineMs === 0 ? ms : this.engineMs * 0.9 + ms * 0.1;
+    return frame;
+  }
+
+  async close(): Promise<void> {
+    await this.pending?.catch(() => undefined);
+    await this.next?.gen.dispose();
+    await this.current.gen.dispose();
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The control protocol: JSON messages with a `type`, validated at the boundary. A message may carry an
+ * `id`; the server answers {type: 'applied', id, seq} when the first frame that reflects it is sent,
+ * so control pages (and the latency bench) know which frame showed their change.
+ */
+import { z } from 'zod';
+
+const latentJson = z.object({
+  noise: z.array(z.number().finite()),
+  categorical: z.array(z.array(z.number().finite().min(0))),
+  continuous: z.array(z.number().finite()),
+});
+
+const finite = z.number().finite();
+const id = z.string().max(64).optional();
+const index = z.number().int().min(0).max(4095);
+
+export const controlMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('set'), id, state: latentJson }),
+  z.object({ type: z.literal('randomize'), id, seed: z.number().int().min(0).optional() }),
+  z.object({ type: z.literal('category'), id, code: index, value: index }),
+  z.object({ type: z.literal('crossfade'), id, code: index, from: index, to: index, t: z.number().min(0).max(1) }),
+  z.object({ type: z.literal('continuous'), id, index, value: finite.min(-10).max(10) }),
+  z.object({ type: z.literal('direction'), id, index, value: finite.min(-10).max(10) }),
+  z.object({ type: z.literal('drift'), id, speed: finite.min(0).max(10) }),
+  z.object({ type: z.literal('truncation'), id, psi: z.number().min(0).max(1) }),
+  z.object({ type: z.literal('smoothing'), id, timeConstant: finite.min(0).max(30) }),
+  z.object({ type: z.literal('transition'), id, state: latentJson, seconds: finite.min(0).max(600) }),
+  z.object({ type: z.literal('presetRecall'), id, bank: z.string().max(128).optional(), name: z.string().min(1).max(128), crossfade: finite.min(0).max(600).optional() }),
+  z.object({ type: z.literal('presetSave'), id, bank: z.string().max(128).optional(), name: z.string().min(1).max(128) }),
+  z.object({ type: z.literal('ping'), id, t: finite }),
+]);
+export type ControlMessage = z.infer<typeof controlMessageSchema>;
+export type LatentJson = z.infer<typeof latentJson>;
+
+export type ServerMessage =
+  | { type: 'welcome'; server: string; model: unknown; fps: number; state: LatentJson; controls: unknown }
+  | { type: 'state'; model: string; state: LatentJson; controls: unknown }
+  | { type: 'applied'; id: string; seq: number; latencyMs: number }
+  | { type: 'error'; code: string; message: string; id?: string }
+  | { type: 'pong'; id?: string; t: number; serverTime: number }
+  | { type: 'status'; status: unknown };

@@ -1,0 +1,99 @@
+/**
+ * ffmpeg argument lists for a take, as plain data: the live encode (raw RGB on stdin → H.264 in MKV),
+ * the remux to a standard MP4 (with the audio file muxed in), and the motion-interpolated copy.
+ */
+import type { X264Preset } from './options.ts';
+
+export interface EncodeSpec {
+  width: number;
+  height: number;
+  fps: number;
+  preset: X264Preset;
+  crf: number;
+}
+
+/** The encoded size: odd sides are padded by one black pixel (yuv420p needs even sides; padding keeps pixels 1:1). */
+export function evenSize(width: number, height: number): { width: number; height: number } {
+  return { width: width + (width % 2), height: height + (height % 2) };
+}
+
+/**
+ * RGB → BT.709 limited-range yuv420p, tagged as such, which is what players and editors assume for
+ * web video (swscale's untagged default is BT.601, which shifts colours slightly in most players).
+ */
+export function videoFilter(width: number, height: number): string {
+  const even = evenSize(width, height);
+  const pad = even.width !== width || even.height !== height ? [`pad=${even.width}:${even.height}:0:0:black`] : [];
+  return [...pad, 'scale=out_color_matrix=bt709:out_range=tv', 'format=yuv420p'].join(',');
+}
+
+const COLOR_TAGS = ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv'];
+
+/** Options before `-i pipe:0`: raw frames, one every 1/fps, timestamps from the frame count. */
+export function liveInputOptions(s: EncodeSpec): string[] {
+  return ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${s.width}x${s.height}`, '-framerate', String(s.fps)];
+}
+
+/**
+ * Options for the crash-safe MKV. Matroska buffers a cluster in memory until it closes, so a kill
+ * loses the open cluster: a cluster closes at a keyframe once it holds 4 KiB, or after
+ * `cluster_time_limit` ms; a 2 s GOP and a 1 s limit bound the loss to about a second plus x264's
+ * lookahead. `-flush_packets 1` writes each closed cluster through to the file at once.
+ */
+export function liveOutputOptions(s: EncodeSpec): string[] {
+  return [
+    '-map', '0:v:0',
+    '-vf', videoFilter(s.width, s.height),
+    '-c:v', 'libx264',
+    '-preset', s.preset,
+    '-crf', String(s.crf),
+    '-g', String(2 * s.fps),
+    ...COLOR_TAGS,
+    '-f', 'matroska',
+    '-cluster_time_limit', '1000',
+    '-flush_packets', '1',
+  ];
+}
+
+export interface RemuxSpec {
+  mkv: string;
+  /** Written to this name (format forced to mp4), then renamed by the caller. */
+  out: string;
+  fps: number;
+  audio?: string | undefined;
+  /** The take's length: the audio is cut (or padded with silence) to it. Unknown → `-shortest`. */
+  durationS?: number | undefined;
+}
+
+/**
+ * MKV → standard MP4 without re-encoding the video. The video track's timescale is the fps: the MKV
+ * stores millisecond timestamps (33, 67, 100… at 30 fps), and rescaling them to 1/fps rounds them back
+ * to exact frame times, so the MP4 is constant frame rate (what editors want), not 30.005 fps.
+ */
+export function remuxArgs(r: RemuxSpec): string[] {
+  const audio = r.audio === undefined ? [] : ['-i', r.audio];
+  const audioOut =
+    r.audio === undefined
+      ? []
+      : ['-map', '1:a:0', '-c:a', 'aac', '-b:a', '192k', '-af', 'apad', ...(r.durationS === undefined ? ['-shortest'] : ['-t', r.durationS.toFixed(6)])];
+  return ['-i', r.mkv, ...audio, '-map', '0:v:0', '-c:v', 'copy', ...audioOut, '-video_track_timescale', String(r.fps), '-movflags', '+faststart', '-f', 'mp4', r.out];
+}
+
+/**
+ * The "smoothed" copy at 2×fps: ffmpeg's motion-compensated interpolation (`mi_mode=mci`), re-encoded;
+ * the audio is copied. minterpolate is single-threaded and slow: about real time at 256², a quarter of it at 512².
+ */
+export function smoothArgs(s: { mp4: string; out: string; fps: number; preset: X264Preset; crf: number }): string[] {
+  const fps2 = 2 * s.fps;
+  return [
+    '-i', s.mp4,
+    '-map', '0:v:0', '-map', '0:a?',
+    '-vf', `minterpolate=fps=${fps2}:mi_mode=mci`,
+    '-c:v', 'libx264', '-preset', s.preset, '-crf', String(s.crf), '-pix_fmt', 'yuv420p', '-g', String(2 * fps2),
+    ...COLOR_TAGS,
+    '-c:a', 'copy',
+    '-video_track_timescale', String(fps2),
+    '-movflags', '+faststart',
+    '-f', 'mp4', s.out,
+  ];
+}
