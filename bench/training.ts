@@ -4,6 +4,7 @@ import { infoganArch } from '../core/models/presets.ts';
 import { defaultDiscArch } from '../core/models/infogan-disc.ts';
 import { gaussianArray } from '../core/random.ts';
 import { InfoganTrainer } from '../trainer/infogan/trainer.ts';
+import { INFOGAN_DEFAULTS } from '../trainer/infogan/settings.ts';
 import { measure } from './measure.ts';
 
 /** The demo model's architecture (README, "The bundled demo model"). */
@@ -21,7 +22,7 @@ export interface TrainingRow {
 export async function benchInfoganTraining(backend: 'wasm' | 'cpu', batch: number, timing: { minRuns: number; minTimeMs: number; warmup: number }): Promise<TrainingRow> {
   await initBackend(backend);
   const arch = DEMO_INFOGAN;
-  const trainer = new InfoganTrainer({ arch, disc: defaultDiscArch(arch), batch, lrD: 2e-4, lrG: 1e-3, beta1: 0.5, beta2: 0.999, lambdaCat: 1, lambdaCont: 0.1, seed: 1 });
+  const trainer = new InfoganTrainer({ ...INFOGAN_DEFAULTS, arch, disc: defaultDiscArch(arch), batch, seed: 1 });
   const real = gaussianArray(batch * 28 * 28, 2).map(Math.tanh);
   try {
     const t = await measure(async () => trainer.trainStep(real), timing);

@@ -11,7 +11,7 @@ import { openCheckpoint } from '../core/checkpoint/io.ts';
 import { openGenerator } from '../core/runtime/open.ts';
 import { infoganArch } from '../core/models/presets.ts';
 import { runInfogan } from '../trainer/infogan/run.ts';
-import type { InfoganSettings } from '../trainer/infogan/settings.ts';
+import { INFOGAN_DEFAULTS, type InfoganSettings } from '../trainer/infogan/settings.ts';
 import { rejectsWith } from './helpers/assert.ts';
 
 let root: string;
@@ -35,12 +35,7 @@ const settings = (epochs: number): InfoganSettings => ({
   arch: infoganArch(28, { noise: 4, categorical: [3], continuous: 1, fcUnits: 32, widths: [8, 4] }),
   disc: { widths: [4, 8], fcUnits: 32, qUnits: 16, learnVariance: false },
   batch: 8,
-  lrD: 2e-4,
-  lrG: 1e-3,
-  beta1: 0.5,
-  beta2: 0.999,
-  lambdaCat: 1,
-  lambdaCont: 0.1,
+  ...INFOGAN_DEFAULTS,
   seed: 5,
   epochs,
   data,

@@ -10,6 +10,7 @@ import { gaussianArray } from '../core/random.ts';
 import { sampleCodes } from '../trainer/infogan/codes.ts';
 import { InfoganTrainer, type InfoganTrainConfig } from '../trainer/infogan/trainer.ts';
 import { latentSpecOf } from '../core/onnx/export.ts';
+import { INFOGAN_DEFAULTS } from '../trainer/infogan/settings.ts';
 
 const arch = infoganArch(28, { noise: 4, categorical: [3], continuous: 2, fcUnits: 32, widths: [8, 4] });
 const disc: InfoganDiscArch = { widths: [4, 8], fcUnits: 32, qUnits: 16, learnVariance: false };
@@ -17,12 +18,7 @@ const config = (over: Partial<InfoganTrainConfig> = {}): InfoganTrainConfig => (
   arch,
   disc,
   batch: 8,
-  lrD: 2e-4,
-  lrG: 1e-3,
-  beta1: 0.5,
-  beta2: 0.999,
-  lambdaCat: 1,
-  lambdaCont: 0.1,
+  ...INFOGAN_DEFAULTS,
   seed: 3,
   ...over,
 });

@@ -30,21 +30,13 @@ import {
   truncate,
   type LatentState,
 } from '../core/latent/index.ts';
+import { throwsWith } from './helpers/assert.ts';
 
 const INFOGAN: LatentSpec = { size: 74, noise: 62, categorical: [10], continuous: 2, distribution: 'normal' };
 const MULTI: LatentSpec = { size: 62 + 14 + 2, noise: 62, categorical: [10, 4], continuous: 2, distribution: 'normal' };
 const PGGAN: LatentSpec = { size: 512, noise: 512, categorical: [], continuous: 0, distribution: 'normal' };
 const UNIFORM: LatentSpec = { size: 16, noise: 16, categorical: [], continuous: 0, distribution: 'uniform' };
 
-/** fn throws a RhodopsError of `code` whose message mentions each string, and has a hint. */
-function throwsWith(fn: () => unknown, code: ErrorCode, ...mentions: string[]): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isRhodopsError(e, code), `expected ${code}, got ${String(e)}`);
-    for (const m of mentions) assert.ok(e.message.includes(m), `message "${e.message}" does not mention "${m}"`);
-    assert.ok(e.hint && e.hint.length > 10, `the error says what to do: ${e.message}`);
-    return true;
-  });
-}
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);

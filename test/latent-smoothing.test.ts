@@ -21,17 +21,10 @@ import {
   timeConstantForSettling,
   type LatentState,
 } from '../core/latent/index.ts';
+import { throwsWith } from './helpers/assert.ts';
 
 const INFOGAN: LatentSpec = { size: 74, noise: 62, categorical: [10], continuous: 2, distribution: 'normal' };
 
-function throwsWith(fn: () => unknown, code: ErrorCode, ...mentions: string[]): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isRhodopsError(e, code), `expected ${code}, got ${String(e)}`);
-    for (const m of mentions) assert.ok(e.message.includes(m), `message "${e.message}" does not mention "${m}"`);
-    assert.ok(e.hint && e.hint.length > 10, `the error says what to do: ${e.message}`);
-    return true;
-  });
-}
 
 /** The critically damped step response from rest at 0 toward 1. */
 const stepResponse = (t: number, tau: number) => 1 - (1 + t / tau) * Math.exp(-t / tau);

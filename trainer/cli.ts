@@ -6,7 +6,7 @@ import { describeZodError } from '../core/checkpoint/manifest.ts';
 import { infoganArch } from '../core/models/presets.ts';
 import { defaultDiscArch } from '../core/models/infogan-disc.ts';
 import { logger } from '../core/log.ts';
-import { infoganSettingsSchema } from './infogan/settings.ts';
+import { INFOGAN_DEFAULTS, infoganSettingsSchema } from './infogan/settings.ts';
 import { runInfogan } from './infogan/run.ts';
 import { codePurity, trainClassifier } from './infogan/evaluate.ts';
 import { loadDataset } from './datasets/index.ts';
@@ -68,10 +68,10 @@ function infoganCommand(): Command {
     .option('--resume', 'continue the run in --out exactly where it stopped', false)
     .option('--backend <name>', 'tfjs backend: auto | gpu | node | wasm | cpu', 'auto')
     .option('--seed <n>', 'random seed (weights, batches, codes)', '1')
-    .option('--lr-d <rate>', 'discriminator learning rate', '2e-4')
-    .option('--lr-g <rate>', 'generator learning rate', '1e-3')
-    .option('--lambda-cat <w>', 'mutual-information weight, categorical codes', '1')
-    .option('--lambda-cont <w>', 'mutual-information weight, continuous codes', '0.1')
+    .option('--lr-d <rate>', 'discriminator learning rate', String(INFOGAN_DEFAULTS.lrD))
+    .option('--lr-g <rate>', 'generator learning rate', String(INFOGAN_DEFAULTS.lrG))
+    .option('--lambda-cat <w>', 'mutual-information weight, categorical codes', String(INFOGAN_DEFAULTS.lambdaCat))
+    .option('--lambda-cont <w>', 'mutual-information weight, continuous codes', String(INFOGAN_DEFAULTS.lambdaCont))
     .option('--fc <units>', "generator's first dense layer (0: none)", '1024')
     .option('--widths <c,…>', 'generator feature maps from the start grid up (default per size, e.g. 128,64 at 28)')
     .option('--learn-variance', 'Q also predicts a variance per continuous code (else σ = 1)', false)
@@ -94,8 +94,8 @@ function infoganCommand(): Command {
         batch: Number(o.batch),
         lrD: Number(o.lrD),
         lrG: Number(o.lrG),
-        beta1: 0.5,
-        beta2: 0.999,
+        beta1: INFOGAN_DEFAULTS.beta1,
+        beta2: INFOGAN_DEFAULTS.beta2,
         lambdaCat: Number(o.lambdaCat),
         lambdaCont: Number(o.lambdaCont),
         seed: Number(o.seed),

@@ -23,3 +23,6 @@ export const infoganSettingsSchema = z.object({
   data: z.string().min(1),
 });
 export type InfoganSettings = z.infer<typeof infoganSettingsSchema>;
+
+/** Optimiser and mutual-information defaults from the InfoGAN paper (MNIST): Adam β1 = 0.5, D 2e-4, G 1e-3. */
+export const INFOGAN_DEFAULTS = { lrD: 2e-4, lrG: 1e-3, beta1: 0.5, beta2: 0.999, lambdaCat: 1, lambdaCont: 0.1 } as const;
