@@ -135,10 +135,9 @@ async function loop(o: InfoganRunOptions, out: string, logFile: string, settings
   const save = async (epochDone: number | null) => {
     await fs.appendFile(logFile, pending.splice(0).join(''));
     trainer.recalibrateBatchNorm();
-    const state = await trainer.state();
-    await saveModelCheckpoint(out, settings.arch, await trainer.generatorWeights(), {
+    // The full state (G, D, Q, optimizers) is saved for resuming; the exporter picks G's weights out of it.
+    await saveModelCheckpoint(out, settings.arch, await trainer.state(), {
       name: path.basename(out),
-      extraWeights: state,
       training: { step: trainer.step, imagesSeen: trainer.step * batch },
       dataset: { spec: settings.data, source: ds.source, count: ds.count },
       settings,

@@ -219,10 +219,6 @@ export class InfoganTrainer {
     });
   }
 
-  async generatorWeights(): Promise<WeightMap> {
-    return readVars(this.g);
-  }
-
   /** Everything a resume needs: G, D and Q weights and both optimizers' state. */
   async state(): Promise<WeightMap> {
     return new Map([...(await readVars(this.g)), ...(await readVars(this.d)), ...(await this.optG.state('opt/g/')), ...(await this.optD.state('opt/d/'))]);
