@@ -7,20 +7,14 @@
  * The _FusedMatMul wrapper also works around a bias bug of wasm's for batched (rank-3, batch > 1) inputs.
  */
 import {
-  getKernel,
-  registerKernel,
-  unregisterKernel,
-  type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { runWasmKernel, type WasmBackendLike } from './conv2d-backprop-filter.ts';
+import { replaceWasmKernel, runWasmKernel, type WasmBackendLike } from './kernels.ts';
 
 /** Marks our wrappers so that patching twice (even from a second copy of this module) never wraps a wrapper. */
 const PATCHED = Symbol.for('rhodops.wasmPatch.transposedMatMul');
-
-type MarkedKernelFunc = KernelFunc & { [PATCHED]?: true };
 
 /** Swaps the last two axes of a rank ≥ 2 tensor with wasm's Transpose kernel. */
 function transposeLastTwo(t: TensorInfo, backend: WasmBackendLike): TensorInfo {
@@ -81,7 +75,7 @@ function fusedUnfused(original: KernelFunc, a: TensorInfo, b: TensorInfo, inputs
 }
 
 function wrap(kernelName: string, original: KernelFunc): KernelFunc {
-  const wrapped: MarkedKernelFunc = ({ inputs, backend, attrs = {} }) => {
+  const wrapped: KernelFunc = ({ inputs, backend, attrs = {} }) => {
     const wasm = backend as WasmBackendLike;
     const { a, b } = inputs as { a?: TensorInfo; b?: TensorInfo };
     if (a === undefined || b === undefined) return original({ inputs, backend, attrs });
@@ -104,7 +98,6 @@ function wrap(kernelName: string, original: KernelFunc): KernelFunc {
       for (const t of owned) wasm.disposeData(t.dataId);
     }
   };
-  wrapped[PATCHED] = true;
   return wrapped;
 }
 
@@ -114,15 +107,5 @@ function wrap(kernelName: string, original: KernelFunc): KernelFunc {
  * sets up the wasm functions the originals call.
  */
 export function patchTransposedMatMul(): string[] {
-  const patched: string[] = [];
-  for (const kernelName of ['BatchMatMul', '_FusedMatMul']) {
-    const current = getKernel(kernelName, 'wasm');
-    if (current === undefined) continue;
-    if ((current.kernelFunc as MarkedKernelFunc)[PATCHED]) continue;
-    const replacement: KernelConfig = { ...current, kernelFunc: wrap(kernelName, current.kernelFunc) };
-    unregisterKernel(kernelName, 'wasm');
-    registerKernel(replacement);
-    patched.push(kernelName);
-  }
-  return patched;
+  return ['BatchMatMul', '_FusedMatMul'].filter((name) => replaceWasmKernel(name, PATCHED, (original) => wrap(name, original)));
 }

@@ -12,30 +12,8 @@
  * crop to KH×KW and a transpose to [KH,KW,ci,co]. Everything runs on wasm's own XNNPACK kernels (Transpose,
  * Conv2D, Slice) called at kernel level, so no engine-tracked tensor is made in between.
  */
-import { backend_util, getKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-
-/** The part of tfjs-backend-wasm's BackendWasm that the patches use. */
-export interface WasmBackendLike {
-  disposeData(dataId: object, force?: boolean): boolean;
-}
-
-/** Runs one of wasm's registered kernels directly. Its output belongs to the caller (dispose or return it). */
-export function runWasmKernel(
-  kernelName: string,
-  inputs: Record<string, TensorInfo>,
-  backend: WasmBackendLike,
-  attrs: NamedAttrMap = {},
-): TensorInfo {
-  const kernel = getKernel(kernelName, 'wasm');
-  if (kernel === undefined) {
-    throw new Error(`wasm patch: kernel '${kernelName}' is not registered for 'wasm' (import @tensorflow/tfjs-backend-wasm first)`);
-  }
-  const out = kernel.kernelFunc({ inputs, backend, attrs });
-  if (Array.isArray(out)) throw new Error(`wasm patch: kernel '${kernelName}' returned ${out.length} outputs, expected 1`);
-  return out;
-}
-
-type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+import { backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { runWasmKernel, type Pad, type WasmBackendLike } from './kernels.ts';
 
 interface BackpropFilterAttrs {
   strides: number | [number, number];

@@ -32,30 +32,22 @@
  */
 import {
   backend_util,
-  getKernel,
-  registerKernel,
-  unregisterKernel,
   type DataId,
   type DataType,
-  type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { runWasmKernel, type WasmBackendLike } from './conv2d-backprop-filter.ts';
+import { replaceWasmKernel, runWasmKernel, type Pad, type WasmBackendLike } from './kernels.ts';
 
 /** Marks our wrapper so that patching twice (even from a second copy of this module) never wraps a wrapper. */
 const PATCHED = Symbol.for('rhodops.wasmPatch.conv2DBackpropInput');
-
-type MarkedKernelFunc = KernelFunc & { [PATCHED]?: true };
 
 /** The part of BackendWasm this patch uses beyond disposeData: the standard KernelBackend read/write. */
 interface WasmBackendRW extends WasmBackendLike {
   readSync(dataId: DataId): unknown;
   write(values: Float32Array, shape: number[], dtype: DataType): DataId;
 }
-
-type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 
 interface BackpropInputAttrs {
   strides: number | [number, number];
@@ -308,7 +300,7 @@ function backpropInput(dy: TensorInfo, filter: TensorInfo, attrs: BackpropInputA
 }
 
 function wrap(original: KernelFunc): KernelFunc {
-  const wrapped: MarkedKernelFunc = (args) => {
+  const wrapped: KernelFunc = (args) => {
     const { inputs, backend, attrs = {} } = args;
     const { dy, filter } = inputs as { dy?: TensorInfo; filter?: TensorInfo };
     if (dy !== undefined && filter !== undefined) {
@@ -317,7 +309,6 @@ function wrap(original: KernelFunc): KernelFunc {
     }
     return original(args);
   };
-  wrapped[PATCHED] = true;
   return wrapped;
 }
 
@@ -327,10 +318,5 @@ function wrap(original: KernelFunc): KernelFunc {
  * re-initialised backend still sets up the wasm function the fallback calls.
  */
 export function patchConv2DBackpropInput(): string[] {
-  const current = getKernel('Conv2DBackpropInput', 'wasm');
-  if (current === undefined || (current.kernelFunc as MarkedKernelFunc)[PATCHED]) return [];
-  const replacement: KernelConfig = { ...current, kernelFunc: wrap(current.kernelFunc) };
-  unregisterKernel('Conv2DBackpropInput', 'wasm');
-  registerKernel(replacement);
-  return ['Conv2DBackpropInput'];
+  return replaceWasmKernel('Conv2DBackpropInput', PATCHED, wrap) ? ['Conv2DBackpropInput'] : [];
 }
