@@ -14,10 +14,13 @@ import { benchGenerator, benchModels, type GeneratorRow } from './generators.ts'
 import { ortConvProbe, ortMatmulPeak } from './ort-peak.ts';
 import { formatTable } from './table.ts';
 import { benchInfoganTraining, type TrainingRow } from './training.ts';
+import { benchServer, pgganMid128, type ServerBench } from './server.ts';
+import { DEFAULT_MODEL } from '../server/server.ts';
 
 interface BenchOptions {
   quick: boolean;
   training: boolean;
+  server: boolean;
   threads: string;
   json?: string;
   only?: string;
@@ -30,6 +33,7 @@ export function benchCommand(): Command {
     .option('--threads <n>', 'ONNX Runtime intra-op threads', String(defaultOrtOptions().intraOpNumThreads))
     .option('--only <ids>', 'comma-separated model ids (e.g. pggan-mid-256,infogan-64)')
     .option('--no-training', 'skip the training-speed section')
+    .option('--no-server', 'skip the live-server section')
     .option('--json <file>', 'where to write the results (default bench/results/<time>.json)')
     .action((o: BenchOptions) => runBench(o));
 }
@@ -75,6 +79,18 @@ async function runBench(o: BenchOptions): Promise<void> {
     training.push(await benchInfoganTraining('cpu', batch, { minRuns: 1, minTimeMs: 0, warmup: 0 }));
   }
 
+  const server: ServerBench[] = [];
+  if (o.server) {
+    say('server: end to end vs engine alone, latency, clients…');
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'rhodops-bench-model-'));
+    try {
+      server.push(await benchServer(DEFAULT_MODEL, { quick: o.quick, full: true }, say));
+      server.push(await benchServer(await pgganMid128(tmp), { quick: o.quick, full: false }, say));
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  }
+
   const pct = (g: number) => (100 * g) / peak.gflops;
   const table = formatTable(
     ['engine', 'model', 'batch', 'GFLOP/frame', 'ms/frame', 'fps', 'GFLOPS', '% matmul peak'],
@@ -105,6 +121,20 @@ async function runBench(o: BenchOptions): Promise<void> {
           `  wasm/cpu speed ×${(training[1]!.msPerStep / training[0]!.msPerStep).toFixed(0)}`,
         ]
       : []),
+    ...(server.length
+      ? [
+          '',
+          'live server (same run):',
+          ...server.map((s) =>
+            [
+              `  ${s.model}: end-to-end ${s.endToEndFps.toFixed(0)} fps / engine alone ${s.engineOnlyFps.toFixed(0)} fps = ${s.ratio.toFixed(2)}`,
+              s.latencyP95Ms !== undefined ? `; control→frame p50 ${s.latencyP50Ms!.toFixed(1)} ms, p95 ${s.latencyP95Ms.toFixed(1)} ms (frame interval ${s.frameIntervalMs!.toFixed(1)} ms)` : '',
+              s.ratio8 !== undefined ? `; 8 clients / 1: ${s.ratio8.toFixed(2)}` : '',
+              s.slowReader ? `; slow reader ${s.slowReader.seconds} s: others ${s.slowReader.othersFps.toFixed(1)} fps, RSS +${(s.slowReader.rssMaxMB - s.slowReader.rssStartMB).toFixed(0)} MB` : '',
+            ].join(''),
+          ),
+        ]
+      : []),
   ].join('\n');
   process.stdout.write(out + '\n');
 
@@ -119,6 +149,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     convProbeGflops: convGflops,
     rows: rows.map((r) => ({ ...r, pctOfPeak: pct(r.gflops) })),
     training,
+    server,
     ratios,
   };
   await fs.writeFile(file, JSON.stringify(report, null, 2) + '\n');
