@@ -133,10 +133,20 @@ export class Server {
     // ffmpeg's first run (and fluent-ffmpeg's capability probes) would otherwise delay the first take.
     void prepareRecorder().catch(() => undefined);
     const server = new Server(options, engine);
-    await new Promise<void>((resolve, reject) => {
-      server.http.once('error', reject);
-      server.http.listen(options.port, options.host, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.http.once('error', reject);
+        server.http.listen(options.port, options.host, () => resolve());
+      });
+    } catch (e) {
+      await engine.close();
+      const code = (e as { code?: string }).code;
+      const where = `${options.host}:${options.port}`;
+      if (code === 'EADDRINUSE') throw new RhodopsError('BAD_OPTION', `${where} is already in use (another rhodops, or another server).`, { hint: 'Stop it, or pass --port with another number (0 picks a free one).' });
+      if (code === 'EACCES') throw new RhodopsError('BAD_OPTION', `not allowed to listen on ${where}.`, { hint: 'Use a port above 1023.' });
+      if (code === 'EADDRNOTAVAIL') throw new RhodopsError('BAD_OPTION', `${options.host} is not an address of this machine.`, { hint: 'Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).' });
+      throw e;
+    }
     const port = (server.http.address() as AddressInfo).port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     server.url = `http://${host}:${port}/`;
