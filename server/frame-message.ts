@@ -5,12 +5,13 @@
  *   8  f64  capture time, ms since the Unix epoch (when the engine produced the frame)
  *  16  u16  width
  *  18  u16  height
- *  20  u8   format (1 = JPEG)
+ *  20  u8   format (1 = JPEG, 2 = PNG)
  *  21  u8×3 reserved (0)
  */
 export const FRAME_MAGIC = 0x31464852; // 'RHF1' read as little-endian u32
 export const FRAME_HEADER_BYTES = 24;
 export const FRAME_FORMAT_JPEG = 1;
+export const FRAME_FORMAT_PNG = 2;
 
 export interface FrameHeader {
   seq: number;

@@ -4,11 +4,12 @@
  * is logged with its cause and the last good frame is sent again: the show goes on.
  */
 import { messageOf } from '../core/errors.ts';
+import type { RgbBatch } from '../core/runtime/types.ts';
 import type { LatentSpec } from '../core/checkpoint/manifest.ts';
 import { logger } from '../core/log.ts';
-import { encodeJpeg, type EncodedFrame } from './encoder.ts';
+import { encodeFrame, enlarge, type EncodedFrame } from './encoder.ts';
 import type { Engine } from './engine.ts';
-import { encodeFrameMessage, FRAME_FORMAT_JPEG } from './frame-message.ts';
+import { encodeFrameMessage } from './frame-message.ts';
 import type { Hub } from './hub.ts';
 import type { ServerMessage } from './protocol.ts';
 
@@ -28,7 +29,7 @@ export interface FrameSink {
 export interface LoopOptions {
   fps: number;
   jpegQuality: number;
-  /** Small models are enlarged (nearest) to at least this many pixels wide before JPEG. */
+  /** Recordings of small models are enlarged (nearest) to at least this many pixels wide. */
   displaySize: number;
 }
 
@@ -54,7 +55,10 @@ export class RenderLoop {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private seq = 0;
-  private lastGood: { encoded: EncodedFrame } | null = null;
+  private lastGood: { encoded: EncodedFrame; rgb: RgbBatch } | null = null;
+  /** The encode-and-send chain (frame order), and how many frames are in it. */
+  private output: Promise<void> = Promise.resolve();
+  private inFlight = 0;
   private readonly acks: PendingAck[] = [];
   private readonly sentTimes: number[] = [];
   private lastTick = 0;
@@ -84,6 +88,7 @@ export class RenderLoop {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.output;
   }
 
   /** Sends {type: 'applied'} for `id` once the first frame computed after `receivedAt` has gone out. */
@@ -101,27 +106,23 @@ export class RenderLoop {
     const start = performance.now();
     const dt = (start - this.lastTick) / 1000;
     this.lastTick = start;
+    let rgb: RgbBatch | null = null;
     try {
       if (this.engine.swapIfReady()) {
         this.source.modelChanged(this.engine.model.info.latent);
         this.onModelSwap?.();
       }
-      const latent = this.source.latentAt(start / 1000, dt);
-      const rgb = await this.engine.render(latent);
-      const t0 = performance.now();
-      const encoded = await encodeJpeg(rgb, this.o.jpegQuality, this.o.displaySize);
-      this.encodeMs = this.encodeMs === 0 ? performance.now() - t0 : this.encodeMs * 0.9 + (performance.now() - t0) * 0.1;
-      this.lastGood = { encoded };
+      rgb = await this.engine.render(this.source.latentAt(start / 1000, dt));
     } catch (e) {
-      this.errors++;
-      this.lastError = messageOf(e);
-      // Once a second at most: a broken input at 30 fps must not flood the log.
-      if (start - this.lastErrorLog > 1000) {
-        log.error(`frame failed (${this.errors} so far), re-sending the last good frame: ${this.lastError}`);
-        this.lastErrorLog = start;
-      }
+      this.failed(e, start);
     }
-    if (this.lastGood) this.send(this.lastGood, start);
+    // Encoding and sending run off the tick, in frame order, so this frame's JPEG overlaps the next
+    // frame's engine run. At most one frame waits for the encoder: never a queue.
+    const previous = this.output;
+    const busy = this.inFlight > 0;
+    this.inFlight++;
+    this.output = previous.then(() => this.encodeAndSend(rgb, start)).finally(() => this.inFlight--);
+    if (busy) await previous;
     // Next tick on the grid; if we overran, skip the ticks we missed rather than bunching them.
     let next = due + interval;
     const now = performance.now();
@@ -133,13 +134,46 @@ export class RenderLoop {
     this.schedule(next);
   }
 
-  private send(frame: { encoded: EncodedFrame }, tickStart: number): void {
+  private failed(e: unknown, at: number): void {
+    this.errors++;
+    this.lastError = messageOf(e);
+    // Once a second at most: a broken input at 30 fps must not flood the log.
+    if (at - this.lastErrorLog > 1000) {
+      log.error(`frame failed (${this.errors} so far), re-sending the last good frame: ${this.lastError}`);
+      this.lastErrorLog = at;
+    }
+  }
+
+  /** Never rejects: a failed encode re-sends the last good frame, like a failed render. */
+  private async encodeAndSend(rgb: RgbBatch | null, tickStart: number): Promise<void> {
+    if (rgb) {
+      try {
+        const t0 = performance.now();
+        this.lastGood = { encoded: await encodeFrame(rgb, this.o.jpegQuality), rgb };
+        const ms = performance.now() - t0;
+        this.encodeMs = this.encodeMs === 0 ? ms : this.encodeMs * 0.9 + ms * 0.1;
+      } catch (e) {
+        this.failed(e, tickStart);
+      }
+    }
+    if (!this.lastGood || !this.running) return;
+    this.send(this.lastGood.encoded, tickStart);
+    const sink = this.sink;
+    if (sink) {
+      // The recorder keeps its own clock from these times; performance.now() never jumps, Date.now() can.
+      const at = performance.now();
+      try {
+        sink.pushFrame(await enlarge(this.lastGood.rgb, this.o.displaySize), at);
+      } catch (e) {
+        this.failed(e, tickStart);
+      }
+    }
+  }
+
+  private send(frame: EncodedFrame, tickStart: number): void {
     const seq = ++this.seq;
-    const captureTime = Date.now();
-    const { width, height, jpeg } = frame.encoded;
-    this.hub.broadcastFrame(encodeFrameMessage({ seq, captureTime, width, height, format: FRAME_FORMAT_JPEG }, jpeg));
-    // The recorder keeps its own clock from these times; performance.now() never jumps, Date.now() can.
-    this.sink?.pushFrame(frame.encoded.rgb, performance.now());
+    const { width, height, format, data } = frame;
+    this.hub.broadcastFrame(encodeFrameMessage({ seq, captureTime: Date.now(), width, height, format }, data));
     const sentAt = performance.now();
     this.sentTimes.push(sentAt);
     while (this.sentTimes.length > 0 && sentAt - this.sentTimes[0]! > 2000) this.sentTimes.shift();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setLogLevel } from '../core/log.ts';
 import type { Server } from '../server/server.ts';
-import { sleep, startTestServer, tempRoot, TestClient, tinyModel } from './helpers/server.ts';
+import { bigModel, sleep, startTestServer, tempRoot, TestClient, tinyModel } from './helpers/server.ts';
 
 describe('performance server', () => {
   let root: string;
@@ -26,8 +26,8 @@ describe('performance server', () => {
     const seqs = c.frames.map((f) => f.header.seq);
     for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! > seqs[i - 1]!, `seq ${seqs[i]} after ${seqs[i - 1]}`);
     const f = c.frames.at(-1)!;
-    assert.deepEqual([f.payload[0], f.payload[1]], [0xff, 0xd8], 'a JPEG');
-    assert.equal(f.header.width, 28 * 9, 'a 28² model is enlarged (nearest) to ≥ 256 px');
+    assert.deepEqual([f.header.format, ...f.payload.subarray(1, 4)], [2, 0x50, 0x4e, 0x47], 'a small frame is PNG');
+    assert.equal(f.header.width, 28, 'frames go out at the model size; pages enlarge them');
     const span = (c.frames.at(-1)!.at - c.frames[0]!.at) / 1000;
     const fps = (c.frames.length - 1) / span;
     // The clock paces frames (never faster than the target); a loaded CI machine may deliver fewer.
@@ -77,8 +77,8 @@ describe('performance server', () => {
   });
 
   it('a client that does not read skips frames; the others keep their rate', async () => {
-    // Big frames (1008² JPEG at q100) fill the loopback socket buffers within seconds, so ws's own buffer grows.
-    const big = await startTestServer(root, { displaySize: 1008, jpegQuality: 100, hub: { ...server.options.hub, maxBufferedBytes: 256 << 10 } });
+    // Big frames (noisy 256² JPEG at q100) fill the loopback socket buffers within seconds, so ws's own buffer grows.
+    const big = await startTestServer(root, { model: await bigModel(root), jpegQuality: 100, hub: { ...server.options.hub, maxBufferedBytes: 256 << 10 } });
     const fast = await TestClient.connect(big);
     const slow = await TestClient.connect(big);
     // Stop reading the slow client's socket: its data piles up in the kernel, then in ws's buffer.

@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { saveModelCheckpoint } from '../../core/checkpoint/from-model.ts';
-import { infoganArch } from '../../core/models/presets.ts';
+import { infoganArch, pgganArch } from '../../core/models/presets.ts';
+import { generatorSpecs } from '../../core/models/generator.ts';
+import { initWeights } from '../../core/models/params.ts';
 import { decodeFrameMessage, type FrameHeader } from '../../server/frame-message.ts';
 import { Server, type ServeOptions } from '../../server/server.ts';
 import { randomWeights } from './models.ts';
@@ -17,6 +19,14 @@ export async function tinyModel(dir: string, name = 'tiny', seed = 1): Promise<s
   const weights = randomWeights(arch, seed);
   for (const [k, w] of weights) if (k.endsWith('/w')) w.data = w.data.map((v) => v * 15);
   await saveModelCheckpoint(out, arch, weights, { name });
+  return out;
+}
+
+/** A 256² PGGAN (narrow) with random weights: noisy frames, so JPEGs are large (to fill socket buffers). */
+export async function bigModel(dir: string): Promise<string> {
+  const arch = pgganArch('narrow', 256, { latentSize: 32 });
+  const out = path.join(dir, 'big');
+  await saveModelCheckpoint(out, arch, initWeights(generatorSpecs(arch), 3), { name: 'big' });
   return out;
 }
 
