@@ -96,7 +96,7 @@ export class LiveState implements LatentSource {
   }
 
   /** A new model: keep the state if the layout is the same, else start afresh in the new layout. */
-  switchModel(spec: LatentSpec): void {
+  modelChanged(spec: LatentSpec): void {
     const same = spec.noise === this.spec.noise && spec.continuous === this.spec.continuous && spec.categorical.join() === this.spec.categorical.join();
     this.spec = spec;
     this.out = new Float32Array(spec.size);
@@ -108,9 +108,6 @@ export class LiveState implements LatentSource {
     this.directions = randomDirections(spec.noise, Math.min(DIRECTION_KNOBS, spec.noise), this.seed + 7);
   }
 
-  modelChanged(spec: LatentSpec): void {
-    this.switchModel(spec);
-  }
 
   /** Folds the drift so far into the base, so a speed change (or stopping) never jumps. */
   private settleDrift(): void {

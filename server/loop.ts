@@ -116,7 +116,7 @@ export class RenderLoop {
     } catch (e) {
       this.failed(e, start);
     }
-    // Encoding and sending run off the tick, in frame order, so this frame's JPEG overlaps the next
+    // Encoding and sending run off the tick, in frame order, so this frame's encoding overlaps the next
     // frame's engine run. At most one frame waits for the encoder: never a queue.
     const previous = this.output;
     const busy = this.inFlight > 0;
