@@ -24,7 +24,7 @@ export function serveCommand(): Command {
     .option('--model <path>', 'checkpoint directory or .onnx file (default: the bundled InfoGAN MNIST demo)')
     .option('--host <addr>', 'address to listen on; anything but loopback requires an access token', d.host)
     .option('--port <n>', 'port (0: any free port)', String(d.port))
-    .option('--fps <n>', 'target frame rate', String(d.fps))
+    .option('--fps <n>', "target frame rate (1–240), or 'max' for every frame the engine can make", String(d.fps))
     .option('--token <token>', 'access token (generated and printed when listening off loopback)')
     .addOption(new Option('--ep <provider>', 'ONNX Runtime execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
     .option('--threads <n>', 'ONNX Runtime threads per operator')
@@ -40,7 +40,7 @@ export function serveCommand(): Command {
         ...(o.model ? { model: path.resolve(o.model) } : {}),
         host: o.host,
         port: int('port', o.port, 0, 65535),
-        fps: int('fps', o.fps, 1, 240),
+        fps: o.fps === 'max' ? 'max' : int('fps', o.fps, 1, 240),
         token: o.token ?? null,
         jpegQuality: int('quality', o.quality, 1, 100),
         ort: { executionProvider: o.ep, ...(o.threads ? { intraOpNumThreads: int('threads', o.threads, 1, 256) } : {}) },

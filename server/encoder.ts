@@ -1,14 +1,15 @@
 /**
  * Frames for the stream: encoded once per frame at the model's own size and shared by every client (the
- * pages enlarge them with nearest-neighbour filtering). Small frames are PNG, so a 28² digit shown 30× larger
- * has no JPEG blocks; larger ones JPEG. Recordings get frames enlarged to the display size.
+ * pages enlarge them with nearest-neighbour filtering). Small frames go raw: a 28² digit is 2.3 KB, shown
+ * 30× larger with no JPEG blocks, and costs no encoding at all (PNG took longer than the demo model's
+ * engine run). Larger ones are JPEG. Recordings get frames enlarged to the display size.
  */
 import sharp from 'sharp';
 import type { RgbBatch } from '../core/runtime/types.ts';
-import { FRAME_FORMAT_JPEG, FRAME_FORMAT_PNG } from './frame-message.ts';
+import { FRAME_FORMAT_JPEG, FRAME_FORMAT_RGB } from './frame-message.ts';
 
-/** Up to this many pixels a frame is sent as PNG (lossless, and still small). */
-const PNG_MAX_PIXELS = 64 * 64;
+/** Up to this many pixels a frame is sent raw (12 KB at 64², 370 KB/s at 30 fps). */
+const RAW_MAX_PIXELS = 64 * 64;
 
 export interface EncodedFrame {
   width: number;
@@ -18,10 +19,23 @@ export interface EncodedFrame {
 }
 
 export async function encodeFrame(frame: RgbBatch, jpegQuality: number): Promise<EncodedFrame> {
-  const img = sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } });
-  const png = frame.width * frame.height <= PNG_MAX_PIXELS;
-  const data = png ? await img.png({ compressionLevel: 1 }).toBuffer() : await img.jpeg({ quality: jpegQuality, chromaSubsampling: '4:2:0' }).toBuffer();
-  return { width: frame.width, height: frame.height, format: png ? FRAME_FORMAT_PNG : FRAME_FORMAT_JPEG, data };
+  const { width, height } = frame;
+  if (width * height <= RAW_MAX_PIXELS) {
+    return { width, height, format: FRAME_FORMAT_RGB, data: Buffer.from(frame.data.buffer, frame.data.byteOffset, width * height * 3) };
+  }
+  const data = await sharp(frame.data, { raw: { width, height, channels: 3 } }).jpeg({ quality: jpegQuality, chromaSubsampling: '4:2:0' }).toBuffer();
+  return { width, height, format: FRAME_FORMAT_JPEG, data };
+}
+
+/**
+ * A frame fitted into a recording's fixed size: a model switched mid-take may make frames of another size.
+ * Scaled to fit and centred on black, so the take goes on in one file.
+ */
+export async function fitFrame(rgb: Uint8Array, from: { width: number; height: number }, to: { width: number; height: number }): Promise<Uint8Array> {
+  if (from.width === to.width && from.height === to.height) return rgb;
+  const raw = { width: from.width, height: from.height, channels: 3 as const };
+  const out = await sharp(rgb, { raw }).resize(to.width, to.height, { fit: 'contain', background: { r: 0, g: 0, b: 0 } }).raw().toBuffer();
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 /** Tiny models (MNIST's 28²) are recorded enlarged by a whole factor, with nearest neighbour. */

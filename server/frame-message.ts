@@ -5,13 +5,14 @@
  *   8  f64  capture time, ms since the Unix epoch (when the engine produced the frame)
  *  16  u16  width
  *  18  u16  height
- *  20  u8   format (1 = JPEG, 2 = PNG)
+ *  20  u8   format (1 = JPEG, 2 = PNG, 3 = raw RGB, width × height × 3 bytes, rows top to bottom)
  *  21  u8×3 reserved (0)
  */
 export const FRAME_MAGIC = 0x31464852; // 'RHF1' read as little-endian u32
 export const FRAME_HEADER_BYTES = 24;
 export const FRAME_FORMAT_JPEG = 1;
 export const FRAME_FORMAT_PNG = 2;
+export const FRAME_FORMAT_RGB = 3;
 
 export interface FrameHeader {
   seq: number;

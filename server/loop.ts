@@ -7,7 +7,7 @@ import { messageOf } from '../core/errors.ts';
 import type { RgbBatch } from '../core/runtime/types.ts';
 import type { LatentSpec } from '../core/checkpoint/manifest.ts';
 import { logger } from '../core/log.ts';
-import { encodeFrame, enlarge, type EncodedFrame } from './encoder.ts';
+import { displayScale, encodeFrame, enlarge, fitFrame, type EncodedFrame } from './encoder.ts';
 import type { Engine } from './engine.ts';
 import { encodeFrameMessage } from './frame-message.ts';
 import type { Hub } from './hub.ts';
@@ -23,11 +23,15 @@ export interface LatentSource {
 }
 
 export interface FrameSink {
+  /** The sink's fixed frame size; frames of another size (after a model switch) are fitted into it. */
+  readonly width: number;
+  readonly height: number;
   pushFrame(rgb: Uint8Array, captureTime: number): unknown;
 }
 
 export interface LoopOptions {
-  fps: number;
+  /** Target frame rate; 'max' runs the next frame as soon as the engine is free (benchmarks, fast displays). */
+  fps: number | 'max';
   jpegQuality: number;
   /** Recordings of small models are enlarged (nearest) to at least this many pixels wide. */
   displaySize: number;
@@ -37,7 +41,7 @@ export interface LoopStats {
   seq: number;
   /** Frames sent per second, averaged over the last second or so. */
   fps: number;
-  targetFps: number;
+  targetFps: number | 'max';
   engineMs: number;
   encodeMs: number;
   skippedTicks: number;
@@ -52,7 +56,7 @@ interface PendingAck {
 }
 
 export class RenderLoop {
-  private timer: NodeJS.Timeout | null = null;
+  private cancelTick: (() => void) | null = null;
   private running = false;
   private seq = 0;
   private lastGood: { encoded: EncodedFrame; rgb: RgbBatch } | null = null;
@@ -86,8 +90,8 @@ export class RenderLoop {
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancelTick?.();
+    this.cancelTick = null;
     await this.output;
   }
 
@@ -98,11 +102,19 @@ export class RenderLoop {
 
   private schedule(due: number): void {
     if (!this.running) return;
-    this.timer = setTimeout(() => void this.tick(due), Math.max(0, due - performance.now()));
+    const wait = due - performance.now();
+    // setTimeout never fires in under a millisecond; a frame that is already due starts at once.
+    if (wait >= 1) {
+      const t = setTimeout(() => void this.tick(due), wait);
+      this.cancelTick = () => clearTimeout(t);
+    } else {
+      const t = setImmediate(() => void this.tick(due));
+      this.cancelTick = () => clearImmediate(t);
+    }
   }
 
   private async tick(due: number): Promise<void> {
-    const interval = 1000 / this.o.fps;
+    const interval = this.o.fps === 'max' ? 0 : 1000 / this.o.fps;
     const start = performance.now();
     const dt = (start - this.lastTick) / 1000;
     this.lastTick = start;
@@ -123,13 +135,13 @@ export class RenderLoop {
     this.inFlight++;
     this.output = previous.then(() => this.encodeAndSend(rgb, start)).finally(() => this.inFlight--);
     if (busy) await previous;
-    // Next tick on the grid; if we overran, skip the ticks we missed rather than bunching them.
+    // Next tick on the grid. After an overrun the ticks missed are skipped, not bunched, and the next frame
+    // starts at once on a grid anchored there: waiting for the old grid point would only add idle time.
     let next = due + interval;
     const now = performance.now();
     if (next < now) {
-      const missed = Math.ceil((now - next) / interval);
-      this.skipped += missed;
-      next += missed * interval;
+      if (interval > 0) this.skipped += Math.floor((now - next) / interval) + 1;
+      next = now;
     }
     this.schedule(next);
   }
@@ -163,7 +175,10 @@ export class RenderLoop {
       // The recorder keeps its own clock from these times; performance.now() never jumps, Date.now() can.
       const at = performance.now();
       try {
-        sink.pushFrame(await enlarge(this.lastGood.rgb, this.o.displaySize), at);
+        const rgb = this.lastGood.rgb;
+        const scale = displayScale(rgb.width, this.o.displaySize);
+        const big = await enlarge(rgb, this.o.displaySize);
+        sink.pushFrame(await fitFrame(big, { width: rgb.width * scale, height: rgb.height * scale }, sink), at);
       } catch (e) {
         this.failed(e, tickStart);
       }

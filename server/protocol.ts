@@ -34,7 +34,7 @@ export type ControlMessage = z.infer<typeof controlMessageSchema>;
 export type LatentJson = z.infer<typeof latentJson>;
 
 export type ServerMessage =
-  | { type: 'welcome'; server: string; model: unknown; fps: number; state: LatentJson; controls: unknown }
+  | { type: 'welcome'; server: string; model: unknown; fps: number | 'max'; state: LatentJson; controls: unknown }
   | { type: 'state'; model: string; state: LatentJson; controls: unknown }
   | { type: 'applied'; id: string; seq: number; latencyMs: number }
   | { type: 'error'; code: string; message: string; id?: string }

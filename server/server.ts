@@ -30,7 +30,8 @@ export interface ServeOptions {
   model: string;
   host: string;
   port: number;
-  fps: number;
+  /** Target frame rate (1–240), or 'max': every frame the engine can make (recordings then run at 60). */
+  fps: number | 'max';
   /** Required off loopback: given, or generated and printed. null = none (loopback only). */
   token: string | null;
   jpegQuality: number;
@@ -125,7 +126,7 @@ export class Server {
 
   static async start(partial: Partial<ServeOptions> = {}): Promise<Server> {
     const options = { ...defaultServeOptions(), ...partial };
-    if (!Number.isFinite(options.fps) || options.fps < 1 || options.fps > 240) {
+    if (options.fps !== 'max' && (!Number.isFinite(options.fps) || options.fps < 1 || options.fps > 240)) {
       throw new RhodopsError('BAD_OPTION', `--fps must be between 1 and 240, got ${options.fps}`);
     }
     if (!isLoopback(options.host) && !options.token) options.token = generateToken();
@@ -190,12 +191,17 @@ export class Server {
     const info = this.engine.model.info;
     const scale = displayScale(info.width, this.options.displaySize);
     const [width, height] = [info.width * scale, info.height * scale];
-    const take = await Recorder.start({ dir: this.options.recordingsDir, width, height, fps: this.options.fps, smooth: o.smooth, ...(o.audio ? { audio: o.audio } : {}) });
+    const take = await Recorder.start({ dir: this.options.recordingsDir, width, height, fps: this.recordingFps(), smooth: o.smooth, ...(o.audio ? { audio: o.audio } : {}) });
     take.on('error', (e) => log.error(`recording failed: ${e.message}; the show goes on`));
     this.take = take;
     this.loop.sink = take;
     log.info(`recording ${take.stats().name}`);
     return take.stats();
+  }
+
+  /** An unthrottled loop records at 60 fps: the recorder repeats or drops frames to keep its own clock. */
+  private recordingFps(): number {
+    return this.options.fps === 'max' ? 60 : this.options.fps;
   }
 
   async stopRecording(): Promise<TakeSummary> {

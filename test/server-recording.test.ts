@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { saveModelCheckpoint } from '../core/checkpoint/from-model.ts';
 import { setLogLevel } from '../core/log.ts';
+import { generatorSpecs } from '../core/models/generator.ts';
+import { initWeights } from '../core/models/params.ts';
+import { pgganArch } from '../core/models/presets.ts';
 import { countVideoPackets, probeJson } from '../server/recorder/probe.ts';
 import type { Server } from '../server/server.ts';
 import { sleep, startTestServer, tempRoot, TestClient } from './helpers/server.ts';
@@ -44,6 +48,24 @@ describe('recording from the live server', () => {
     assert.equal(download.status, 200);
     assert.equal((await download.arrayBuffer()).byteLength, (await fs.stat(summary.files.mp4)).size);
     assert.equal((await fetch(`${server.url}recordings/..%2F..%2Fetc%2Fpasswd`)).status, 404);
+  });
+
+  it('a model switch of another frame size mid-take: the take goes on, new frames fitted into its size', async () => {
+    assert.equal((await post(server, 'recordings/start')).status, 200);
+    await sleep(700);
+    const arch = pgganArch('narrow', 32, { latentSize: 16 });
+    const other = path.join(root, 'models', 'pg32');
+    await saveModelCheckpoint(other, arch, initWeights(generatorSpecs(arch), 5), { name: 'pg32' });
+    await server.engine.switchTo(other);
+    await sleep(1200);
+    assert.equal(server.engine.model.info.width, 32, 'switched');
+    const stats = server.status().recording!;
+    assert.equal(stats.rejected, 0, 'no frame refused for its size');
+    const summary = (await (await post(server, 'recordings/stop')).json()) as { files: { mp4?: string }; framesWritten: number };
+    const probe = await probeJson(summary.files.mp4!, ['-show_streams']);
+    const video = probe?.streams?.find((s) => s.codec_type === 'video');
+    assert.deepEqual([video?.width, video?.height], [252, 252], 'one file at the size the take began with');
+    assert.ok(summary.framesWritten >= 45, `${summary.framesWritten} frames in ~1.9 s`);
   });
 
   it('ffmpeg killed mid-take: the stream goes on, the take reports it, and what was written still plays', async () => {

@@ -61,6 +61,8 @@ export interface RemuxSpec {
   out: string;
   fps: number;
   audio?: string | undefined;
+  /** Seconds into the audio file where the video starts. */
+  audioOffset?: number | undefined;
   /** The take's length: the audio is cut (or padded with silence) to it. Unknown → `-shortest`. */
   durationS?: number | undefined;
 }
@@ -71,7 +73,8 @@ export interface RemuxSpec {
  * to exact frame times, so the MP4 is constant frame rate (what editors want), not 30.005 fps.
  */
 export function remuxArgs(r: RemuxSpec): string[] {
-  const audio = r.audio === undefined ? [] : ['-i', r.audio];
+  const seek = r.audioOffset ? ['-ss', r.audioOffset.toFixed(6)] : [];
+  const audio = r.audio === undefined ? [] : [...seek, '-i', r.audio];
   const audioOut =
     r.audio === undefined
       ? []

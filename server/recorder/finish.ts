@@ -19,6 +19,7 @@ export interface FinishSpec {
   mp4: string;
   smoothMp4: string | undefined;
   audio: string | undefined;
+  audioOffset: number;
   fps: number;
   preset: X264Preset;
   crf: number;
@@ -88,7 +89,7 @@ export async function finishTake(s: FinishSpec): Promise<FinishResult> {
 
   try {
     const durationS = frames === null ? undefined : frames / s.fps;
-    await ffmpegInto(s.mp4, (out) => remuxArgs({ mkv: s.mkv, out, fps: s.fps, audio: s.audio, durationS }));
+    await ffmpegInto(s.mp4, (out) => remuxArgs({ mkv: s.mkv, out, fps: s.fps, audio: s.audio, audioOffset: s.audioOffset, durationS }));
     result.mp4 = s.mp4;
     result.audio = s.audio !== undefined;
   } catch (e) {

@@ -17,8 +17,10 @@ export interface TakeOptions {
   height: number;
   /** Frames per second of the take, an integer: the MP4's timescale is the fps, so every frame lasts exactly 1/fps. */
   fps: number;
-  /** An audio file muxed in (AAC), played from the start of the take and cut or padded with silence to its length. */
+  /** An audio file muxed in (AAC), from `audioOffset` at the start of the take, cut or padded with silence to its length. */
   audio?: string;
+  /** Where in the audio file the take starts, in seconds (a song already playing when recording began). Default 0. */
+  audioOffset?: number;
   /** Also write `<name>.smooth.mp4` at twice the frame rate through ffmpeg's motion interpolation. */
   smooth?: boolean;
   /** Most frames waiting for ffmpeg; beyond that, frames are dropped and counted. Default: 2 s of frames, at most 256 MiB. */
@@ -80,6 +82,8 @@ export function resolveTakeOptions(o: TakeOptions): ResolvedTakeOptions {
   if (typeof crf !== 'number' || !(crf >= 0 && crf <= 51)) throw bad(`recording: crf must be from 0 to 51, got ${String(crf)}.`);
   const queueFrames = o.queueFrames === undefined ? defaultQueueFrames({ width, height, fps }) : intIn('queueFrames', o.queueFrames, 1, 100_000);
   if (o.audio !== undefined && (typeof o.audio !== 'string' || o.audio.length === 0)) throw bad('recording: audio must be a file path.');
+  const audioOffset = o.audioOffset ?? 0;
+  if (typeof audioOffset !== 'number' || !(audioOffset >= 0 && audioOffset < 86_400)) throw bad(`recording: audioOffset must be a number of seconds ≥ 0, got ${String(audioOffset)}.`);
   return {
     dir: path.resolve(o.dir),
     name: o.name === undefined ? undefined : checkTakeName(o.name),
@@ -87,6 +91,7 @@ export function resolveTakeOptions(o: TakeOptions): ResolvedTakeOptions {
     height,
     fps,
     audio: o.audio === undefined ? undefined : path.resolve(o.audio),
+    audioOffset,
     smooth: o.smooth ?? false,
     queueFrames,
     preset,

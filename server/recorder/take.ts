@@ -162,6 +162,14 @@ export class Take extends EventEmitter<TakeEvents> {
   private markExited!: () => void;
   private stopping: Promise<TakeSummary> | undefined;
 
+  get width(): number {
+    return this.options.width;
+  }
+
+  get height(): number {
+    return this.options.height;
+  }
+
   /** Use Recorder.start (startTake): it checks the options, reserves the name and waits for ffmpeg to spawn. */
   constructor(options: ResolvedTakeOptions, name: string, ffmpegPath: string) {
     super();
@@ -242,6 +250,9 @@ export class Take extends EventEmitter<TakeEvents> {
     if (captureTimeMs !== undefined && Number.isFinite(captureTimeMs)) {
       this.firstCaptureMs ??= captureTimeMs;
       const slot = Math.round(((captureTimeMs - this.firstCaptureMs) * this.options.fps) / 1000);
+      // A source faster than the take (an unthrottled loop): the slot is filled already, so this frame is
+      // not needed. A frame only a little early (jitter) still takes the next slot.
+      if (slot < this.lastSlot) return true;
       if (this.last !== undefined) repeats = Math.max(0, Math.min(slot - this.lastSlot - 1, this.queue.free - 1));
       if (this.queue.free > 0) this.lastSlot = Math.max(slot, this.lastSlot + 1 + repeats);
     }
@@ -319,6 +330,7 @@ export class Take extends EventEmitter<TakeEvents> {
         mp4: this.mp4Path,
         smoothMp4: o.smooth ? path.join(o.dir, `${this.name}.smooth.mp4`) : undefined,
         audio: o.audio,
+        audioOffset: o.audioOffset,
         fps: o.fps,
         preset: o.preset,
         crf: o.crf,
