@@ -28,7 +28,12 @@ export type ErrorCode =
   | 'PRESET_EXISTS'
   | 'PRESET_INVALID'
   | 'PRESET_BAD_NAME'
-  | 'PRESET_INCOMPATIBLE';
+  | 'PRESET_INCOMPATIBLE'
+  | 'AUDIO_NO_DEVICES'
+  | 'AUDIO_CAPTURE_FAILED'
+  | 'AUDIO_FILE_INVALID'
+  | 'AUDIO_PCM_INVALID'
+  | 'MAPPING_INVALID';
 
 export class RhodopsError extends Error {
   readonly code: ErrorCode;

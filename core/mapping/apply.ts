@@ -1,0 +1,93 @@
+/**
+ * Applying the engine's outputs to whatever holds the live latent (the server's LiveState; the offline
+ * renderer's own state), through the few methods it already has. Stateful on purpose, unlike the engine: it
+ * remembers what it last set, so a knob at rest costs nothing per tick and drift is not re-settled every
+ * frame (LiveState.setDrift folds the drift so far into the base: cheap, but not free).
+ */
+import type { MappingAction, MappingOutput } from './engine.ts';
+import type { PresetRef } from './schema.ts';
+
+/** The setters LiveState has (server/live-state.ts); the offline renderer can implement the same. */
+export interface LiveControlsLike {
+  setDirection(index: number, value: number): void;
+  setCategory(code: number, value: number): void;
+  crossfade(code: number, from: number, to: number, t: number): void;
+  setContinuous(index: number, value: number): void;
+  setDrift(speed: number): void;
+  setTruncation(psi: number): void;
+  /** New noise from a seed (LiveState.randomize). */
+  randomize(seed: number): void;
+}
+
+/** What the latent holder cannot do alone: preset I/O. Both are optional (a renderer without presets). */
+export interface MappingEffects {
+  /** Recall a preset with a crossfade in seconds (the server: recallPreset(ctx, bank ?? 'default', name, crossfade)). */
+  recall?(action: Extract<MappingAction, { type: 'recall' }>): void;
+  /** Put the state at t (0..1) between two presets (the server: slerp of their states, then setState). */
+  morph?(from: PresetRef, to: PresetRef, t: number): void;
+}
+
+export interface MappingApplierOptions {
+  /** Changes smaller than this are not sent (the springs downstream smooth anyway). */
+  epsilon: number;
+}
+
+/**
+ * Sends each tick's outputs to `live`: only values that changed by more than `epsilon`, only targets the
+ * mapping drives; then the actions in order (reseed → live.randomize, recall → effects.recall).
+ * Errors from a setter propagate: the server's tick catches and logs them, and the show goes on.
+ */
+export class MappingApplier {
+  readonly #last = new Map<string, number>();
+  readonly #categoryMode = new Map<number, string>();
+  readonly #epsilon: number;
+
+  constructor(
+    private readonly live: LiveControlsLike,
+    private readonly effects: MappingEffects = {},
+    options: Partial<MappingApplierOptions> = {},
+  ) {
+    this.#epsilon = options.epsilon ?? 1e-6;
+  }
+
+  /** True when `value` differs from what was last sent under `key` (and records it). */
+  #changed(key: string, value: number): boolean {
+    const last = this.#last.get(key);
+    if (last !== undefined && Math.abs(last - value) <= this.#epsilon) return false;
+    this.#last.set(key, value);
+    return true;
+  }
+
+  apply(out: MappingOutput): void {
+    for (const [k, v] of Object.entries(out.directions)) if (this.#changed(`d${k}`, v)) this.live.setDirection(Number(k), v);
+    for (const [k, v] of Object.entries(out.continuous)) if (this.#changed(`c${k}`, v)) this.live.setContinuous(Number(k), v);
+    for (const [k, c] of Object.entries(out.categories)) {
+      const code = Number(k);
+      // What is done to the code (select, or crossfade of which pair) is part of the key: a change of it
+      // always re-sends, even to a value sent before under another mode.
+      const how = c.mode === 'select' ? 'select' : `${c.from}>${c.to}`;
+      if (this.#categoryMode.get(code) !== how) this.#last.delete(`k${k}`);
+      this.#categoryMode.set(code, how);
+      if (c.mode === 'select') {
+        if (this.#changed(`k${k}`, c.value)) this.live.setCategory(code, c.value);
+      } else if (this.#changed(`k${k}`, c.t)) {
+        this.live.crossfade(code, c.from, c.to, c.t);
+      }
+    }
+    if (out.truncation !== undefined && this.#changed('truncation', out.truncation)) this.live.setTruncation(out.truncation);
+    if (out.driftSpeed !== undefined && this.#changed('drift', out.driftSpeed)) this.live.setDrift(out.driftSpeed);
+    if (out.morph !== undefined && this.effects.morph && this.#changed(`morph ${JSON.stringify([out.morph.from, out.morph.to])}`, out.morph.t)) {
+      this.effects.morph(out.morph.from, out.morph.to, out.morph.t);
+    }
+    for (const a of out.actions) {
+      if (a.type === 'reseed') this.live.randomize(a.seed);
+      else this.effects.recall?.(a);
+    }
+  }
+
+  /** Forget what was sent (after a model switch or a preset recall replaced the state): the next apply sends everything. */
+  reset(): void {
+    this.#last.clear();
+    this.#categoryMode.clear();
+  }
+}
