@@ -105,7 +105,7 @@ export async function benchServer(model: string, opts: { quick: boolean; full: b
   await gen.dispose();
   const engineOnlyFps = 1000 / t.medianMs;
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'rhodops-bench-'));
-  const common = { model, port: 0, presetDir: path.join(tmp, 'presets'), recordingsDir: path.join(tmp, 'rec'), modelDirs: [] };
+  const common = { model, port: 0, presetDir: path.join(tmp, 'presets'), recordingsDir: path.join(tmp, 'rec'), mappingDir: path.join(tmp, 'mappings'), modelDirs: [], midi: 'none' };
   const name = path.basename(model);
   try {
     // End to end, unthrottled: each frame starts as soon as the engine is free; one client.

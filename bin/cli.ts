@@ -8,6 +8,8 @@ import { setLogLevel, type LogLevel } from '../core/log.ts';
 import { exportCommand, infoCommand } from './info.ts';
 import { benchCommand } from '../bench/command.ts';
 import { serveCommand } from '../server/cli.ts';
+import { midiCommand } from '../server/midi/index.ts';
+import { audioCommand } from '../core/audio/index.ts';
 import { evalCommand, trainCommand } from '../trainer/cli.ts';
 
 function notYet(name: string, issue: number, what: string): Command {
@@ -30,6 +32,8 @@ export function program(): Command {
     .showHelpAfterError()
     .exitOverride();
   cli.addCommand(serveCommand());
+  cli.addCommand(midiCommand());
+  cli.addCommand(audioCommand());
   cli.addCommand(trainCommand());
   cli.addCommand(notYet('dataset', 8, 'build and pack training datasets'));
   cli.addCommand(notYet('render', 7, 'render audio-reactive music videos offline'));

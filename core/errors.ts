@@ -33,7 +33,8 @@ export type ErrorCode =
   | 'AUDIO_CAPTURE_FAILED'
   | 'AUDIO_FILE_INVALID'
   | 'AUDIO_PCM_INVALID'
-  | 'MAPPING_INVALID';
+  | 'MAPPING_INVALID'
+  | 'BAD_MESSAGE';
 
 export class RhodopsError extends Error {
   readonly code: ErrorCode;

@@ -8,9 +8,13 @@ import { DEFAULT_BANK } from '../presets/schema.ts';
 import { authorized } from './security.ts';
 import { listModels } from './models.ts';
 import { recallPreset, savePreset } from './control.ts';
+import { listAudioDevices } from '../core/audio/index.ts';
+import { mappingToJson } from '../core/mapping/index.ts';
+import { resolveAudioRequest } from './audio-files.ts';
+import { audioSourceSchema } from './protocol.ts';
 import type { Server } from './server.ts';
 
-const NOT_FOUND = new Set(['PRESET_NOT_FOUND', 'CHECKPOINT_NOT_FOUND', 'NOT_FOUND']);
+const NOT_FOUND = new Set(['PRESET_NOT_FOUND', 'CHECKPOINT_NOT_FOUND', 'NOT_FOUND', 'AUDIO_NO_DEVICES']);
 
 function body<T>(schema: z.ZodType<T>, req: Request): T {
   const r = schema.safeParse(req.body ?? {});
@@ -31,7 +35,7 @@ export function apiRouter(server: Server): express.Router {
     }
     next();
   });
-  const route = (method: 'get' | 'post' | 'patch' | 'delete', p: string, h: Handler) =>
+  const route = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', p: string, h: Handler) =>
     r[method](p, async (req, res) => {
       const out = await h(req, res);
       if (!res.headersSent) res.json(out ?? { ok: true });
@@ -70,6 +74,16 @@ export function apiRouter(server: Server): express.Router {
     server.broadcastState();
     return { ok: true, warnings };
   });
+
+  route('get', '/mapping', () => mappingToJson(server.inputs.mapping));
+  route('put', '/mapping', (req) => mappingToJson(server.inputs.setMapping(req.body)));
+  route('get', '/inputs', () => server.inputs.status());
+  route('post', '/audio', async (req) => {
+    const { source } = body(z.object({ source: audioSourceSchema }), req);
+    await server.inputs.setAudio(resolveAudioRequest(source, server.options.audioDirs));
+    return server.inputs.status().audio;
+  });
+  route('get', '/audio/devices', () => listAudioDevices());
 
   route('get', '/recordings', () => server.recordings());
   route('post', '/recordings/start', async (req) => server.startRecording(body(z.object({ smooth: z.boolean().default(false), audio: z.string().optional() }), req)));

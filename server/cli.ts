@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { RhodopsError } from '../core/errors.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../core/runtime/ort.ts';
+import { parseAudioSpec } from './inputs.ts';
 import { defaultServeOptions, Server } from './server.ts';
 
 interface ServeCliOptions {
@@ -15,6 +16,10 @@ interface ServeCliOptions {
   threads?: string;
   quality: string;
   recordings?: string;
+  midi: string;
+  audio?: string;
+  audioDir?: string[];
+  mapping?: string;
 }
 
 export function serveCommand(): Command {
@@ -30,12 +35,18 @@ export function serveCommand(): Command {
     .option('--threads <n>', 'ONNX Runtime threads per operator')
     .option('--quality <q>', 'JPEG quality of the stream', String(d.jpegQuality))
     .option('--recordings <dir>', 'where takes are written', d.recordingsDir)
+    .option('--midi <port>', "MIDI inputs: a name (any part), an index from 'rhodops midi list', all, or none", d.midi)
+    .option('--audio <source>', "audio that drives the mapping: a file to play along, 'capture[:DEVICE]' (see 'rhodops audio list'), or 'browser'")
+    .option('--audio-dir <dir...>', 'folders control pages may pick audio files from (default: the current folder)')
+    .option('--mapping <file>', 'a mapping JSON file (default: the built-in mapping; see README "Mappings")')
     .action(async (o: ServeCliOptions) => {
       const int = (name: string, v: string, min: number, max: number) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < min || n > max) throw new RhodopsError('BAD_OPTION', `--${name} must be an integer from ${min} to ${max}, got '${v}'`);
         return n;
       };
+      const spec = o.audio === undefined ? undefined : parseAudioSpec(o.audio);
+      const audio = spec?.kind === 'file' ? { ...spec, path: path.resolve(spec.path) } : spec;
       const server = await Server.start({
         ...(o.model ? { model: path.resolve(o.model) } : {}),
         host: o.host,
@@ -45,6 +56,10 @@ export function serveCommand(): Command {
         jpegQuality: int('quality', o.quality, 1, 100),
         ort: { executionProvider: o.ep, ...(o.threads ? { intraOpNumThreads: int('threads', o.threads, 1, 256) } : {}) },
         ...(o.recordings ? { recordingsDir: path.resolve(o.recordings) } : {}),
+        midi: o.midi,
+        ...(audio ? { audio } : {}),
+        audioDirs: [...(o.audioDir ?? [process.cwd()]).map((dir) => path.resolve(dir)), ...(audio?.kind === 'file' ? [path.dirname(audio.path)] : [])],
+        ...(o.mapping ? { mapping: path.resolve(o.mapping) } : {}),
       });
       const q = server.token ? `?token=${server.token}` : '';
       process.stdout.write(`rhodops is playing. Open ${server.url}${q} (controls) or ${server.url}output${q} (projector).\n`);

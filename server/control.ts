@@ -6,19 +6,31 @@ import { DEFAULT_BANK } from '../presets/schema.ts';
 import type { LiveState } from './live-state.ts';
 import type { ControlMessage, ServerMessage } from './protocol.ts';
 import type { Engine } from './engine.ts';
+import type { LiveInputs } from './inputs.ts';
+import { loadPresetMapping, saveMappingForPreset } from './mapping-store.ts';
+import { resolveAudioRequest } from './audio-files.ts';
 
 export interface ControlContext {
   live: LiveState;
   presets: PresetStore;
   engine: Engine;
+  inputs: LiveInputs;
+  /** Where the mappings presets refer to are kept. */
+  mappingDir: string;
+  /** Folders audio files may be played from. */
+  audioDirs: string[];
 }
 
 /** Recalls a preset (with a crossfade); returns warnings for a preset made with another model of the same layout. */
 export async function recallPreset(ctx: ControlContext, bank: string, name: string, crossfade: number): Promise<string[]> {
   const preset = await ctx.presets.load(bank, name);
   const compat = checkCompatible(preset, ctx.engine.model.info.latent, ctx.engine.model.info.name);
+  // Load the mapping first: a preset whose mapping file is broken changes nothing.
+  const mapping = preset.mapping ? await loadPresetMapping(ctx.mappingDir, preset.mapping) : null;
   ctx.live.setState(preset.state, crossfade);
   if (preset.smoothing?.timeConstant !== undefined) ctx.live.setSmoothing(preset.smoothing.timeConstant);
+  if (mapping) ctx.inputs.setMapping(mapping);
+  ctx.inputs.stateReplaced();
   return compat.warnings;
 }
 
@@ -31,6 +43,7 @@ export async function savePreset(ctx: ControlContext, bank: string, name: string
     model: { id: info.name, kind: info.kind, latent: info.latent },
     state: snap.state,
     smoothing: { timeConstant: snap.controls.smoothing },
+    mapping: await saveMappingForPreset(ctx.mappingDir, ctx.inputs.mapping),
   });
 }
 
@@ -65,6 +78,17 @@ export async function applyControl(ctx: ControlContext, msg: ControlMessage, rep
     }
     case 'presetSave':
       return savePreset(ctx, msg.bank ?? DEFAULT_BANK, msg.name);
+    case 'midi':
+      throw new RhodopsError('BAD_OPTION', 'midi messages are handled by the server, not here');
+    case 'learn':
+      return ctx.inputs.armLearn(msg.target);
+    case 'learnCancel':
+      return ctx.inputs.cancelLearn();
+    case 'mapping':
+      ctx.inputs.setMapping(msg.mapping);
+      return;
+    case 'audioSource':
+      return ctx.inputs.setAudio(resolveAudioRequest(msg.source, ctx.audioDirs));
     case 'ping':
       reply({ type: 'pong', ...(msg.id ? { id: msg.id } : {}), t: msg.t, serverTime: Date.now() });
       return;

@@ -37,20 +37,30 @@ interface Client extends ClientStats {
   lastRefill: number;
 }
 
+/** What the hub hands on: validated control messages, binary messages (browser audio), departures. */
+export interface HubHandlers {
+  control(msg: ControlMessage, reply: (m: ServerMessage) => void, receivedAt: number, client: number): void;
+  binary(data: Buffer, client: number): void;
+  left(client: number): void;
+}
+
 export class Hub {
   private readonly clients = new Set<Client>();
   private nextId = 1;
 
   constructor(
     private readonly opts: HubOptions,
-    private readonly onControl: (msg: ControlMessage, reply: (m: ServerMessage) => void, receivedAt: number) => void,
+    private readonly handlers: HubHandlers,
   ) {}
 
   add(ws: WebSocket, address: string, welcome: ServerMessage): void {
     const c: Client = { ws, id: this.nextId++, address, framesSent: 0, framesDropped: 0, messagesIn: 0, errors: 0, tokens: this.opts.burst, lastRefill: performance.now() };
     this.clients.add(c);
     ws.on('message', (data, isBinary) => this.receive(c, data as Buffer | Buffer[] | ArrayBuffer, isBinary));
-    ws.on('close', () => this.clients.delete(c));
+    ws.on('close', () => {
+      this.clients.delete(c);
+      this.handlers.left(c.id);
+    });
     ws.on('error', (e) => log.debug(`client ${c.id}: ${e.message}`));
     this.send(c, welcome);
   }
@@ -75,7 +85,15 @@ export class Hub {
     if (buf.byteLength > this.opts.maxMessageBytes) {
       return this.fail(c, 'TOO_LARGE', `message of ${buf.byteLength} bytes; the limit is ${this.opts.maxMessageBytes}`);
     }
-    if (isBinary) return this.fail(c, 'BAD_MESSAGE', 'binary messages are not accepted; send JSON control messages');
+    if (isBinary) {
+      try {
+        this.handlers.binary(buf, c.id);
+      } catch (e) {
+        const err = e as { code?: string; message?: string };
+        this.fail(c, err.code ?? 'BAD_MESSAGE', err.message ?? String(e));
+      }
+      return;
+    }
     let json: unknown;
     try {
       json = JSON.parse(buf.toString('utf8'));
@@ -92,7 +110,7 @@ export class Hub {
         : this.fail(c, 'UNKNOWN_TYPE', `unknown message type ${JSON.stringify(type ?? null)}`, id);
     }
     try {
-      this.onControl(parsed.data, (m) => this.send(c, m), now);
+      this.handlers.control(parsed.data, (m) => this.send(c, m), now, c.id);
     } catch (e) {
       const err = e as { code?: string; message?: string };
       this.fail(c, err.code ?? 'FAILED', err.message ?? String(e), parsed.data.id);

@@ -47,6 +47,8 @@ export class LiveState implements LatentSource {
   private springs: LatentSprings;
   private tr: Transition | null = null;
   private directions: Float32Array[];
+  /** Directions asked for (the knobs, more for a mapping that uses chroma directions); capped by the noise size. */
+  private wantedDirections = DIRECTION_KNOBS;
   private controls: LiveControls = { directions: new Array<number>(DIRECTION_KNOBS).fill(0), driftSpeed: 0, truncation: 1, smoothing: 0.15 };
   private driftStart = 0;
   private readonly driftSeed: number;
@@ -62,7 +64,7 @@ export class LiveState implements LatentSource {
     this.base = randomState(spec, seed);
     this.current = this.base;
     this.springs = latentSprings(this.base, this.springOptions());
-    this.directions = randomDirections(spec.noise, Math.min(DIRECTION_KNOBS, spec.noise), seed + 7);
+    this.directions = this.makeDirections();
     this.out = new Float32Array(spec.size);
   }
 
@@ -105,7 +107,27 @@ export class LiveState implements LatentSource {
     this.current = this.base;
     this.tr = null;
     this.springs = latentSprings(this.base, this.springOptions());
-    this.directions = randomDirections(spec.noise, Math.min(DIRECTION_KNOBS, spec.noise), this.seed + 7);
+    this.directions = this.makeDirections();
+    this.controls.directions = new Array<number>(this.directions.length).fill(0);
+  }
+
+  /** The same seed gives the same first directions whatever the count, so knob 0 stays knob 0. */
+  private makeDirections(): Float32Array[] {
+    return randomDirections(this.spec.noise, Math.min(this.wantedDirections, this.spec.noise), this.seed + 7);
+  }
+
+  get directionCount(): number {
+    return this.directions.length;
+  }
+
+  /** At least `count` directions (never fewer than the knobs); amounts already set are kept. */
+  useDirections(count: number): void {
+    const wanted = Math.max(DIRECTION_KNOBS, count);
+    if (wanted === this.wantedDirections) return;
+    this.wantedDirections = wanted;
+    this.directions = this.makeDirections();
+    const amounts = this.controls.directions;
+    this.controls.directions = Array.from({ length: this.directions.length }, (_, k) => amounts[k] ?? 0);
   }
 
 

@@ -4,6 +4,7 @@
  * so control pages (and the latency bench) know which frame showed their change.
  */
 import { z } from 'zod';
+import { targetSchema } from '../core/mapping/index.ts';
 
 const latentJson = z.object({
   noise: z.array(z.number().finite()),
@@ -14,6 +15,15 @@ const latentJson = z.object({
 const finite = z.number().finite();
 const id = z.string().max(64).optional();
 const index = z.number().int().min(0).max(4095);
+
+/** Audio files are named relative to the server's audio folders (never an arbitrary path from the network). */
+export const audioSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }),
+  z.object({ kind: z.literal('file'), file: z.string().min(1).max(1000), loop: z.boolean().default(true) }),
+  z.object({ kind: z.literal('capture'), device: z.string().max(500).default('') }),
+  z.object({ kind: z.literal('browser') }),
+]);
+export type AudioSourceRequest = z.infer<typeof audioSourceSchema>;
 
 export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('set'), id, state: latentJson }),
@@ -29,6 +39,14 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('presetRecall'), id, bank: z.string().max(128).optional(), name: z.string().min(1).max(128), crossfade: finite.min(0).max(600).optional() }),
   z.object({ type: z.literal('presetSave'), id, bank: z.string().max(128).optional(), name: z.string().min(1).max(128) }),
   z.object({ type: z.literal('ping'), id, t: finite }),
+  /** Raw MIDI bytes from the browser's Web MIDI devices (parsed like a hardware port's). */
+  z.object({ type: z.literal('midi'), id, bytes: z.array(z.number().int().min(0).max(255)).min(1).max(4096) }),
+  /** MIDI learn: the next control moved is routed to `target`. */
+  z.object({ type: z.literal('learn'), id, target: targetSchema }),
+  z.object({ type: z.literal('learnCancel'), id }),
+  /** Replace the mapping (checked whole; a bad route is named and nothing changes). */
+  z.object({ type: z.literal('mapping'), id, mapping: z.unknown() }),
+  z.object({ type: z.literal('audioSource'), id, source: audioSourceSchema }),
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
 export type LatentJson = z.infer<typeof latentJson>;
@@ -39,4 +57,5 @@ export type ServerMessage =
   | { type: 'applied'; id: string; seq: number; latencyMs: number }
   | { type: 'error'; code: string; message: string; id?: string }
   | { type: 'pong'; id?: string; t: number; serverTime: number }
-  | { type: 'status'; status: unknown };
+  | { type: 'status'; status: unknown }
+  | { type: 'learned'; route: number; mapping: unknown };

@@ -11,13 +11,19 @@ import { WebSocketServer } from 'ws';
 import { RhodopsError, messageOf } from '../core/errors.ts';
 import { logger } from '../core/log.ts';
 import type { OrtOptions } from '../core/runtime/ort.ts';
+import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../core/mapping/index.ts';
+import { DEFAULT_BANK } from '../presets/schema.ts';
 import { PresetStore } from '../presets/store.ts';
 import { apiRouter, recordingsRouter } from './api.ts';
-import { applyControl, type ControlContext } from './control.ts';
+import { applyControl, recallPreset, type ControlContext } from './control.ts';
+import { containedAudioFile } from './audio-files.ts';
 import { Engine } from './engine.ts';
 import { DEFAULT_HUB_OPTIONS, Hub, type HubOptions } from './hub.ts';
+import { LiveInputs, type AudioSpec } from './inputs.ts';
 import { LiveState } from './live-state.ts';
-import { RenderLoop } from './loop.ts';
+import { RenderLoop, type LatentSource } from './loop.ts';
+import { readMappingFile } from './mapping-store.ts';
+import { decodePcmMessage } from './pcm-message.ts';
 import type { ServerMessage } from './protocol.ts';
 import { prepareRecorder, Recorder, type Take, type TakeSummary } from './recorder/index.ts';
 import { displayScale } from './encoder.ts';
@@ -43,6 +49,16 @@ export interface ServeOptions {
   clientDir: string;
   seed: number;
   hub: HubOptions;
+  /** MIDI ports to play from: `all` (default), a name, an index, or `none` (Web MIDI from browsers still plays). */
+  midi: string;
+  /** The audio source at start. */
+  audio: AudioSpec;
+  /** A mapping file, or null for the built-in default mapping. */
+  mapping: string | null;
+  /** Where the mappings presets refer to are written. */
+  mappingDir: string;
+  /** Folders a control page may play audio files from. */
+  audioDirs: string[];
 }
 
 export const DEFAULT_MODEL = path.join(ROOT, 'presets', 'models', 'infogan-mnist');
@@ -63,6 +79,11 @@ export function defaultServeOptions(): ServeOptions {
     clientDir: path.join(ROOT, 'client'),
     seed: 1,
     hub: DEFAULT_HUB_OPTIONS,
+    midi: 'all',
+    audio: { kind: 'none' },
+    mapping: null,
+    mappingDir: path.join(ROOT, 'presets', 'user-mappings'),
+    audioDirs: [process.cwd()],
   };
 }
 
@@ -75,6 +96,7 @@ export class Server {
   readonly hub: Hub;
   readonly loop: RenderLoop;
   readonly control: ControlContext;
+  readonly inputs: LiveInputs;
   private take: Take | null = null;
   private lastTake: TakeSummary | null = null;
   private stateTimer: NodeJS.Timeout | null = null;
@@ -82,26 +104,56 @@ export class Server {
   private readonly wss: WebSocketServer;
   url = '';
 
-  private constructor(options: ServeOptions, engine: Engine) {
+  private constructor(options: ServeOptions, engine: Engine, mapping: Mapping) {
     this.options = options;
     this.token = options.token;
     this.engine = engine;
-    this.live = new LiveState(engine.model.info.latent, options.seed, () => performance.now() / 1000);
+    const now = () => performance.now() / 1000;
+    this.live = new LiveState(engine.model.info.latent, options.seed, now);
     this.presets = new PresetStore({ dir: options.presetDir });
-    this.control = { live: this.live, presets: this.presets, engine };
-    this.hub = new Hub(options.hub, (msg, reply, receivedAt) => {
-      applyControl(this.control, msg, reply).then(
-        () => {
-          if (msg.id) this.loop.ackAfterNextFrame(msg.id, receivedAt, reply);
-          if (msg.type !== 'ping') this.broadcastState();
-        },
-        (e: unknown) => {
-          const err = e as { code?: string };
-          reply({ type: 'error', code: err.code ?? 'FAILED', message: messageOf(e), ...(msg.id ? { id: msg.id } : {}) });
-        },
-      );
+    this.inputs = new LiveInputs(this.live, engine.model.info.latent, { midi: options.midi, mapping, now }, {
+      recall: (a) => void this.recallFromInput(a.bank ?? DEFAULT_BANK, a.name, a.crossfade),
+      program: (n) => void this.recallProgram(n),
+      learned: (m, route) => this.hub.broadcast({ type: 'learned', route, mapping: mappingToJson(m) }),
     });
-    this.loop = new RenderLoop(engine, this.live, this.hub, { fps: options.fps, jpegQuality: options.jpegQuality, displaySize: options.displaySize });
+    this.control = { live: this.live, presets: this.presets, engine, inputs: this.inputs, mappingDir: options.mappingDir, audioDirs: options.audioDirs };
+    this.hub = new Hub(options.hub, {
+      control: (msg, reply, receivedAt, client) => {
+        if (msg.type === 'midi') {
+          // Straight to the parser: a knob moves the next frame without waiting for a promise.
+          this.inputs.feedMidi(String(client), msg.bytes);
+          if (msg.id) this.loop.ackAfterNextFrame(msg.id, receivedAt, reply);
+          return;
+        }
+        applyControl(this.control, msg, reply).then(
+          () => {
+            if (msg.id) this.loop.ackAfterNextFrame(msg.id, receivedAt, reply);
+            if (msg.type !== 'ping') this.broadcastState();
+          },
+          (e: unknown) => {
+            const err = e as { code?: string };
+            reply({ type: 'error', code: err.code ?? 'FAILED', message: messageOf(e), ...(msg.id ? { id: msg.id } : {}) });
+          },
+        );
+      },
+      binary: (data) => {
+        const pcm = decodePcmMessage(data);
+        this.inputs.pushPcm(pcm.samples, pcm.format, pcm.sampleRate);
+      },
+      left: (client) => this.inputs.clientLeft(String(client)),
+    });
+    // The mapping is evaluated at each frame's time, just before the live state makes the latent.
+    const source: LatentSource = {
+      latentAt: (t, dt) => {
+        this.inputs.tick(t);
+        return this.live.latentAt(t, dt);
+      },
+      modelChanged: (spec) => {
+        this.live.modelChanged(spec);
+        this.inputs.modelChanged(spec);
+      },
+    };
+    this.loop = new RenderLoop(engine, source, this.hub, { fps: options.fps, jpegQuality: options.jpegQuality, displaySize: options.displaySize });
     this.loop.onModelSwap = () => {
       this.live.cut();
       this.broadcastState();
@@ -130,16 +182,19 @@ export class Server {
       throw new RhodopsError('BAD_OPTION', `--fps must be between 1 and 240, got ${options.fps}`);
     }
     if (!isLoopback(options.host) && !options.token) options.token = generateToken();
+    const mapping = options.mapping ? await readMappingFile(options.mapping) : DEFAULT_MAPPING;
     const engine = await Engine.open(options.model, { engine: 'ort', ort: options.ort });
     // ffmpeg's first run (and fluent-ffmpeg's capability probes) would otherwise delay the first take.
     void prepareRecorder().catch(() => undefined);
-    const server = new Server(options, engine);
+    const server = new Server(options, engine, mapping);
     try {
+      await server.inputs.setAudio(options.audio);
       await new Promise<void>((resolve, reject) => {
         server.http.once('error', reject);
         server.http.listen(options.port, options.host, () => resolve());
       });
     } catch (e) {
+      await server.inputs.close();
       await engine.close();
       const code = (e as { code?: string }).code;
       const where = `${options.host}:${options.port}`;
@@ -151,6 +206,7 @@ export class Server {
     const port = (server.http.address() as AddressInfo).port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     server.url = `http://${host}:${port}/`;
+    server.inputs.start();
     server.loop.start();
     const info = engine.model.info;
     log.info(`playing ${info.name} (${info.kind}, ${info.width}×${info.height}) on ${info.engine} at ${options.fps} fps`);
@@ -181,6 +237,7 @@ export class Server {
       loop: this.loop.stats(),
       clients: this.hub.stats(),
       recording: this.take ? this.take.stats() : null,
+      inputs: this.inputs.status(),
       lastTake: this.lastTake,
       memory: { rssMB: Math.round(process.memoryUsage().rss / 2 ** 20) },
     };
@@ -191,7 +248,10 @@ export class Server {
     const info = this.engine.model.info;
     const scale = displayScale(info.width, this.options.displaySize);
     const [width, height] = [info.width * scale, info.height * scale];
-    const take = await Recorder.start({ dir: this.options.recordingsDir, width, height, fps: this.recordingFps(), smooth: o.smooth, ...(o.audio ? { audio: o.audio } : {}) });
+    // The song being played along goes into the take from where it is now, unless another file is named.
+    const playing = this.inputs.playingFile();
+    const audio = o.audio ? { audio: containedAudioFile(o.audio, this.options.audioDirs) } : playing ? { audio: playing.path, audioOffset: playing.positionS } : {};
+    const take = await Recorder.start({ dir: this.options.recordingsDir, width, height, fps: this.recordingFps(), smooth: o.smooth, ...audio });
     take.on('error', (e) => log.error(`recording failed: ${e.message}; the show goes on`));
     this.take = take;
     this.loop.sink = take;
@@ -213,12 +273,30 @@ export class Server {
     return this.lastTake;
   }
 
+  private async recallFromInput(bank: string, name: string, crossfade: number): Promise<void> {
+    try {
+      await recallPreset(this.control, bank, name, crossfade);
+      this.broadcastState();
+    } catch (e) {
+      log.warn(`mapped preset recall '${bank}/${name}' failed: ${messageOf(e)}`);
+    }
+  }
+
+  /** MIDI program change N: the Nth preset (from 0) of the default bank, in the order the page lists them. */
+  private async recallProgram(n: number): Promise<void> {
+    const list = await this.presets.list(DEFAULT_BANK).catch(() => null);
+    const preset = list?.presets[n];
+    if (!preset) return void log.warn(`program change ${n}: the bank '${DEFAULT_BANK}' has ${list?.presets.length ?? 0} presets`);
+    await this.recallFromInput(DEFAULT_BANK, preset.name, 1);
+  }
+
   recordings() {
     return Recorder.list(this.options.recordingsDir);
   }
 
   async close(): Promise<void> {
     await this.loop.stop();
+    await this.inputs.close();
     if (this.stateTimer) clearTimeout(this.stateTimer);
     if (this.take) await this.stopRecording().catch(() => undefined);
     this.hub.closeAll();

@@ -149,7 +149,7 @@ export class MidiManager extends EventEmitter<MidiManagerEvents> {
 
   /** Scans now, then every `rescanMs` (on a timer that does not keep the process alive). */
   start(): this {
-    if (this.closed || this.timer !== null) return this;
+    if (this.closed || this.timer !== null || this.selection.kind === 'none') return this;
     this.rescan();
     if (this.o.rescanMs > 0) {
       this.timer = setInterval(() => this.rescan(), this.o.rescanMs);

@@ -4,14 +4,16 @@
  */
 import { RhodopsError } from '../../core/errors.ts';
 
-export type MidiSelection = { kind: 'all' } | { kind: 'index'; index: number } | { kind: 'name'; text: string };
+/** `none`: no system port is opened (Web MIDI forwarded by browsers still plays). */
+export type MidiSelection = { kind: 'none' } | { kind: 'all' } | { kind: 'index'; index: number } | { kind: 'name'; text: string };
 
 export function parseMidiSelection(value: string): MidiSelection {
   const text = value.trim();
   if (text.length === 0) {
-    throw new RhodopsError('BAD_OPTION', '--midi needs a port: a name (any part of it), an index, or `all`.', { hint: '`rhodops midi list` shows the ports.' });
+    throw new RhodopsError('BAD_OPTION', '--midi needs a port: a name (any part of it), an index, `all`, or `none`.', { hint: '`rhodops midi list` shows the ports.' });
   }
   if (text.toLowerCase() === 'all') return { kind: 'all' };
+  if (text.toLowerCase() === 'none') return { kind: 'none' };
   if (/^\d+$/.test(text)) {
     const index = Number(text);
     if (index > 1023) throw new RhodopsError('BAD_OPTION', `--midi ${text}: no system has that many MIDI ports.`, { hint: '`rhodops midi list` shows the indexes.' });
@@ -21,7 +23,7 @@ export function parseMidiSelection(value: string): MidiSelection {
 }
 
 export function describeSelection(s: MidiSelection): string {
-  return s.kind === 'all' ? 'all' : s.kind === 'index' ? `input ${s.index}` : `'${s.text}'`;
+  return s.kind === 'none' ? 'none' : s.kind === 'all' ? 'all' : s.kind === 'index' ? `input ${s.index}` : `'${s.text}'`;
 }
 
 /** Indexes of the inputs a name or `all` selects. (An index is resolved to a name once by the manager.) */

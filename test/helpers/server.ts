@@ -38,6 +38,9 @@ export async function startTestServer(root: string, over: Partial<ServeOptions> 
     modelDirs: [path.join(root, 'models')],
     presetDir: path.join(root, 'presets'),
     recordingsDir: path.join(root, 'recordings'),
+    mappingDir: path.join(root, 'mappings'),
+    audioDirs: [root],
+    midi: 'none',
     ...over,
   });
 }
