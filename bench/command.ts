@@ -14,6 +14,8 @@ import { benchGenerator, benchModels, type GeneratorRow } from './generators.ts'
 import { ortConvProbe, ortMatmulPeak } from './ort-peak.ts';
 import { formatTable } from './table.ts';
 import { benchInfoganTraining, type TrainingRow } from './training.ts';
+import { benchAudioFeatures } from './audio.ts';
+import { benchMapping } from './mapping.ts';
 import { benchServer, pgganMid128, type ServerBench } from './server.ts';
 import { DEFAULT_MODEL } from '../server/server.ts';
 
@@ -79,6 +81,11 @@ async function runBench(o: BenchOptions): Promise<void> {
     training.push(await benchInfoganTraining('cpu', batch, { minRuns: 1, minTimeMs: 0, warmup: 0 }));
   }
 
+  say('inputs: audio features, mapping…');
+  const audio = benchAudioFeatures(o.quick ? 10 : 30);
+  const mapping = benchMapping(o.quick ? { seconds: 5 } : {});
+  say(`  features ×${audio.realtimeMultiple.toFixed(0)} real time (${audio.microsecondsPerFrame.toFixed(0)} µs per hop); mapping ${mapping.microsecondsPerEvaluate.toFixed(1)} µs per frame (${mapping.routes} routes)`);
+
   const server: ServerBench[] = [];
   if (o.server) {
     say('server: end to end vs engine alone, latency, clients…');
@@ -121,6 +128,10 @@ async function runBench(o: BenchOptions): Promise<void> {
           `  wasm/cpu speed ×${(training[1]!.msPerStep / training[0]!.msPerStep).toFixed(0)}`,
         ]
       : []),
+    '',
+    'inputs:',
+    `  audio features: ×${audio.realtimeMultiple.toFixed(0)} real time (${audio.microsecondsPerFrame.toFixed(0)} µs per ${((512 / audio.sampleRate) * 1000).toFixed(1)} ms hop)`,
+    `  mapping: ${mapping.microsecondsPerEvaluate.toFixed(1)} µs per frame for ${mapping.routes} routes (${(100 * mapping.shareOfFrameAt60).toFixed(3)}% of a 60 fps frame)`,
     ...(server.length
       ? [
           '',
@@ -129,6 +140,7 @@ async function runBench(o: BenchOptions): Promise<void> {
             [
               `  ${s.model}: end-to-end ${s.endToEndFps.toFixed(0)} fps / engine alone ${s.engineOnlyFps.toFixed(0)} fps = ${s.ratio.toFixed(2)}`,
               s.latencyP95Ms !== undefined ? `; control→frame p50 ${s.latencyP50Ms!.toFixed(1)} ms, p95 ${s.latencyP95Ms.toFixed(1)} ms (frame interval ${s.frameIntervalMs!.toFixed(1)} ms)` : '',
+              s.midiP95Ms !== undefined ? `; MIDI→frame p50 ${s.midiP50Ms!.toFixed(1)} ms, p95 ${s.midiP95Ms.toFixed(1)} ms` : '',
               s.ratio8 !== undefined ? `; 8 clients / 1: ${s.ratio8.toFixed(2)}` : '',
               s.slowReader ? `; slow reader ${s.slowReader.seconds} s: others ${s.slowReader.othersFps.toFixed(1)} fps, RSS +${(s.slowReader.rssMaxMB - s.slowReader.rssStartMB).toFixed(0)} MB` : '',
             ].join(''),
@@ -149,6 +161,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     convProbeGflops: convGflops,
     rows: rows.map((r) => ({ ...r, pctOfPeak: pct(r.gflops) })),
     training,
+    inputs: { audio, mapping },
     server,
     ratios,
   };

@@ -83,6 +83,9 @@ export interface ServerBench {
   ratio: number;
   latencyP50Ms?: number;
   latencyP95Ms?: number;
+  /** A Web MIDI CC (mapped to a latent direction) received → the first frame made with it sent. */
+  midiP50Ms?: number;
+  midiP95Ms?: number;
   frameIntervalMs?: number;
   fps1?: number;
   fps8?: number;
@@ -129,11 +132,22 @@ export async function benchServer(model: string, opts: { quick: boolean; full: b
       await sleep(70 + ((i * 37) % 40)); // off the frame grid, so arrival times cover the whole interval
     }
     await sleep(300);
-    const lat = [...c.acks.values()];
+    const lat = [...c.acks.entries()].filter(([id]) => id.startsWith('m') && !id.startsWith('midi')).map(([, ms]) => ms);
     result.latencyP50Ms = percentile(lat, 0.5);
     result.latencyP95Ms = percentile(lat, 0.95);
     result.frameIntervalMs = 1000 / 30;
     say(`  ${name}: control → frame latency p50 ${result.latencyP50Ms.toFixed(1)} ms, p95 ${result.latencyP95Ms.toFixed(1)} ms (${lat.length} messages)`);
+    // The same for a MIDI knob through the mapping.
+    server.inputs.setMapping({ version: 1, name: 'bench', routes: [{ source: { kind: 'midi cc', controller: 1 }, transform: { out: [-2, 2] }, target: { kind: 'direction', index: 0 } }] });
+    for (let i = 0; i < n; i++) {
+      c.ws.send(JSON.stringify({ type: 'midi', bytes: [0xb0, 1, (i % 2) * 127], id: `midi${i}` }));
+      await sleep(70 + ((i * 37) % 40));
+    }
+    await sleep(300);
+    const midi = [...c.acks.entries()].filter(([id]) => id.startsWith('midi')).map(([, ms]) => ms);
+    result.midiP50Ms = percentile(midi, 0.5);
+    result.midiP95Ms = percentile(midi, 0.95);
+    say(`  ${name}: MIDI → frame latency p50 ${result.midiP50Ms.toFixed(1)} ms, p95 ${result.midiP95Ms.toFixed(1)} ms (${midi.length} messages)`);
     result.fps1 = (await fpsOver([c], 3000))[0]!;
     const more = await Promise.all(Array.from({ length: 7 }, () => Client.open(server)));
     await sleep(500);

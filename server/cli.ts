@@ -20,6 +20,7 @@ interface ServeCliOptions {
   audio?: string;
   audioDir?: string[];
   mapping?: string;
+  directions: 'random' | 'principal';
 }
 
 export function serveCommand(): Command {
@@ -38,6 +39,7 @@ export function serveCommand(): Command {
     .option('--midi <port>', "MIDI inputs: a name (any part), an index from 'rhodops midi list', all, or none", d.midi)
     .option('--audio <source>', "audio that drives the mapping: a file to play along, 'capture[:DEVICE]' (see 'rhodops audio list'), or 'browser'")
     .option('--audio-dir <dir...>', 'folders control pages may pick audio files from (default: the current folder)')
+    .addOption(new Option('--directions <kind>', "the knobs' latent directions: seeded random, or the model's principal ones (computed once, cached)").choices(['random', 'principal']).default('random'))
     .option('--mapping <file>', 'a mapping JSON file (default: the built-in mapping; see README "Mappings")')
     .action(async (o: ServeCliOptions) => {
       const int = (name: string, v: string, min: number, max: number) => {
@@ -57,6 +59,7 @@ export function serveCommand(): Command {
         ort: { executionProvider: o.ep, ...(o.threads ? { intraOpNumThreads: int('threads', o.threads, 1, 256) } : {}) },
         ...(o.recordings ? { recordingsDir: path.resolve(o.recordings) } : {}),
         midi: o.midi,
+        directions: o.directions,
         ...(audio ? { audio } : {}),
         audioDirs: [...(o.audioDir ?? [process.cwd()]).map((dir) => path.resolve(dir)), ...(audio?.kind === 'file' ? [path.dirname(audio.path)] : [])],
         ...(o.mapping ? { mapping: path.resolve(o.mapping) } : {}),

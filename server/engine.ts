@@ -77,6 +77,11 @@ export class Engine {
     return frame;
   }
 
+  /** A batch from the current model outside the loop (principal directions); not counted in engineMs. */
+  sample(latents: Float32Array, batch: number): Promise<RgbBatch> {
+    return this.current.gen.generate(latents, batch);
+  }
+
   async close(): Promise<void> {
     await this.pending?.catch(() => undefined);
     await this.next?.gen.dispose();

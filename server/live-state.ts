@@ -120,6 +120,16 @@ export class LiveState implements LatentSource {
     return this.directions.length;
   }
 
+  /**
+   * The model's own directions (principal ones) in place of the first random ones, for a model of this noise
+   * size; a set for another model (one switched away from meanwhile) is ignored.
+   */
+  setDirections(dirs: Float32Array[]): boolean {
+    if (dirs.some((d) => d.length !== this.spec.noise)) return false;
+    this.directions = [...dirs, ...this.makeDirections().slice(dirs.length)];
+    return true;
+  }
+
   /** At least `count` directions (never fewer than the knobs); amounts already set are kept. */
   useDirections(count: number): void {
     const wanted = Math.max(DIRECTION_KNOBS, count);

@@ -24,6 +24,7 @@ import { LiveState } from './live-state.ts';
 import { RenderLoop, type LatentSource } from './loop.ts';
 import { readMappingFile } from './mapping-store.ts';
 import { decodePcmMessage } from './pcm-message.ts';
+import { modelPrincipalDirections } from './principal.ts';
 import type { ServerMessage } from './protocol.ts';
 import { prepareRecorder, Recorder, type Take, type TakeSummary } from './recorder/index.ts';
 import { displayScale } from './encoder.ts';
@@ -59,6 +60,10 @@ export interface ServeOptions {
   mappingDir: string;
   /** Folders a control page may play audio files from. */
   audioDirs: string[];
+  /** The knobs' latent directions: seeded random ones, or the model's principal ones (computed once, cached). */
+  directions: 'random' | 'principal';
+  /** Where principal directions are cached (default ~/.cache/rhodops/directions). */
+  directionsCacheDir?: string;
 }
 
 export const DEFAULT_MODEL = path.join(ROOT, 'presets', 'models', 'infogan-mnist');
@@ -84,6 +89,7 @@ export function defaultServeOptions(): ServeOptions {
     mapping: null,
     mappingDir: path.join(ROOT, 'presets', 'user-mappings'),
     audioDirs: [process.cwd()],
+    directions: 'random',
   };
 }
 
@@ -157,6 +163,7 @@ export class Server {
     this.loop.onModelSwap = () => {
       this.live.cut();
       this.broadcastState();
+      if (this.options.directions === 'principal') void this.usePrincipalDirections().catch((e: unknown) => log.warn(`principal directions: ${messageOf(e)}; random ones play`));
     };
     const app = express();
     app.disable('x-powered-by');
@@ -206,11 +213,23 @@ export class Server {
     const port = (server.http.address() as AddressInfo).port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     server.url = `http://${host}:${port}/`;
+    if (options.directions === 'principal') await server.usePrincipalDirections();
     server.inputs.start();
     server.loop.start();
     const info = engine.model.info;
     log.info(`playing ${info.name} (${info.kind}, ${info.width}×${info.height}) on ${info.engine} at ${options.fps} fps`);
     return server;
+  }
+
+  async usePrincipalDirections(): Promise<void> {
+    const model = this.engine.model;
+    const t0 = performance.now();
+    const dirs = await modelPrincipalDirections(
+      { path: model.path, name: model.info.name, latent: model.info.latent, generate: (l, b) => this.engine.sample(l, b) },
+      this.live.directionCount,
+      this.options.directionsCacheDir,
+    );
+    if (this.engine.model === model && this.live.setDirections(dirs)) log.info(`principal directions of ${model.info.name} in ${(performance.now() - t0).toFixed(0)} ms`);
   }
 
   private welcome(): ServerMessage {

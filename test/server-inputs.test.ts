@@ -156,4 +156,19 @@ describe('live inputs through the server', () => {
     assert.equal(controller(), 13);
     c.close();
   });
+
+  it('--directions principal: the knobs move along the model\'s principal directions, computed once and cached', async () => {
+    const cacheDir = path.join(root, 'dir-cache');
+    const other = await startTestServer(root, { directions: 'principal', directionsCacheDir: cacheDir });
+    try {
+      const files = await fs.readdir(cacheDir);
+      assert.equal(files.length, 1, `one cache file: ${files.join(', ')}`);
+      const cached = JSON.parse(await fs.readFile(path.join(cacheDir, files[0]!), 'utf8')) as { directions: number[][]; explainedRatio: number[] };
+      const live = (other.live as unknown as { directions: Float32Array[] }).directions;
+      assert.ok(cached.directions.length >= 1 && cached.explainedRatio[0]! > 0, 'directions with explained variance');
+      assert.deepEqual(Array.from(live[0]!), cached.directions[0]!.map((v) => Math.fround(v)), 'knob 0 is the first principal direction');
+    } finally {
+      await other.close();
+    }
+  });
 });
