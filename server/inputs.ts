@@ -21,6 +21,7 @@ import {
 import {
   arm,
   audioInputFrom,
+  DEFAULT_MAPPING,
   cancel,
   directionsNeeded,
   learnIdle,
@@ -100,7 +101,7 @@ export class LiveInputs {
     this.mappingNow = o.mapping;
     this.live.useDirections(directionsNeeded(o.mapping));
     this.engine = new MappingEngine(o.mapping, { layout, directions: this.live.directionCount });
-    for (const w of this.engine.warnings) log.warn(`mapping '${o.mapping.name}': ${w}`);
+    this.reportWarnings();
     this.applier = new MappingApplier(live, effects);
     // With `none` the manager still takes Web MIDI (feed) but never opens a system port.
     this.midi = new MidiManager({ ...o.midiOptions, select: o.midi ?? 'none', now: o.now });
@@ -136,8 +137,14 @@ export class LiveInputs {
     this.engine.configure({ directions: this.live.directionCount });
     this.engine.setMapping(mapping);
     this.mappingNow = mapping;
-    for (const w of this.engine.warnings) log.warn(`mapping '${mapping.name}': ${w}`);
+    this.reportWarnings();
     return mapping;
+  }
+
+  /** Routes this model cannot play: the user's own mapping says each; the built-in one (made for every model) only in debug. */
+  private reportWarnings(): void {
+    const builtIn = this.mappingNow === DEFAULT_MAPPING;
+    for (const w of this.engine.warnings) (builtIn ? log.debug : log.warn)(`mapping '${this.mappingNow.name}': ${w}`);
   }
 
   private onMidi(e: TaggedMidiEvent): void {
