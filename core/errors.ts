@@ -34,7 +34,8 @@ export type ErrorCode =
   | 'AUDIO_FILE_INVALID'
   | 'AUDIO_PCM_INVALID'
   | 'MAPPING_INVALID'
-  | 'BAD_MESSAGE';
+  | 'BAD_MESSAGE'
+  | 'CLIENT_BUILD_FAILED';
 
 export class RhodopsError extends Error {
   readonly code: ErrorCode;

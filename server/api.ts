@@ -10,7 +10,7 @@ import { listModels } from './models.ts';
 import { recallPreset, savePreset } from './control.ts';
 import { listAudioDevices } from '../core/audio/index.ts';
 import { mappingToJson } from '../core/mapping/index.ts';
-import { resolveAudioRequest } from './audio-files.ts';
+import { listAudioFiles, resolveAudioRequest } from './audio-files.ts';
 import { audioSourceSchema } from './protocol.ts';
 import type { Server } from './server.ts';
 
@@ -57,6 +57,7 @@ export function apiRouter(server: Server): express.Router {
   route('post', '/presets', async (req) => {
     const { name, bank } = body(z.object({ name: z.string().min(1).max(128), bank: z.string().max(128).default(DEFAULT_BANK) }), req);
     await savePreset(server.control, bank, name);
+    server.control.presetsChanged();
     return server.presets.load(bank, name);
   });
   route('get', '/presets/:bank/:name', (req) => server.presets.load(String(req.params['bank']), String(req.params['name'])));
@@ -65,9 +66,14 @@ export function apiRouter(server: Server): express.Router {
     let cur = { bank: String(req.params['bank']), name: String(req.params['name']) };
     if (name && name !== cur.name) cur = { ...cur, name: (await server.presets.rename(cur.bank, cur.name, name)).name };
     if (bank && bank !== cur.bank) await server.presets.move(cur.bank, cur.name, bank);
+    server.control.presetsChanged();
     return server.presets.load(bank ?? cur.bank, cur.name);
   });
-  route('delete', '/presets/:bank/:name', async (req) => server.presets.remove(String(req.params['bank']), String(req.params['name'])));
+  route('delete', '/presets/:bank/:name', async (req) => {
+    const out = await server.presets.remove(String(req.params['bank']), String(req.params['name']));
+    server.control.presetsChanged();
+    return out;
+  });
   route('post', '/presets/:bank/:name/recall', async (req) => {
     const { crossfade } = body(z.object({ crossfade: z.number().min(0).max(600).default(1) }), req);
     const warnings = await recallPreset(server.control, String(req.params['bank']), String(req.params['name']), crossfade);
@@ -84,6 +90,7 @@ export function apiRouter(server: Server): express.Router {
     return server.inputs.status().audio;
   });
   route('get', '/audio/devices', () => listAudioDevices());
+  route('get', '/audio/files', () => listAudioFiles(server.options.audioDirs));
 
   route('get', '/recordings', () => server.recordings());
   route('post', '/recordings/start', async (req) => server.startRecording(body(z.object({ smooth: z.boolean().default(false), audio: z.string().optional() }), req)));

@@ -3,6 +3,7 @@
  * the folder of `--audio FILE` by default), so a control page can pick a song but cannot make the server
  * read, or mux into a downloadable take, any other file.
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RhodopsError } from '../core/errors.ts';
 import type { AudioSpec } from './inputs.ts';
@@ -29,4 +30,27 @@ export function resolveAudioRequest(r: AudioSourceRequest, dirs: readonly string
     case 'file':
       return { kind: 'file', path: containedAudioFile(r.file, dirs), loop: r.loop };
   }
+}
+
+const AUDIO_EXTENSIONS = /\.(mp3|wav|flac|ogg|oga|opus|m4a|aac|aiff?|wma)$/i;
+
+/**
+ * The songs a control page can pick: audio files directly in each audio folder and one level below, by the
+ * name `containedAudioFile` accepts (relative to the first folder that holds them). A missing folder lists nothing.
+ */
+export async function listAudioFiles(dirs: readonly string[], limit = 500): Promise<{ dirs: string[]; files: string[] }> {
+  const files = new Set<string>();
+  for (const dir of dirs) {
+    const root = path.resolve(dir);
+    const entries = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (e.isFile() && AUDIO_EXTENSIONS.test(e.name)) files.add(e.name);
+      else if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules') {
+        const inner = await fs.readdir(path.join(root, e.name), { withFileTypes: true }).catch(() => []);
+        for (const f of inner) if (f.isFile() && AUDIO_EXTENSIONS.test(f.name)) files.add(`${e.name}/${f.name}`);
+      }
+      if (files.size >= limit) break;
+    }
+  }
+  return { dirs: dirs.map((d) => path.resolve(d)), files: [...files].sort() };
 }

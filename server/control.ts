@@ -9,6 +9,7 @@ import type { Engine } from './engine.ts';
 import type { LiveInputs } from './inputs.ts';
 import { loadPresetMapping, saveMappingForPreset } from './mapping-store.ts';
 import { resolveAudioRequest } from './audio-files.ts';
+import type { DisplayChange } from './display-settings.ts';
 
 export interface ControlContext {
   live: LiveState;
@@ -19,6 +20,10 @@ export interface ControlContext {
   mappingDir: string;
   /** Folders audio files may be played from. */
   audioDirs: string[];
+  /** Output pages' drawing settings: merges a change and tells every page. */
+  setDisplay(change: DisplayChange): void;
+  /** Tells every page the presets changed. */
+  presetsChanged(): void;
 }
 
 /** Recalls a preset (with a crossfade); returns warnings for a preset made with another model of the same layout. */
@@ -77,7 +82,10 @@ export async function applyControl(ctx: ControlContext, msg: ControlMessage, rep
       return;
     }
     case 'presetSave':
-      return savePreset(ctx, msg.bank ?? DEFAULT_BANK, msg.name);
+      await savePreset(ctx, msg.bank ?? DEFAULT_BANK, msg.name);
+      return ctx.presetsChanged();
+    case 'display':
+      return ctx.setDisplay(msg.settings);
     case 'midi':
       throw new RhodopsError('BAD_OPTION', 'midi messages are handled by the server, not here');
     case 'learn':

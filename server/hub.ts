@@ -135,6 +135,10 @@ export class Hub {
     for (const c of this.clients) if (c.ws.readyState === c.ws.OPEN) c.ws.send(text);
   }
 
+  get size(): number {
+    return this.clients.size;
+  }
+
   stats(): ClientStats[] {
     return [...this.clients].map(({ id, address, framesSent, framesDropped, messagesIn, errors }) => ({ id, address, framesSent, framesDropped, messagesIn, errors }));
   }

@@ -66,15 +66,29 @@ export interface InputEffects extends MappingEffects {
   program?(program: number): void;
   /** MIDI learn made (or replaced) a route. */
   learned?(mapping: Mapping, route: number): void;
+  /** The mapping was replaced (by a page, the REST API, learn or a preset recall). */
+  mappingChanged?(mapping: Mapping): void;
 }
 
 export interface InputsStatus {
   midi: MidiStatus;
   audio: (AudioSourceStatus & { spec: AudioSpec['kind']; positionS?: number; durationS?: number | null }) | null;
   /** The newest audio features, for meters. */
-  features: { rms: number; bass: number; mid: number; treble: number; onset: boolean; tempo: number; time: number } | null;
+  features: MeterFeatures | null;
   mapping: { name: string; routes: number; warnings: readonly string[] };
   learning: TargetInput | null;
+}
+
+/** What a page's meters show: normalised 0..1 levels, whether an onset was heard since the last reading, tempo. */
+export interface MeterFeatures {
+  rms: number;
+  bass: number;
+  mid: number;
+  treble: number;
+  onset: boolean;
+  tempo: number;
+  beatPhase: number;
+  time: number;
 }
 
 export class LiveInputs {
@@ -116,9 +130,9 @@ export class LiveInputs {
     return this.mappingNow;
   }
 
-  /** Before each frame: the mapping's values at `now`, applied to the live state. */
-  tick(now: number): void {
-    this.applier.apply(this.engine.evaluate(now));
+  /** Before each frame: the mapping's values at `now`, applied to the live state. True when a control moved. */
+  tick(now: number): boolean {
+    return this.applier.apply(this.engine.evaluate(now)) > 0;
   }
 
   modelChanged(layout: LatentSpec): void {
@@ -138,6 +152,7 @@ export class LiveInputs {
     this.engine.setMapping(mapping);
     this.mappingNow = mapping;
     this.reportWarnings();
+    this.effects.mappingChanged?.(mapping);
     return mapping;
   }
 
@@ -229,7 +244,10 @@ export class LiveInputs {
     this.pending = [];
     const now = this.now();
     const newest = frames[frames.length - 1]!.time;
-    for (const f of frames) this.engine.push(audioInputFrom({ ...f, time: now - (newest - f.time) }));
+    for (const f of frames) {
+      this.engine.push(audioInputFrom({ ...f, time: now - (newest - f.time) }));
+      if (f.onset) this.onsetSinceMeters = true;
+    }
     this.latest = frames[frames.length - 1]!;
   }
 
@@ -256,10 +274,27 @@ export class LiveInputs {
       audio: a
         ? { ...a.status(), spec: this.audioSpec.kind, ...(a instanceof FileAudioSource ? { positionS: a.position(), durationS: a.durationS } : {}) }
         : null,
-      features: f ? { rms: f.normalized.rms, bass: f.normalized.bass, mid: f.normalized.mid, treble: f.normalized.treble, onset: f.onset, tempo: f.tempo, time: f.time } : null,
+      features: f ? this.meterFeatures(f) : null,
       mapping: { name: this.mappingNow.name, routes: this.mappingNow.routes.length, warnings: this.engine.warnings },
       learning: this.armed,
     };
+  }
+
+  private onsetSinceMeters = false;
+  private meterFeatures(f: FeatureFrame): MeterFeatures {
+    const onset = f.onset || this.onsetSinceMeters;
+    this.onsetSinceMeters = false;
+    return { rms: f.normalized.rms, bass: f.normalized.bass, mid: f.normalized.mid, treble: f.normalized.treble, onset, tempo: f.tempo, beatPhase: f.beatPhase, time: f.time };
+  }
+
+  /** Features newer than `since` (a feature time), for meters pushed to pages; null when nothing new. */
+  metersSince(since: number): MeterFeatures | null {
+    const f = this.latest;
+    return f && f.time !== since ? this.meterFeatures(f) : null;
+  }
+
+  get audioPlaying(): boolean {
+    return this.audio !== null;
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,12 @@
  */
 import { z } from 'zod';
 import { targetSchema } from '../core/mapping/index.ts';
+import type { MappingInputJson } from '../core/mapping/index.ts';
+import type { GeneratorInfo } from '../core/runtime/types.ts';
+import { displayChangeSchema, type DisplaySettings } from './display-settings.ts';
+import type { InputsStatus, MeterFeatures } from './inputs.ts';
+import type { LiveControls } from './live-state.ts';
+import type { ServerStatus } from './server.ts';
 
 const latentJson = z.object({
   noise: z.array(z.number().finite()),
@@ -47,15 +53,28 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   /** Replace the mapping (checked whole; a bad route is named and nothing changes). */
   z.object({ type: z.literal('mapping'), id, mapping: z.unknown() }),
   z.object({ type: z.literal('audioSource'), id, source: audioSourceSchema }),
+  /** Output pages' drawing (blend, upscaling, post effects, fit): merged into the server's and sent to every page. */
+  z.object({ type: z.literal('display'), id, settings: displayChangeSchema }),
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
+/** What a page may send (fields with defaults may be left out). */
+export type ControlMessageInput = z.input<typeof controlMessageSchema>;
 export type LatentJson = z.infer<typeof latentJson>;
 
 export type ServerMessage =
-  | { type: 'welcome'; server: string; model: unknown; fps: number | 'max'; state: LatentJson; controls: unknown }
-  | { type: 'state'; model: string; state: LatentJson; controls: unknown }
+  | { type: 'welcome'; server: string; model: GeneratorInfo; fps: number | 'max'; state: LatentJson; controls: LiveControls; display: DisplaySettings; mapping: MappingInputJson }
+  | { type: 'state'; model: string; state: LatentJson; controls: LiveControls }
+  /** Another model took over (its info: latent layout, size, engine); a state message follows. */
+  | { type: 'model'; model: GeneratorInfo }
+  | { type: 'display'; settings: DisplaySettings }
+  /** The mapping changed (a page, the REST API, learn or a preset recall). */
+  | { type: 'mapping'; mapping: MappingInputJson }
+  /** Presets were saved, renamed or deleted: pages listing them fetch again. */
+  | { type: 'presets' }
+  /** Audio meters, about 15 a second while an audio source plays. */
+  | { type: 'meters'; features: MeterFeatures; audio: InputsStatus['audio'] }
   | { type: 'applied'; id: string; seq: number; latencyMs: number }
   | { type: 'error'; code: string; message: string; id?: string }
   | { type: 'pong'; id?: string; t: number; serverTime: number }
-  | { type: 'status'; status: unknown }
-  | { type: 'learned'; route: number; mapping: unknown };
+  | { type: 'status'; status: ServerStatus }
+  | { type: 'learned'; route: number; mapping: MappingInputJson };

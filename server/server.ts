@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws';
 import { RhodopsError, messageOf } from '../core/errors.ts';
 import { logger } from '../core/log.ts';
 import type { OrtOptions } from '../core/runtime/ort.ts';
+import type { GeneratorInfo } from '../core/runtime/types.ts';
 import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../core/mapping/index.ts';
 import { DEFAULT_BANK } from '../presets/schema.ts';
 import { PresetStore } from '../presets/store.ts';
@@ -18,16 +19,18 @@ import { apiRouter, recordingsRouter } from './api.ts';
 import { applyControl, recallPreset, type ControlContext } from './control.ts';
 import { containedAudioFile } from './audio-files.ts';
 import { Engine } from './engine.ts';
-import { DEFAULT_HUB_OPTIONS, Hub, type HubOptions } from './hub.ts';
-import { LiveInputs, type AudioSpec } from './inputs.ts';
+import { DEFAULT_HUB_OPTIONS, Hub, type ClientStats, type HubOptions } from './hub.ts';
+import { LiveInputs, type AudioSpec, type InputsStatus } from './inputs.ts';
 import { LiveState } from './live-state.ts';
-import { RenderLoop, type LatentSource } from './loop.ts';
+import { RenderLoop, type LatentSource, type LoopStats } from './loop.ts';
 import { readMappingFile } from './mapping-store.ts';
 import { decodePcmMessage } from './pcm-message.ts';
 import { modelPrincipalDirections } from './principal.ts';
 import type { ServerMessage } from './protocol.ts';
-import { prepareRecorder, Recorder, type Take, type TakeSummary } from './recorder/index.ts';
+import { prepareRecorder, Recorder, type Take, type TakeStats, type TakeSummary } from './recorder/index.ts';
 import { displayScale } from './encoder.ts';
+import { ensureClientBuilt } from './client-build.ts';
+import { DEFAULT_DISPLAY, type DisplayChange, type DisplaySettings } from './display-settings.ts';
 import { authorized, generateToken, isLoopback } from './security.ts';
 
 const log = logger('serve');
@@ -64,6 +67,19 @@ export interface ServeOptions {
   directions: 'random' | 'principal';
   /** Where principal directions are cached (default ~/.cache/rhodops/directions). */
   directionsCacheDir?: string;
+}
+
+/** What `GET /api/status` and the pages' `status` message carry. */
+export interface ServerStatus {
+  model: { name: string; kind: string; width: number; height: number; latent: GeneratorInfo['latent']; path: string };
+  engine: string;
+  switching: boolean;
+  loop: LoopStats;
+  clients: ClientStats[];
+  recording: TakeStats | null;
+  inputs: InputsStatus;
+  lastTake: TakeSummary | null;
+  memory: { rssMB: number };
 }
 
 export const DEFAULT_MODEL = path.join(ROOT, 'presets', 'models', 'infogan-mnist');
@@ -106,6 +122,9 @@ export class Server {
   private take: Take | null = null;
   private lastTake: TakeSummary | null = null;
   private stateTimer: NodeJS.Timeout | null = null;
+  private readonly pushTimers: NodeJS.Timeout[] = [];
+  private lastMetersTime = Number.NaN;
+  private display: DisplaySettings = { ...DEFAULT_DISPLAY };
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
   url = '';
@@ -121,8 +140,18 @@ export class Server {
       recall: (a) => void this.recallFromInput(a.bank ?? DEFAULT_BANK, a.name, a.crossfade),
       program: (n) => void this.recallProgram(n),
       learned: (m, route) => this.hub.broadcast({ type: 'learned', route, mapping: mappingToJson(m) }),
+      mappingChanged: (m) => this.hub.broadcast({ type: 'mapping', mapping: mappingToJson(m) }),
     });
-    this.control = { live: this.live, presets: this.presets, engine, inputs: this.inputs, mappingDir: options.mappingDir, audioDirs: options.audioDirs };
+    this.control = {
+      live: this.live,
+      presets: this.presets,
+      engine,
+      inputs: this.inputs,
+      mappingDir: options.mappingDir,
+      audioDirs: options.audioDirs,
+      setDisplay: (change) => this.setDisplay(change),
+      presetsChanged: () => this.hub.broadcast({ type: 'presets' }),
+    };
     this.hub = new Hub(options.hub, {
       control: (msg, reply, receivedAt, client) => {
         if (msg.type === 'midi') {
@@ -151,7 +180,8 @@ export class Server {
     // The mapping is evaluated at each frame's time, just before the live state makes the latent.
     const source: LatentSource = {
       latentAt: (t, dt) => {
-        this.inputs.tick(t);
+        // Controls the mapping moved are shown moving on every control page.
+        if (this.inputs.tick(t)) this.broadcastState();
         return this.live.latentAt(t, dt);
       },
       modelChanged: (spec) => {
@@ -162,6 +192,7 @@ export class Server {
     this.loop = new RenderLoop(engine, source, this.hub, { fps: options.fps, jpegQuality: options.jpegQuality, displaySize: options.displaySize });
     this.loop.onModelSwap = () => {
       this.live.cut();
+      this.hub.broadcast({ type: 'model', model: this.engine.model.info });
       this.broadcastState();
       if (this.options.directions === 'principal') void this.usePrincipalDirections().catch((e: unknown) => log.warn(`principal directions: ${messageOf(e)}; random ones play`));
     };
@@ -169,8 +200,10 @@ export class Server {
     app.disable('x-powered-by');
     app.use('/api', apiRouter(this));
     app.use('/recordings', recordingsRouter(options.recordingsDir, this));
-    app.use(express.static(options.clientDir, { dotfiles: 'deny', index: 'index.html' }));
-    app.get('/output', (_req, res) => res.sendFile('output.html', { root: options.clientDir }));
+    // The pages, and the bundles built from client/src at start (client/dist).
+    app.use(express.static(path.join(options.clientDir, 'pages'), { dotfiles: 'deny', index: 'index.html' }));
+    app.use('/dist', express.static(path.join(options.clientDir, 'dist'), { dotfiles: 'deny' }));
+    app.get('/output', (_req, res) => res.sendFile('output.html', { root: path.join(options.clientDir, 'pages') }));
     this.http = http.createServer(app);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
     this.http.on('upgrade', (req, socket, head) => {
@@ -190,6 +223,7 @@ export class Server {
     }
     if (!isLoopback(options.host) && !options.token) options.token = generateToken();
     const mapping = options.mapping ? await readMappingFile(options.mapping) : DEFAULT_MAPPING;
+    await ensureClientBuilt(options.clientDir);
     const engine = await Engine.open(options.model, { engine: 'ort', ort: options.ort });
     // ffmpeg's first run (and fluent-ffmpeg's capability probes) would otherwise delay the first take.
     void prepareRecorder().catch(() => undefined);
@@ -216,6 +250,7 @@ export class Server {
     if (options.directions === 'principal') await server.usePrincipalDirections();
     server.inputs.start();
     server.loop.start();
+    server.startPushes();
     const info = engine.model.info;
     log.info(`playing ${info.name} (${info.kind}, ${info.width}×${info.height}) on ${info.engine} at ${options.fps} fps`);
     return server;
@@ -234,7 +269,37 @@ export class Server {
 
   private welcome(): ServerMessage {
     const snap = this.live.snapshot();
-    return { type: 'welcome', server: 'rhodops', model: this.engine.model.info, fps: this.options.fps, state: snap.state, controls: snap.controls };
+    return {
+      type: 'welcome',
+      server: 'rhodops',
+      model: this.engine.model.info,
+      fps: this.options.fps,
+      state: snap.state,
+      controls: snap.controls,
+      display: this.display,
+      mapping: mappingToJson(this.inputs.mapping),
+    };
+  }
+
+  setDisplay(change: DisplayChange): void {
+    this.display = { ...this.display, ...change };
+    this.hub.broadcast({ type: 'display', settings: this.display });
+  }
+
+  /** Server stats every second, and audio meters about 15 times a second while a source plays. */
+  private startPushes(): void {
+    const status = setInterval(() => {
+      if (this.hub.size > 0) this.hub.broadcast({ type: 'status', status: this.status() });
+    }, 1000);
+    const meters = setInterval(() => {
+      if (this.hub.size === 0 || !this.inputs.audioPlaying) return;
+      const features = this.inputs.metersSince(this.lastMetersTime);
+      if (!features) return;
+      this.lastMetersTime = features.time;
+      this.hub.broadcast({ type: 'meters', features, audio: this.inputs.status().audio });
+    }, 66);
+    for (const t of [status, meters]) t.unref();
+    this.pushTimers.push(status, meters);
   }
 
   /** Keeps every control page in sync; coalesced to at most 20 messages a second. */
@@ -247,7 +312,7 @@ export class Server {
     }, 50);
   }
 
-  status() {
+  status(): ServerStatus {
     const info = this.engine.model.info;
     return {
       model: { name: info.name, kind: info.kind, width: info.width, height: info.height, latent: info.latent, path: this.engine.model.path },
@@ -317,6 +382,7 @@ export class Server {
     await this.loop.stop();
     await this.inputs.close();
     if (this.stateTimer) clearTimeout(this.stateTimer);
+    for (const t of this.pushTimers) clearInterval(t);
     if (this.take) await this.stopRecording().catch(() => undefined);
     this.hub.closeAll();
     this.wss.close();

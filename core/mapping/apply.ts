@@ -41,6 +41,7 @@ export class MappingApplier {
   readonly #last = new Map<string, number>();
   readonly #categoryMode = new Map<number, string>();
   readonly #epsilon: number;
+  #sent = 0;
 
   constructor(
     private readonly live: LiveControlsLike,
@@ -55,10 +56,13 @@ export class MappingApplier {
     const last = this.#last.get(key);
     if (last !== undefined && Math.abs(last - value) <= this.#epsilon) return false;
     this.#last.set(key, value);
+    this.#sent++;
     return true;
   }
 
-  apply(out: MappingOutput): void {
+  /** Returns how many values and actions were sent (0: nothing moved). */
+  apply(out: MappingOutput): number {
+    this.#sent = out.actions.length;
     for (const [k, v] of Object.entries(out.directions)) if (this.#changed(`d${k}`, v)) this.live.setDirection(Number(k), v);
     for (const [k, v] of Object.entries(out.continuous)) if (this.#changed(`c${k}`, v)) this.live.setContinuous(Number(k), v);
     for (const [k, c] of Object.entries(out.categories)) {
@@ -83,6 +87,7 @@ export class MappingApplier {
       if (a.type === 'reseed') this.live.randomize(a.seed);
       else this.effects.recall?.(a);
     }
+    return this.#sent;
   }
 
   /** Forget what was sent (after a model switch or a preset recall replaced the state): the next apply sends everything. */

@@ -1,0 +1,18 @@
+/**
+ * The messages between pages and server. The types come from the server's own modules (type-only imports,
+ * erased by the bundler), so a change of the protocol is a type error here, not a surprise on stage.
+ */
+export type { ControlMessageInput as ControlMessage, ServerMessage, LatentJson } from '../../../server/protocol.ts';
+export type { DisplaySettings, DisplayChange } from '../../../server/display-settings.ts';
+export type { ServerStatus } from '../../../server/server.ts';
+export type { GeneratorInfo as ModelInfo } from '../../../core/runtime/types.ts';
+export type { LiveControls } from '../../../server/live-state.ts';
+export type { MeterFeatures, InputsStatus } from '../../../server/inputs.ts';
+export type { MappingInputJson as MappingJson } from '../../../core/mapping/index.ts';
+export type { PresetList, PresetSummary } from '../../../presets/store.ts';
+export type { TakeStats, TakeSummary } from '../../../server/recorder/index.ts';
+
+/** The server's frame header (server/frame-message.ts): 24 bytes, little-endian. */
+export const FRAME_MAGIC = 0x31464852;
+export const FRAME_HEADER_BYTES = 24;
+export const FRAME_FORMAT = { jpeg: 1, png: 2, rgb: 3 } as const;
