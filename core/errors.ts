@@ -35,7 +35,8 @@ export type ErrorCode =
   | 'AUDIO_PCM_INVALID'
   | 'MAPPING_INVALID'
   | 'BAD_MESSAGE'
-  | 'CLIENT_BUILD_FAILED';
+  | 'CLIENT_BUILD_FAILED'
+  | 'SESSION_INVALID';
 
 export class RhodopsError extends Error {
   readonly code: ErrorCode;

@@ -95,6 +95,8 @@ export function apiRouter(server: Server): express.Router {
   route('get', '/recordings', () => server.recordings());
   route('post', '/recordings/start', async (req) => server.startRecording(body(z.object({ smooth: z.boolean().default(false), audio: z.string().optional() }), req)));
   route('post', '/recordings/stop', () => server.stopRecording());
+  route('post', '/sessions/start', async (req) => server.startSession(body(z.object({ name: z.string().min(1).max(120).optional() }), req).name));
+  route('post', '/sessions/stop', () => server.stopSession());
 
   r.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err as { type?: string; status?: number };
@@ -114,7 +116,7 @@ export function recordingsRouter(dir: string, server: Server): express.Router {
   r.get('/:file', (req, res) => {
     if (!authorized(req, server.token)) return void res.status(401).end();
     const file = String(req.params['file']);
-    if (file !== path.basename(file) || !/^[\w.-]+\.(mp4|mkv)$/.test(file)) return void res.status(404).end();
+    if (file !== path.basename(file) || !/^[\w.-]+\.(mp4|mkv|session\.jsonl)$/.test(file)) return void res.status(404).end();
     res.sendFile(file, { root: dir, dotfiles: 'deny' }, (err) => {
       if (err && !res.headersSent) res.status(404).end();
     });

@@ -33,6 +33,7 @@ import {
   type LearnState,
   type Mapping,
   type MappingEffects,
+  type MappingInput,
   type TargetInput,
 } from '../core/mapping/index.ts';
 import { MidiManager, type MidiManagerOptions, type MidiStatus, type TaggedMidiEvent } from './midi/index.ts';
@@ -104,6 +105,8 @@ export class LiveInputs {
   private armed: TargetInput | null = null;
   private latest: FeatureFrame | null = null;
   private readonly now: () => number;
+  /** Hears every input the mapping is fed (a session log, while one records). */
+  journal: ((input: MappingInput) => void) | null = null;
 
   constructor(
     private readonly live: LiveState,
@@ -180,6 +183,7 @@ export class LiveInputs {
       }
     }
     this.engine.push(input);
+    this.journal?.(input);
   }
 
   /** Bytes a browser forwarded from its Web MIDI devices. */
@@ -245,7 +249,9 @@ export class LiveInputs {
     const now = this.now();
     const newest = frames[frames.length - 1]!.time;
     for (const f of frames) {
-      this.engine.push(audioInputFrom({ ...f, time: now - (newest - f.time) }));
+      const input = audioInputFrom({ ...f, time: now - (newest - f.time) });
+      this.engine.push(input);
+      this.journal?.(input);
       if (f.onset) this.onsetSinceMeters = true;
     }
     this.latest = frames[frames.length - 1]!;

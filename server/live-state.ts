@@ -23,11 +23,13 @@ import {
   transitionAt,
   transitionDone,
   truncate,
+  type LatentSmoothingOptions,
   type LatentSprings,
   type LatentState,
   type LatentStateJson,
   type Transition,
 } from '../core/latent/index.ts';
+import type { EasingName } from '../core/latent/easing.ts';
 import type { LatentSource } from './loop.ts';
 
 export const DIRECTION_KNOBS = 8;
@@ -40,7 +42,54 @@ export interface LiveControls {
   smoothing: number;
 }
 
+/**
+ * Every change of the live state, by method, with its arguments as JSON: what a session log records and a
+ * replay calls again, in order and at the same clock readings, to make the same latents.
+ */
+export interface LiveOps {
+  setState: [json: unknown, seconds: number];
+  randomize: [seed: number];
+  setCategory: [code: number, value: number];
+  crossfade: [code: number, from: number, to: number, t: number];
+  setContinuous: [index: number, value: number];
+  setDirection: [index: number, value: number];
+  setDrift: [speed: number];
+  setTruncation: [psi: number];
+  setSmoothing: [timeConstant: number];
+  cut: [];
+  modelChanged: [spec: LatentSpec];
+  setDirections: [dirs: number[][]];
+  useDirections: [count: number];
+}
+export type LiveOp = { [K in keyof LiveOps]: { op: K; args: LiveOps[K] } }[keyof LiveOps];
+
+/** Hears every change (`t`: the clock reading the change saw) and every frame's latent. */
+export interface LiveJournal {
+  op(t: number, e: LiveOp): void;
+  frame(t: number, dt: number, latent: Float32Array): void;
+}
+
+type StateJson = { noise: number[]; categorical: number[][]; continuous: number[] };
+const rawJson = (s: LatentState): StateJson => ({ noise: Array.from(s.noise), categorical: s.categorical.map((c) => Array.from(c)), continuous: Array.from(s.continuous) });
+const rawState = (j: StateJson): LatentState => ({ noise: Float32Array.from(j.noise), categorical: j.categorical.map((c) => Float32Array.from(c)), continuous: Float32Array.from(j.continuous) });
+
+/** Everything a LiveState holds, exactly (float32 arrays as numbers, which JSON keeps exact). */
+export interface LiveInternals {
+  spec: LatentSpec;
+  seed: number;
+  base: StateJson;
+  current: StateJson;
+  springs: { options: LatentSmoothingOptions; velocity: StateJson };
+  transition: { from: StateJson; to: StateJson; start: number; duration: number; easing: EasingName } | null;
+  directions: number[][];
+  wantedDirections: number;
+  controls: LiveControls;
+  driftStart: number;
+}
+
 export class LiveState implements LatentSource {
+  /** Set by a session log while it records. */
+  journal: LiveJournal | null = null;
   private spec: LatentSpec;
   private base: LatentState;
   private current: LatentState;
@@ -94,11 +143,14 @@ export class LiveState implements LatentSource {
 
   latentAt(now: number, dt: number): Float32Array {
     this.current = smoothState(this.springs, this.current, this.targetAt(now), Math.min(Math.max(dt, 0), 1));
-    return toVector(this.spec, this.current, this.out);
+    const v = toVector(this.spec, this.current, this.out);
+    this.journal?.frame(now, dt, v);
+    return v;
   }
 
   /** A new model: keep the state if the layout is the same, else start afresh in the new layout. */
   modelChanged(spec: LatentSpec): void {
+    this.record({ op: 'modelChanged', args: [spec] });
     const same = spec.noise === this.spec.noise && spec.continuous === this.spec.continuous && spec.categorical.join() === this.spec.categorical.join();
     this.spec = spec;
     this.out = new Float32Array(spec.size);
@@ -127,6 +179,7 @@ export class LiveState implements LatentSource {
   setDirections(dirs: Float32Array[]): boolean {
     if (dirs.some((d) => d.length !== this.spec.noise)) return false;
     this.directions = [...dirs, ...this.makeDirections().slice(dirs.length)];
+    this.record({ op: 'setDirections', args: [dirs.map((d) => Array.from(d))] });
     return true;
   }
 
@@ -134,6 +187,7 @@ export class LiveState implements LatentSource {
   useDirections(count: number): void {
     const wanted = Math.max(DIRECTION_KNOBS, count);
     if (wanted === this.wantedDirections) return;
+    this.record({ op: 'useDirections', args: [count] });
     this.wantedDirections = wanted;
     this.directions = this.makeDirections();
     const amounts = this.controls.directions;
@@ -142,10 +196,11 @@ export class LiveState implements LatentSource {
 
 
   /** Folds the drift so far into the base, so a speed change (or stopping) never jumps. */
-  private settleDrift(): void {
+  private settleDrift(): number {
     const t = this.now();
     if (this.controls.driftSpeed > 0) this.base = driftAt(this.base, { seed: this.driftSeed, speed: this.controls.driftSpeed }, t - this.driftStart);
     this.driftStart = t;
+    return t;
   }
 
   private code(code: number, value?: number): void {
@@ -156,55 +211,136 @@ export class LiveState implements LatentSource {
 
   setState(json: unknown, seconds = 0): void {
     const to = stateFromJson(this.spec, json, 'the requested state');
-    this.tr = seconds > 0 ? transition(this.targetAt(this.now()), to, { start: this.now(), duration: seconds }) : null;
+    // One clock reading per change, the one recorded: a replay gives every use of it the same time.
+    const t = this.now();
+    this.tr = seconds > 0 ? transition(this.targetAt(t), to, { start: t, duration: seconds }) : null;
     if (seconds === 0) this.base = to;
+    this.record({ op: 'setState', args: [json, seconds] }, t);
   }
 
   randomize(seed: number): void {
     const fresh = randomState(this.spec, seed);
     this.base = { ...this.base, noise: fresh.noise };
     this.tr = null;
+    this.record({ op: 'randomize', args: [seed] });
   }
 
   setCategory(code: number, value: number): void {
     this.code(code, value);
     this.base = setCategory(this.base, code, value);
+    this.record({ op: 'setCategory', args: [code, value] });
   }
 
   crossfade(code: number, from: number, to: number, t: number): void {
     this.code(code, Math.max(from, to));
     this.base = crossfadeCategory(this.base, code, from, to, t);
+    this.record({ op: 'crossfade', args: [code, from, to, t] });
   }
 
   setContinuous(index: number, value: number): void {
     if (index >= this.spec.continuous) throw new RhodopsError('BAD_OPTION', `this model has ${this.spec.continuous} continuous code(s); there is no code ${index}`);
     this.base = setContinuous(this.base, index, value);
+    this.record({ op: 'setContinuous', args: [index, value] });
   }
 
   setDirection(index: number, value: number): void {
     if (index >= this.directions.length) throw new RhodopsError('BAD_OPTION', `there are ${this.directions.length} direction knobs; there is no knob ${index}`);
     this.controls.directions[index] = value;
+    this.record({ op: 'setDirection', args: [index, value] });
   }
 
   setDrift(speed: number): void {
-    this.settleDrift();
+    const t = this.settleDrift();
     this.controls.driftSpeed = speed;
+    this.record({ op: 'setDrift', args: [speed] }, t);
   }
 
   setTruncation(psi: number): void {
     this.controls.truncation = psi;
+    this.record({ op: 'setTruncation', args: [psi] });
   }
 
   setSmoothing(timeConstant: number): void {
     this.controls.smoothing = timeConstant;
     const velocity = this.springs.velocity;
     this.springs = { ...latentSprings(this.current, this.springOptions()), velocity };
+    this.record({ op: 'setSmoothing', args: [timeConstant] });
   }
 
   /** A cut: no smoothing to the next state (after a model switch, say). */
   cut(): void {
     resetSprings(this.springs);
-    this.current = this.targetAt(this.now());
+    const t = this.now();
+    this.current = this.targetAt(t);
+    this.record({ op: 'cut', args: [] }, t);
+  }
+
+  private record(e: LiveOp, t?: number): void {
+    this.journal?.op(t ?? this.now(), e);
+  }
+
+  /** Calls again a change a journal recorded (a replay; the caller sets the clock to the recorded time first). */
+  apply(e: LiveOp): void {
+    switch (e.op) {
+      case 'setState':
+        return this.setState(...e.args);
+      case 'randomize':
+        return this.randomize(...e.args);
+      case 'setCategory':
+        return this.setCategory(...e.args);
+      case 'crossfade':
+        return this.crossfade(...e.args);
+      case 'setContinuous':
+        return this.setContinuous(...e.args);
+      case 'setDirection':
+        return this.setDirection(...e.args);
+      case 'setDrift':
+        return this.setDrift(...e.args);
+      case 'setTruncation':
+        return this.setTruncation(...e.args);
+      case 'setSmoothing':
+        return this.setSmoothing(...e.args);
+      case 'cut':
+        return this.cut();
+      case 'modelChanged':
+        return this.modelChanged(...e.args);
+      case 'setDirections':
+        this.setDirections(e.args[0].map((d) => Float32Array.from(d)));
+        return;
+      case 'useDirections':
+        return this.useDirections(...e.args);
+    }
+  }
+
+  /** Everything this state holds, exactly: a session log's starting point. */
+  internals(): LiveInternals {
+    const tr = this.tr;
+    return {
+      spec: this.spec,
+      seed: this.seed,
+      base: rawJson(this.base),
+      current: rawJson(this.current),
+      springs: { options: { ...this.springs.options }, velocity: rawJson(this.springs.velocity) },
+      transition: tr ? { from: rawJson(tr.from), to: rawJson(tr.to), start: tr.start, duration: tr.duration, easing: tr.easing } : null,
+      directions: this.directions.map((d) => Array.from(d)),
+      wantedDirections: this.wantedDirections,
+      controls: { ...this.controls, directions: [...this.controls.directions] },
+      driftStart: this.driftStart,
+    };
+  }
+
+  /** A state exactly as `internals()` saw it, on another clock (a replay's). */
+  static restore(i: LiveInternals, now: () => number): LiveState {
+    const live = new LiveState(i.spec, i.seed, now);
+    live.base = rawState(i.base);
+    live.current = rawState(i.current);
+    live.springs = { options: Object.freeze({ ...i.springs.options }), velocity: rawState(i.springs.velocity) };
+    live.tr = i.transition ? { from: rawState(i.transition.from), to: rawState(i.transition.to), start: i.transition.start, duration: i.transition.duration, easing: i.transition.easing } : null;
+    live.directions = i.directions.map((d) => Float32Array.from(d));
+    live.wantedDirections = i.wantedDirections;
+    live.controls = { ...i.controls, directions: [...i.controls.directions] };
+    live.driftStart = i.driftStart;
+    return live;
   }
 
   snapshot(): { state: LatentStateJson; controls: LiveControls } {

@@ -32,6 +32,7 @@ import { displayScale } from './encoder.ts';
 import { ensureClientBuilt } from './client-build.ts';
 import { DEFAULT_DISPLAY, type DisplayChange, type DisplaySettings } from './display-settings.ts';
 import { authorized, generateToken, isLoopback } from './security.ts';
+import { SessionLog, type SessionStats } from './session/log.ts';
 
 const log = logger('serve');
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -77,6 +78,9 @@ export interface ServerStatus {
   loop: LoopStats;
   clients: ClientStats[];
   recording: TakeStats | null;
+  /** The session log being written (every change and input, timestamped, for an offline replay). */
+  session: SessionStats | null;
+  lastSession: SessionStats | null;
   inputs: InputsStatus;
   lastTake: TakeSummary | null;
   memory: { rssMB: number };
@@ -125,6 +129,9 @@ export class Server {
   private readonly pushTimers: NodeJS.Timeout[] = [];
   private lastMetersTime = Number.NaN;
   private display: DisplaySettings = { ...DEFAULT_DISPLAY };
+  private session: { log: SessionLog; withTake: boolean } | null = null;
+  private lastSession: SessionStats | null = null;
+  private readonly now: () => number;
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
   url = '';
@@ -134,13 +141,18 @@ export class Server {
     this.token = options.token;
     this.engine = engine;
     const now = () => performance.now() / 1000;
+    this.now = now;
     this.live = new LiveState(engine.model.info.latent, options.seed, now);
     this.presets = new PresetStore({ dir: options.presetDir });
     this.inputs = new LiveInputs(this.live, engine.model.info.latent, { midi: options.midi, mapping, now }, {
       recall: (a) => void this.recallFromInput(a.bank ?? DEFAULT_BANK, a.name, a.crossfade),
       program: (n) => void this.recallProgram(n),
       learned: (m, route) => this.hub.broadcast({ type: 'learned', route, mapping: mappingToJson(m) }),
-      mappingChanged: (m) => this.hub.broadcast({ type: 'mapping', mapping: mappingToJson(m) }),
+      mappingChanged: (m) => {
+        const json = mappingToJson(m);
+        this.session?.log.mapping(this.now(), json);
+        this.hub.broadcast({ type: 'mapping', mapping: json });
+      },
     });
     this.control = {
       live: this.live,
@@ -321,6 +333,8 @@ export class Server {
       loop: this.loop.stats(),
       clients: this.hub.stats(),
       recording: this.take ? this.take.stats() : null,
+      session: this.session ? this.session.log.stats() : null,
+      lastSession: this.lastSession,
       inputs: this.inputs.status(),
       lastTake: this.lastTake,
       memory: { rssMB: Math.round(process.memoryUsage().rss / 2 ** 20) },
@@ -340,6 +354,8 @@ export class Server {
     this.take = take;
     this.loop.sink = take;
     log.info(`recording ${take.stats().name}`);
+    // A session log beside the take (unless one is already running), so the take can be re-rendered offline.
+    if (!this.session) await this.startSession(take.name, true).catch((e: unknown) => log.warn(`session log: ${messageOf(e)}; the take records without one`));
     return take.stats();
   }
 
@@ -353,6 +369,7 @@ export class Server {
     if (!take) throw new RhodopsError('NOT_FOUND', 'no recording is running');
     this.loop.sink = null;
     this.take = null;
+    if (this.session?.withTake) await this.stopSession().catch((e: unknown) => log.warn(`session log: ${messageOf(e)}`));
     this.lastTake = await take.stop();
     return this.lastTake;
   }
@@ -374,6 +391,49 @@ export class Server {
     await this.recallFromInput(DEFAULT_BANK, preset.name, 1);
   }
 
+  /**
+   * Starts logging every change of the live state, every mapping input and every frame's time, from the
+   * state as it is now: `NAME.session.jsonl` in the recordings folder.
+   */
+  async startSession(name?: string, withTake = false): Promise<SessionStats> {
+    if (this.session) throw new RhodopsError('RECORDING_ACTIVE', `a session log is already running (${this.session.log.file})`, { hint: 'stop it first (POST /api/sessions/stop)' });
+    const base = name ?? `session-${new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}`;
+    if (!/^[\w.-]{1,120}$/.test(base)) throw new RhodopsError('BAD_OPTION', `session name '${base}': letters, digits, '.', '-' and '_' only`);
+    const info = this.engine.model.info;
+    const file = path.join(this.options.recordingsDir, `${base}.session.jsonl`);
+    const sessionLog = await SessionLog.open(file, () => ({
+      startedAt: new Date().toISOString(),
+      t0: this.now(),
+      fps: this.options.fps,
+      model: { name: info.name, kind: info.kind, path: this.engine.model.path, width: info.width, height: info.height, latent: info.latent },
+      mapping: mappingToJson(this.inputs.mapping),
+      live: this.live.internals(),
+    }), {
+      attach: (l) => {
+        this.live.journal = l;
+        this.inputs.journal = (input) => l.input(input.time, input);
+      },
+    }).catch((e: unknown) => {
+      const code = (e as { code?: string }).code;
+      if (code === 'EEXIST') throw new RhodopsError('BAD_OPTION', `${file} exists already`, { hint: 'pick another name' });
+      throw new RhodopsError('RECORDING_DIR_UNWRITABLE', `cannot write ${file}: ${messageOf(e)}`);
+    });
+    this.session = { log: sessionLog, withTake };
+    log.info(`session log ${path.basename(file)}`);
+    return sessionLog.stats();
+  }
+
+  async stopSession(): Promise<SessionStats> {
+    const s = this.session;
+    if (!s) throw new RhodopsError('NOT_FOUND', 'no session log is running');
+    this.session = null;
+    this.live.journal = null;
+    this.inputs.journal = null;
+    this.lastSession = await s.log.close();
+    if (this.lastSession.dropped > 0) log.warn(`session log ${path.basename(s.log.file)}: ${this.lastSession.dropped} events dropped (the disk fell behind); a replay of it will not be exact`);
+    return this.lastSession;
+  }
+
   recordings() {
     return Recorder.list(this.options.recordingsDir);
   }
@@ -384,6 +444,7 @@ export class Server {
     if (this.stateTimer) clearTimeout(this.stateTimer);
     for (const t of this.pushTimers) clearInterval(t);
     if (this.take) await this.stopRecording().catch(() => undefined);
+    if (this.session) await this.stopSession().catch(() => undefined);
     this.hub.closeAll();
     this.wss.close();
     await new Promise<void>((resolve) => {

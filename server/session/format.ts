@@ -1,0 +1,58 @@
+/**
+ * Session logs: what happened during a performance, timestamped, as JSON lines, so it can be re-rendered
+ * offline. Line 1 is the header (the model, the mapping, and the live state exactly as it was when the log
+ * began); then one line per event:
+ *   {t, op, args}   a change of the live state (LiveState's method and arguments; `t` the clock it read)
+ *   {t, dt, h}      a frame: the loop asked for the latent at t with step dt; h = FNV-1a of its float32 bytes
+ *   {t, in}         a mapping input (a MIDI message or an audio-feature frame), its own time inside
+ *   {t, mapping}    the mapping was replaced
+ *   {end}           written at a clean stop: counts, and events dropped when the disk could not keep up
+ * Times are seconds on the server's monotonic clock. Replaying the ops and frames in order, on a LiveState
+ * restored from the header, makes the same latents bit for bit.
+ */
+import { z } from 'zod';
+import { latentSpecSchema as latentSpec } from '../../core/checkpoint/manifest.ts';
+import { EASINGS, type EasingName } from '../../core/latent/easing.ts';
+
+export const SESSION_FORMAT = 'rhodops-session';
+export const SESSION_VERSION = 1;
+
+const stateJson = z.object({ noise: z.array(z.number()), categorical: z.array(z.array(z.number())), continuous: z.array(z.number()) });
+
+export const sessionHeaderSchema = z.object({
+  format: z.literal(SESSION_FORMAT),
+  version: z.number().int().min(1).max(SESSION_VERSION),
+  startedAt: z.string(),
+  /** The clock reading when the log began. */
+  t0: z.number(),
+  fps: z.union([z.number(), z.literal('max')]),
+  model: z.object({ name: z.string(), kind: z.string(), path: z.string(), width: z.number(), height: z.number(), latent: latentSpec }),
+  mapping: z.unknown(),
+  live: z.object({
+    spec: latentSpec,
+    seed: z.number(),
+    base: stateJson,
+    current: stateJson,
+    springs: z.object({ options: z.object({ noise: z.number(), categorical: z.number(), continuous: z.number() }), velocity: stateJson }),
+    transition: z.object({ from: stateJson, to: stateJson, start: z.number(), duration: z.number(), easing: z.enum(Object.keys(EASINGS) as [EasingName, ...EasingName[]]) }).nullable(),
+    directions: z.array(z.array(z.number())),
+    wantedDirections: z.number().int(),
+    controls: z.object({ directions: z.array(z.number()), driftSpeed: z.number(), truncation: z.number(), smoothing: z.number() }),
+    driftStart: z.number(),
+  }),
+});
+export type SessionHeader = z.infer<typeof sessionHeaderSchema>;
+
+export const sessionEndSchema = z.object({ frames: z.number().int(), events: z.number().int(), dropped: z.number().int(), stoppedAt: z.string() });
+export type SessionEnd = z.infer<typeof sessionEndSchema>;
+
+/** FNV-1a over a latent's float32 bytes: enough to tell a replay that drifted by one ulp. */
+export function latentHash(v: Float32Array): string {
+  const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
