@@ -8,6 +8,7 @@ import { setLogLevel, type LogLevel } from '../core/log.ts';
 import { exportCommand, infoCommand } from './info.ts';
 import { benchCommand } from '../bench/command.ts';
 import { serveCommand } from '../server/cli.ts';
+import { renderCommand } from '../server/offline/cli.ts';
 import { midiCommand } from '../server/midi/index.ts';
 import { audioCommand } from '../core/audio/index.ts';
 import { evalCommand, trainCommand } from '../trainer/cli.ts';
@@ -36,7 +37,7 @@ export function program(): Command {
   cli.addCommand(audioCommand());
   cli.addCommand(trainCommand());
   cli.addCommand(notYet('dataset', 8, 'build and pack training datasets'));
-  cli.addCommand(notYet('render', 7, 'render audio-reactive music videos offline'));
+  cli.addCommand(renderCommand());
   cli.addCommand(evalCommand());
   cli.addCommand(infoCommand());
   cli.addCommand(exportCommand());

@@ -36,7 +36,8 @@ export type ErrorCode =
   | 'MAPPING_INVALID'
   | 'BAD_MESSAGE'
   | 'CLIENT_BUILD_FAILED'
-  | 'SESSION_INVALID';
+  | 'SESSION_INVALID'
+  | 'TIMELINE_INVALID';
 
 export class RhodopsError extends Error {
   readonly code: ErrorCode;

@@ -1,0 +1,97 @@
+/** `rhodops render`: the command line of the offline renderer (render.ts). */
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { RhodopsError } from '../../core/errors.ts';
+import { logger } from '../../core/log.ts';
+import { EXECUTION_PROVIDERS } from '../../core/runtime/ort.ts';
+import { DEFAULT_MODEL, defaultServeOptions } from '../server.ts';
+import { render } from './render.ts';
+
+const log = logger('render');
+
+interface RenderCliOptions {
+  audio?: string;
+  model?: string;
+  mapping?: string;
+  preset?: string;
+  timeline?: string;
+  replay?: string;
+  fps: string;
+  size?: string;
+  out: string;
+  seed: string;
+  upscale?: string;
+  smooth: boolean;
+  batch: string;
+  segment: string;
+  presets?: string;
+  ep: (typeof EXECUTION_PROVIDERS)[number];
+  threads?: string;
+  progress: boolean;
+}
+
+const int = (name: string, v: string, min: number, max: number) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new RhodopsError('BAD_OPTION', `--${name} must be an integer from ${min} to ${max}, got '${v}'`);
+  return n;
+};
+
+export function renderCommand(): Command {
+  return new Command('render')
+    .description('render an audio-reactive music video offline, or re-render a logged live session')
+    .option('--audio <song>', 'the song: drives the mapping and is muxed into the video (AAC)')
+    .option('--model <path>', 'checkpoint directory or .onnx generator (default: the bundled demo)')
+    .option('--mapping <file>', 'mapping JSON (default: the built-in mapping)')
+    .option('--preset <name>', 'the state at 0:00: a preset name or bank/name')
+    .option('--timeline <spec>', "presets at times: '0:00 A, 0:32 morph to B over 4 s', or a JSON file")
+    .option('--replay <session>', 'a .session.jsonl logged while playing live: its latents, exactly, at the video frame times')
+    .option('--fps <n>', 'video frame rate', '30')
+    .option('--size <n>', 'output width in pixels (default: the model size)')
+    .requiredOption('--out <file>', 'the MP4 to write')
+    .option('--seed <n>', 'the random state and latent directions', '1')
+    .addOption(new Option('--upscale <factor>', 'ESRGAN upscaling before --size').choices(['x2', 'x4']))
+    .option('--smooth', 'twice the frame rate, rendering the latents in between', false)
+    .option('--batch <n>', 'frames per engine call', '4')
+    .option('--segment <s>', 'seconds per resumable segment', '10')
+    .option('--presets <dir>', 'preset folder (default: the server\'s)')
+    .addOption(new Option('--ep <provider>', 'ONNX Runtime execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
+    .option('--threads <n>', 'ONNX Runtime threads per operator')
+    .option('--no-progress', 'no progress bar (log lines only)')
+    .action(async (o: RenderCliOptions) => {
+      if (o.upscale) throw new RhodopsError('NOT_IMPLEMENTED', `--upscale ${o.upscale} is not built yet (issue #7 continues)`, { hint: 'render at the model size, or use --size for a lanczos resize' });
+      const controller = new AbortController();
+      const onInt = () => {
+        if (controller.signal.aborted) process.exit(130);
+        process.stderr.write('\nstopping after this batch; writing a playable partial video (Ctrl-C again to quit at once)…\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onInt);
+      try {
+        const r = await render({
+          audio: o.audio ? path.resolve(o.audio) : null,
+          model: path.resolve(o.model ?? DEFAULT_MODEL),
+          mapping: o.mapping ? path.resolve(o.mapping) : null,
+          preset: o.preset ?? null,
+          timeline: o.timeline ?? null,
+          replay: o.replay ? path.resolve(o.replay) : null,
+          fps: int('fps', o.fps, 1, 120),
+          size: o.size ? int('size', o.size, 16, 4096) : null,
+          out: path.resolve(o.out),
+          seed: int('seed', o.seed, 0, 2 ** 31 - 1),
+          smooth: o.smooth,
+          batch: int('batch', o.batch, 1, 64),
+          segmentSeconds: int('segment', o.segment, 1, 3600),
+          presetDir: o.presets ? path.resolve(o.presets) : defaultServeOptions().presetDir,
+          ort: { executionProvider: o.ep, ...(o.threads ? { intraOpNumThreads: int('threads', o.threads, 1, 256) } : {}) },
+          signal: controller.signal,
+          progress: o.progress && process.stderr.isTTY === true,
+        });
+        const what = `${r.frames} frames, ${r.width}×${r.height} at ${r.fps} fps (${r.durationS.toFixed(1)} s)`;
+        if (r.interrupted) log.warn(`interrupted: ${r.out} holds what was rendered; run the same command again to resume`);
+        else log.info(`${r.out}: ${what}; rendered ${r.rendered} in ${r.seconds.toFixed(1)} s (×${r.realtimeMultiple.toFixed(2)} real time)${r.resumedAt ? `, resumed at frame ${r.resumedAt}` : ''}`);
+        if (r.replayExact !== undefined) log.info(`replay: ${r.replayExact} of ${r.rendered} frames had exactly the live latent`);
+      } finally {
+        process.off('SIGINT', onInt);
+      }
+    });
+}

@@ -1,0 +1,293 @@
+/**
+ * `rhodops render`: a song, a model and a mapping into a music video, or a logged live session re-rendered.
+ * Frames are made in batches and encoded in segments of a few seconds; a render interrupted (Ctrl-C, a
+ * crash) resumes at its first missing segment, and Ctrl-C first writes a playable partial video.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import sharp from 'sharp';
+import { decodeAudioFile, extractFeatures, type FeatureFrame } from '../../core/audio/index.ts';
+import { RhodopsError, messageOf } from '../../core/errors.ts';
+import type { LatentStateJson } from '../../core/latent/index.ts';
+import { logger } from '../../core/log.ts';
+import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../../core/mapping/index.ts';
+import { openGenerator } from '../../core/runtime/open.ts';
+import type { OrtOptions } from '../../core/runtime/ort.ts';
+import type { GeneratorInfo } from '../../core/runtime/types.ts';
+import { checkCompatible } from '../../presets/layout.ts';
+import { PresetStore } from '../../presets/store.ts';
+import { readMappingFile } from '../mapping-store.ts';
+import { readSession, replayLatents, type ReplayedFrame, type Session } from '../session/read.ts';
+import { OfflinePerformance, presetKey } from './performance.ts';
+import { assembleVideo, segmentName, SegmentEncoder } from './segments.ts';
+import { loadTimeline, snapToBeats, type Timeline } from './timeline.ts';
+
+const log = logger('render');
+const AUDIO_RATE = 44100;
+
+export interface RenderOptions {
+  /** The song: its features drive the mapping and it is muxed into the video. Optional with `replay`. */
+  audio: string | null;
+  model: string;
+  mapping: string | null;
+  /** `name` or `bank/name`: the state at 0 s. */
+  preset: string | null;
+  timeline: string | null;
+  /** A session log to re-render (the live latents exactly, at the video's frame times). */
+  replay: string | null;
+  fps: number;
+  /** Output width and height (square models); null = the model's own size. */
+  size: number | null;
+  out: string;
+  seed: number;
+  /** Twice the frame rate, by rendering the latents in between. */
+  smooth: boolean;
+  batch: number;
+  segmentSeconds: number;
+  presetDir: string;
+  ort: Partial<OrtOptions>;
+  /** Aborting stops after the current batch and writes a playable partial video. */
+  signal?: AbortSignal;
+  progress: boolean;
+  /** Each frame's RGB as encoded (tests compare them). */
+  onFrame?: (index: number, rgb: Uint8Array) => void;
+}
+
+export interface RenderSummary {
+  out: string;
+  frames: number;
+  /** Frames rendered by this run (fewer than `frames` when it resumed). */
+  rendered: number;
+  resumedAt: number;
+  fps: number;
+  durationS: number;
+  width: number;
+  height: number;
+  seconds: number;
+  /** Seconds of video made per second of rendering. */
+  realtimeMultiple: number;
+  interrupted: boolean;
+  /** With `replay`: frames whose latent had the live frame's hash (of the frames rendered). */
+  replayExact?: number;
+}
+
+/** Where the video's frames come from: a performance computed from the song, or a session replayed. */
+interface LatentSource {
+  next(): Float32Array;
+}
+
+/** The live frames at the video's times: for video frame i, the last live frame made at or before i/fps. */
+class ReplaySource implements LatentSource {
+  private readonly frames: Generator<ReplayedFrame>;
+  private current: ReplayedFrame | null = null;
+  private ahead: ReplayedFrame | null = null;
+  private index = 0;
+  exact = 0;
+  constructor(
+    session: Session,
+    private readonly fps: number,
+  ) {
+    this.frames = replayLatents(session);
+  }
+  next(): Float32Array {
+    const t = this.index++ / this.fps;
+    for (;;) {
+      this.ahead ??= this.frames.next().value ?? null;
+      if (!this.ahead || (this.current && this.ahead.time > t + 1e-9)) break;
+      this.current = this.ahead;
+      this.ahead = null;
+    }
+    if (!this.current) throw new RhodopsError('SESSION_INVALID', 'the session log has no frames to replay');
+    if (this.current.exact) this.exact++;
+    return this.current.latent;
+  }
+}
+
+async function loadPresets(dir: string, spec: GeneratorInfo['latent'], modelName: string): Promise<Map<string, LatentStateJson>> {
+  const store = new PresetStore({ dir });
+  const out = new Map<string, LatentStateJson>();
+  const list = await store.list().catch(() => null);
+  for (const p of list?.presets ?? []) {
+    const preset = await store.load(p.bank, p.name).catch(() => null);
+    if (!preset) continue;
+    try {
+      checkCompatible(preset, spec, modelName);
+      out.set(presetKey(p.bank, p.name), preset.state);
+    } catch (e) {
+      log.debug(`preset ${p.bank}/${p.name} left out: ${messageOf(e)}`);
+    }
+  }
+  return out;
+}
+
+function needPreset(presets: ReadonlyMap<string, LatentStateJson>, ref: string, dir: string): LatentStateJson {
+  const key = ref.includes('/') ? ref : presetKey(undefined, ref);
+  const state = presets.get(key);
+  if (!state) throw new RhodopsError('PRESET_NOT_FOUND', `preset '${key}' is not in ${dir} (or is for another latent layout)`, { hint: `presets there: ${[...presets.keys()].join(', ') || 'none'}` });
+  return state;
+}
+
+async function fileStamp(file: string | null): Promise<string> {
+  if (!file) return '-';
+  const st = await fs.stat(file);
+  return `${path.resolve(file)}:${st.size}:${st.mtimeMs}`;
+}
+
+export async function render(o: RenderOptions): Promise<RenderSummary> {
+  if (!Number.isInteger(o.fps) || o.fps < 1 || o.fps > 120) throw new RhodopsError('BAD_OPTION', `--fps must be an integer from 1 to 120, got ${o.fps}`);
+  if (!o.audio && !o.replay) throw new RhodopsError('BAD_OPTION', 'render needs --audio SONG (or --replay SESSION)', { hint: 'rhodops render --audio song.mp3 --out video.mp4' });
+  if (o.size !== null && (!Number.isInteger(o.size) || o.size < 16 || o.size > 4096)) throw new RhodopsError('BAD_OPTION', `--size must be an integer from 16 to 4096, got ${o.size}`);
+  const started = performance.now();
+  const fps = o.smooth ? o.fps * 2 : o.fps;
+  const session = o.replay ? await readSession(o.replay) : null;
+  if (session && !session.end) log.warn(`${o.replay} has no end line (the server stopped without closing it); replaying what it has`);
+  const gen = await openGenerator(o.model, { engine: 'ort', ort: o.ort });
+  try {
+    const info = gen.info;
+    if (session && session.header.live.spec.size !== info.latent.size) {
+      throw new RhodopsError('BAD_OPTION', `the session was played on a model with a latent of ${session.header.live.spec.size}; ${info.name} takes ${info.latent.size}`, { hint: 'replay it with a checkpoint of the same latent layout' });
+    }
+    let features: FeatureFrame[] = [];
+    let durationS: number;
+    if (o.audio) {
+      const samples = await decodeAudioFile(o.audio, AUDIO_RATE);
+      durationS = samples.length / AUDIO_RATE;
+      if (!session) features = extractFeatures(samples, { sampleRate: AUDIO_RATE });
+    }
+    if (session) {
+      const last = [...session.events].reverse().find((e) => e.kind === 'frame');
+      durationS = last ? last.t - session.header.t0 : 0;
+    }
+    durationS = durationS!;
+    const total = Math.max(1, Math.ceil(durationS * fps - 1e-9));
+    const mapping: Mapping = o.mapping ? await readMappingFile(o.mapping) : DEFAULT_MAPPING;
+    const presets = await loadPresets(o.presetDir, info.latent, info.name);
+    let timeline: Timeline | null = o.timeline ? await loadTimeline(o.timeline) : null;
+    if (timeline) {
+      for (const e of timeline.events) needPreset(presets, e.bank ? `${e.bank}/${e.preset}` : e.preset, o.presetDir);
+      timeline = snapToBeats(timeline, features.filter((f) => f.beat).map((f) => f.time));
+    }
+    const start = o.preset ? needPreset(presets, o.preset, o.presetDir) : undefined;
+    const source: LatentSource & { exact?: number } = session
+      ? new ReplaySource(session, fps)
+      : new OfflinePerformance({ layout: info.latent, seed: o.seed, fps, mapping, features, timeline, presets, ...(start ? { start } : {}) });
+
+    // H.264 in 4:2:0 needs even sides: an odd model size is resized up by a pixel.
+    const even = (n: number) => n + (n % 2);
+    const width = even(o.size ?? info.width);
+    const height = even(o.size ? Math.round((o.size * info.height) / info.width) : info.height);
+    const workDir = `${o.out}.parts`;
+    // What decides the frames: a change of any of it starts the render over instead of resuming.
+    const plan = createHash('sha256')
+      .update(JSON.stringify({ v: 1, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds }))
+      .digest('hex');
+    await fs.mkdir(workDir, { recursive: true });
+    const planFile = path.join(workDir, 'plan.txt');
+    if ((await fs.readFile(planFile, 'utf8').catch(() => '')) !== plan) {
+      const old = (await fs.readdir(workDir)).filter((f) => f.startsWith('segment-'));
+      if (old.length) log.info(`${workDir}: the inputs changed since those ${old.length} segments; starting over`);
+      for (const f of old) await fs.rm(path.join(workDir, f), { force: true });
+      await fs.writeFile(planFile, plan);
+    }
+    // Batches start at each segment's first frame, so a resumed render batches (and rounds) as an uninterrupted one.
+    const segFrames = Math.max(1, Math.round(o.segmentSeconds * fps));
+    const segments = Math.ceil(total / segFrames);
+    const done = new Set(await fs.readdir(workDir));
+    let first = 0;
+    while (first < segments && done.has(segmentName(first))) first++;
+    const resumedAt = first * segFrames;
+    if (resumedAt > 0) log.info(`resuming at frame ${resumedAt} of ${total} (${first} segments done)`);
+    // The latents of the frames already encoded are computed again, without rendering: cheap, and exact.
+    for (let i = 0; i < Math.min(resumedAt, total); i++) source.next();
+
+    const bar = o.progress
+      ? new cliProgress.SingleBar(
+          { format: 'render |{bar}| {value}/{total} frames | ×{speed} real time | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 100 },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
+    bar?.start(total, resumedAt, { speed: '-' });
+    const t0 = performance.now();
+    let rendered = 0;
+    let interrupted = false;
+    const batchLatents = new Float32Array(o.batch * info.latent.size);
+    const segmentFiles: string[] = [];
+    for (let s = 0; s < first; s++) segmentFiles.push(path.join(workDir, segmentName(s)));
+    let tail: string | null = null;
+    try {
+      for (let s = first; s < segments && !interrupted; s++) {
+        const from = s * segFrames;
+        const to = Math.min(total, from + segFrames);
+        const enc = await SegmentEncoder.start(path.join(workDir, segmentName(s)), { width, height, fps });
+        try {
+          for (let i = from; i < to; i += o.batch) {
+            const n = Math.min(o.batch, to - i);
+            for (let k = 0; k < n; k++) batchLatents.set(source.next(), k * info.latent.size);
+            const rgb = await gen.generate(batchLatents.subarray(0, n * info.latent.size), n);
+            const frameBytes = rgb.width * rgb.height * 3;
+            for (let k = 0; k < n; k++) {
+              let frame: Uint8Array = rgb.data.subarray(k * frameBytes, (k + 1) * frameBytes);
+              if (width !== rgb.width || height !== rgb.height) {
+                frame = await sharp(frame, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).resize(width, height, { kernel: 'lanczos3' }).raw().toBuffer();
+              }
+              o.onFrame?.(i + k, frame);
+              await enc.write(frame);
+            }
+            rendered += n;
+            const secs = (performance.now() - t0) / 1000;
+            bar?.update(i + n, { speed: ((rendered / fps) / Math.max(secs, 1e-3)).toFixed(2) });
+            if (o.signal?.aborted && i + n < to) {
+              interrupted = true;
+              break;
+            }
+          }
+          if (interrupted) {
+            // A short last piece for the partial video; not a segment, so a resume renders this one again.
+            tail = path.join(workDir, 'interrupted.mkv');
+            await enc.finish();
+            await fs.rename(enc.file, tail);
+          } else {
+            await enc.finish();
+            segmentFiles.push(enc.file);
+            if (o.signal?.aborted) interrupted = s + 1 < segments;
+          }
+        } catch (e) {
+          await enc.abort();
+          throw e;
+        }
+      }
+    } finally {
+      bar?.stop();
+    }
+    await assembleVideo({ segments: tail ? [...segmentFiles, tail] : segmentFiles, audio: o.audio, out: o.out, workDir });
+    if (tail) await fs.rm(tail, { force: true });
+    if (!interrupted) await fs.rm(workDir, { recursive: true, force: true });
+    const seconds = (performance.now() - started) / 1000;
+    const renderSecs = (performance.now() - t0) / 1000;
+    return {
+      out: o.out,
+      frames: total,
+      rendered,
+      resumedAt,
+      fps,
+      durationS,
+      width,
+      height,
+      seconds,
+      realtimeMultiple: rendered / fps / Math.max(renderSecs, 1e-3),
+      interrupted,
+      ...(session ? { replayExact: (source as ReplaySource).exact } : {}),
+    };
+  } finally {
+    await gen.dispose();
+  }
+}
+
+/** A checkpoint's files that decide its frames (or the .onnx file itself). */
+async function modelStamp(model: string): Promise<string> {
+  if (model.toLowerCase().endsWith('.onnx')) return fileStamp(model);
+  const parts = await Promise.all(['manifest.json', 'generator.onnx'].map((f) => fileStamp(path.join(model, f)).catch(() => '-')));
+  return parts.join(' ');
+}

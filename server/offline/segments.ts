@@ -1,0 +1,93 @@
+/**
+ * Video out of an offline render: frames into H.264 segments (Matroska, each one complete when renamed
+ * from its .partial name, so an interrupted render resumes at the first missing segment), then the segments
+ * concatenated without re-encoding and the song muxed in as AAC, into an MP4 written beside and renamed.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { resolveFfmpeg, runFfmpeg } from '../../core/ffmpeg.ts';
+import { RhodopsError } from '../../core/errors.ts';
+
+export const segmentName = (i: number) => `segment-${String(i).padStart(5, '0')}.mkv`;
+
+export class SegmentEncoder {
+  private err = '';
+  private readonly exited: Promise<number | null>;
+
+  private constructor(
+    private readonly child: ChildProcessByStdio<Writable, null, Readable>,
+    private readonly partial: string,
+    readonly file: string,
+    private readonly frameBytes: number,
+  ) {
+    child.stderr.on('data', (d: Buffer) => (this.err = (this.err + d.toString()).slice(-2000)));
+    this.exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));
+    child.stdin.on('error', () => undefined); // a dead ffmpeg is reported by finish()
+  }
+
+  static async start(file: string, o: { width: number; height: number; fps: number; crf?: number }): Promise<SegmentEncoder> {
+    const { path: ffmpeg } = await resolveFfmpeg();
+    const partial = `${file}.partial`;
+    // One thread and a fixed GOP: the same frames make the same bytes on any machine with this ffmpeg.
+    const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-r', String(o.fps), '-i', 'pipe:0',
+      '-c:v', 'libx264', '-preset', 'medium', '-crf', String(o.crf ?? 16), '-pix_fmt', 'yuv420p', '-g', String(Math.round(o.fps * 2)), '-threads', '1', '-f', 'matroska', partial];
+    const child = spawn(ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', reject);
+    });
+    return new SegmentEncoder(child, partial, file, o.width * o.height * 3);
+  }
+
+  /** Writes one frame, waiting while ffmpeg's pipe is full (memory stays bounded however slow x264 is). */
+  async write(rgb: Uint8Array): Promise<void> {
+    if (rgb.length !== this.frameBytes) throw new RhodopsError('BAD_OPTION', `frame of ${rgb.length} bytes; this video takes ${this.frameBytes}`);
+    if (this.child.exitCode !== null) throw this.failure();
+    if (!this.child.stdin.write(rgb)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.child.stdin.off('drain', done);
+          this.child.off('close', done);
+          resolve();
+        };
+        this.child.stdin.on('drain', done);
+        this.child.once('close', done);
+      });
+    }
+  }
+
+  private failure(): RhodopsError {
+    return new RhodopsError('FFMPEG_FAILED', `encoding ${path.basename(this.file)}: ffmpeg stopped: ${this.err.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
+  }
+
+  /** Ends the segment: the file is complete (renamed into place) when this resolves. */
+  async finish(): Promise<void> {
+    this.child.stdin.end();
+    const code = await this.exited;
+    if (code !== 0) throw this.failure();
+    await fs.rename(this.partial, this.file);
+  }
+
+  /** Stops without keeping anything (an error elsewhere). */
+  async abort(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+    await fs.rm(this.partial, { force: true });
+  }
+}
+
+/**
+ * The segments in order, concatenated (stream copy), the song muxed in from 0 as AAC, cut to the shorter
+ * stream; written to OUT.partial.mp4 and renamed, so OUT is always a whole file.
+ */
+export async function assembleVideo(o: { segments: string[]; audio: string | null; out: string; workDir: string }): Promise<void> {
+  if (o.segments.length === 0) throw new RhodopsError('BAD_OPTION', 'no frames were rendered; nothing to assemble');
+  const list = path.join(o.workDir, 'segments.txt');
+  await fs.writeFile(list, o.segments.map((s) => `file '${s.replace(/'/g, "'\\''")}'\n`).join(''));
+  const partial = o.out.replace(/(\.mp4)?$/i, '.partial.mp4');
+  const audio = o.audio ? ['-i', o.audio, '-map', '0:v:0', '-map', '1:a:0', '-c:a', 'aac', '-b:a', '192k', '-shortest'] : ['-map', '0:v:0'];
+  await runFfmpeg(['-f', 'concat', '-safe', '0', '-i', list, ...audio, '-c:v', 'copy', '-movflags', '+faststart', partial]);
+  await fs.rename(partial, o.out);
+}

@@ -1,0 +1,157 @@
+// The offline renderer with real audio, a real model, ONNX Runtime and ffmpeg: clicks at known times move
+// the latent at those frames; the video's streams and length match the song; the same inputs give the same
+// frames; an interrupted render leaves a playable file and resumes; a logged live session replays exactly.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { decodeAudioFile, extractFeatures } from '../core/audio/index.ts';
+import { runFfmpeg } from '../core/ffmpeg.ts';
+import { setLogLevel } from '../core/log.ts';
+import { parseMapping } from '../core/mapping/index.ts';
+import { OfflinePerformance } from '../server/offline/performance.ts';
+import { render, type RenderOptions } from '../server/offline/render.ts';
+import { parseTimelineText } from '../server/offline/timeline.ts';
+import { probeJson } from '../server/recorder/probe.ts';
+import { DEFAULT_MODEL } from '../server/server.ts';
+import { sleep, startTestServer, tempRoot, TestClient } from './helpers/server.ts';
+
+const CLICKS = [1.0, 2.2, 3.7, 4.6];
+const FPS = 30;
+
+async function clickSong(file: string, seconds: number): Promise<void> {
+  const expr = CLICKS.map((c) => `between(t,${c},${c + 0.004})`).join('+');
+  await runFfmpeg(['-f', 'lavfi', '-i', `aevalsrc=exprs='(${expr})*(random(0)*2-1)*0.9':s=44100:d=${seconds}`, '-c:a', 'pcm_s16le', file]);
+}
+
+const hash = (b: Uint8Array) => createHash('sha1').update(b).digest('hex');
+
+/** The video and audio streams of a file, with packets counted (ffprobe). */
+async function streams(file: string) {
+  const r = await probeJson(file, ['-count_packets', '-show_entries', 'stream=codec_type,codec_name,duration,nb_read_packets']);
+  assert.ok(r?.streams, 'ffprobe ran');
+  const video = r.streams.find((s) => s.codec_type === 'video');
+  assert.ok(video, `${file} has a video stream`);
+  return { video, audio: r.streams.find((s) => s.codec_type === 'audio'), frames: Number(video.nb_read_packets) };
+}
+
+describe('offline render', () => {
+  let root: string;
+  let song: string;
+  const base = (): RenderOptions => ({
+    audio: song,
+    model: DEFAULT_MODEL,
+    mapping: null,
+    preset: null,
+    timeline: null,
+    replay: null,
+    fps: FPS,
+    size: null,
+    out: path.join(root, 'video.mp4'),
+    seed: 3,
+    smooth: false,
+    batch: 4,
+    segmentSeconds: 1,
+    presetDir: path.join(root, 'presets'),
+    ort: { intraOpNumThreads: 1 },
+    progress: false,
+  });
+  before(async () => {
+    setLogLevel('silent');
+    root = await tempRoot('rhodops-render-');
+    song = path.join(root, 'clicks.wav');
+    await clickSong(song, 6);
+  });
+  after(() => fs.rm(root, { recursive: true, force: true }));
+
+  it('the latent changes most at the click frames (± 1 frame)', async () => {
+    const samples = await decodeAudioFile(song);
+    const features = extractFeatures(samples);
+    const mapping = parseMapping({ version: 1, name: 'clicks', routes: [{ source: { kind: 'audio onset' }, transform: { out: [0, 2], envelope: { decay: 0.08 } }, target: { kind: 'direction', index: 0 } }] });
+    const layout = { noise: 16, categorical: [], continuous: 0, size: 16, distribution: 'normal' as const };
+    const perf = new OfflinePerformance({ layout, seed: 1, fps: FPS, mapping, features, timeline: null, presets: new Map(), smoothing: 0 });
+    const frames = Math.ceil(6 * FPS);
+    const change: number[] = [];
+    let prev = Float32Array.from(perf.next());
+    for (let i = 1; i < frames; i++) {
+      const z = Float32Array.from(perf.next());
+      change[i] = Math.hypot(...z.map((v, k) => v - prev[k]!));
+      prev = z;
+    }
+    for (const c of CLICKS) {
+      const at = Math.round(c * FPS);
+      let best = at - 6;
+      for (let i = at - 6; i <= at + 6; i++) if (change[i]! > change[best]!) best = i;
+      assert.ok(Math.abs(best - at) <= 1, `the click at ${c} s (frame ${at}): the largest change is at frame ${best} (changes ${change.slice(at - 3, at + 4).map((x) => x.toFixed(2)).join(' ')})`);
+    }
+    const sortedChanges = change.filter((x) => x !== undefined).sort((a, b) => a - b);
+    const median = sortedChanges[Math.floor(sortedChanges.length / 2)]!;
+    assert.ok(Math.min(...CLICKS.map((c) => change[Math.round(c * FPS)] ?? 0)) > 5 * median + 1e-6, 'each click stands out from the frames between');
+  });
+
+  let reference: string[] = [];
+  it('a music video: H.264 + AAC, as long as the song within a frame, the same frames every time', async () => {
+    const hashes: string[] = [];
+    const r = await render({ ...base(), onFrame: (i, rgb) => (hashes[i] = hash(rgb)) });
+    assert.equal(r.frames, 6 * FPS);
+    assert.equal(r.interrupted, false);
+    const { video, audio, frames } = await streams(r.out);
+    assert.equal(video.codec_name, 'h264');
+    assert.equal(audio?.codec_name, 'aac');
+    assert.equal(frames, 6 * FPS, 'one video frame per 1/30 s of song');
+    const vd = Number(video.duration);
+    const ad = Number(audio?.duration);
+    assert.ok(Math.abs(vd - 6) < 1 / FPS && Math.abs(ad - vd) < 1 / FPS, `video ${vd} s and audio ${ad} s within one frame of the 6 s song`);
+    await assert.rejects(fs.stat(`${r.out}.parts`), 'the segments are removed after a whole render');
+    const again: string[] = [];
+    await render({ ...base(), out: path.join(root, 'again.mp4'), onFrame: (i, rgb) => (again[i] = hash(rgb)) });
+    assert.deepEqual(again, hashes, 'the same song, mapping and seed: byte-identical frames');
+    assert.ok(new Set(hashes).size > 20, 'the frames move with the music');
+    reference = hashes;
+  });
+
+  it('Ctrl-C leaves a playable partial video; the same command resumes and finishes the same video', async () => {
+    const controller = new AbortController();
+    const out = path.join(root, 'interrupted.mp4');
+    const first = await render({ ...base(), out, signal: controller.signal, onFrame: (i) => i === 70 && controller.abort() });
+    assert.equal(first.interrupted, true);
+    const partial = await streams(out);
+    assert.ok(partial.frames >= 70 && partial.frames < 180, `the partial video plays its ${partial.frames} frames`);
+    const rest: string[] = [];
+    const second = await render({ ...base(), out, onFrame: (i, rgb) => (rest[i] = hash(rgb)) });
+    assert.equal(second.resumedAt, 60, 'resumed at the first segment that was not finished (1 s segments)');
+    assert.equal(second.rendered, 120);
+    assert.deepEqual(rest.slice(60), reference.slice(60), 'the resumed frames are those of an uninterrupted render');
+    assert.equal((await streams(out)).frames, 180);
+  });
+
+  it('a timeline of presets: a cut at its time; an unknown preset is named before rendering', async () => {
+    await assert.rejects(render({ ...base(), timeline: '0:00 nowhere' }), (e: Error & { code?: string }) => e.code === 'PRESET_NOT_FOUND' && /nowhere/.test(e.message));
+    const t = parseTimelineText('0:00 A, 0:32 morph to night/B over 4 s, 1:02.5 cut to C');
+    assert.deepEqual(t.events, [
+      { at: 0, preset: 'A', morph: 0 },
+      { at: 32, preset: 'B', bank: 'night', morph: 4 },
+      { at: 62.5, preset: 'C', morph: 0 },
+    ]);
+  });
+
+  it('a live session replays at the video frame times with the live latents exactly', async () => {
+    const server = await startTestServer(root, { fps: 30, model: DEFAULT_MODEL });
+    try {
+      const c = await TestClient.connect(server);
+      const started = (await (await fetch(`${server.url}api/sessions/start`, { method: 'POST' })).json()) as { file: string };
+      for (const m of [{ type: 'drift', speed: 1 }, { type: 'category', code: 0, value: 7 }, { type: 'midi', bytes: [0xb0, 3, 120] }, { type: 'continuous', index: 1, value: -1.5 }]) {
+        c.send(m);
+        await sleep(300);
+      }
+      await fetch(`${server.url}api/sessions/stop`, { method: 'POST' });
+      c.close();
+      const r = await render({ ...base(), audio: null, replay: started.file, out: path.join(root, 'replay.mp4') });
+      assert.ok(r.frames >= 30, `about 1.2 s of frames: ${r.frames}`);
+      assert.equal(r.replayExact, r.rendered, 'every replayed latent has its live frame\'s hash');
+    } finally {
+      await server.close();
+    }
+  });
+});
