@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
 import { decodeAudioFile, extractFeatures } from '../core/audio/index.ts';
 import { runFfmpeg } from '../core/ffmpeg.ts';
 import { setLogLevel } from '../core/log.ts';
@@ -51,6 +52,7 @@ describe('offline render', () => {
     out: path.join(root, 'video.mp4'),
     seed: 3,
     smooth: false,
+    upscale: null,
     batch: 4,
     segmentSeconds: 1,
     presetDir: path.join(root, 'presets'),
@@ -124,6 +126,21 @@ describe('offline render', () => {
     assert.equal(second.rendered, 120);
     assert.deepEqual(rest.slice(60), reference.slice(60), 'the resumed frames are those of an uninterrupted render');
     assert.equal((await streams(out)).frames, 180);
+  });
+
+  it('--upscale x2: ESRGAN doubles each frame, and the picture stays the same picture', async () => {
+    const short = path.join(root, 'short.wav');
+    await runFfmpeg(['-f', 'lavfi', '-i', 'sine=frequency=100:duration=0.5', short]);
+    const plain: Uint8Array[] = [];
+    const big: Uint8Array[] = [];
+    await render({ ...base(), audio: short, out: path.join(root, 'plain.mp4'), onFrame: (i, rgb) => (plain[i] = Uint8Array.from(rgb)) });
+    const r = await render({ ...base(), audio: short, upscale: 2, out: path.join(root, 'big.mp4'), onFrame: (i, rgb) => (big[i] = Uint8Array.from(rgb)) });
+    assert.deepEqual([r.width, r.height], [56, 56]);
+    assert.equal(big[0]!.length, 56 * 56 * 3);
+    const down = await sharp(big[0]!, { raw: { width: 56, height: 56, channels: 3 } }).resize(28, 28, { kernel: 'cubic' }).raw().toBuffer();
+    const mad = down.reduce((acc, v, i) => acc + Math.abs(v - plain[0]![i]!), 0) / down.length;
+    assert.ok(mad < 12, `the ×2 frame shrunk back is close to the model's frame: mean |Δ| ${mad.toFixed(1)} of 255`);
+    assert.equal((await streams(r.out)).frames, 15);
   });
 
   it('a timeline of presets: a cut at its time; an unknown preset is named before rendering', async () => {

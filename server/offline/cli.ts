@@ -58,7 +58,6 @@ export function renderCommand(): Command {
     .option('--threads <n>', 'ONNX Runtime threads per operator')
     .option('--no-progress', 'no progress bar (log lines only)')
     .action(async (o: RenderCliOptions) => {
-      if (o.upscale) throw new RhodopsError('NOT_IMPLEMENTED', `--upscale ${o.upscale} is not built yet (issue #7 continues)`, { hint: 'render at the model size, or use --size for a lanczos resize' });
       const controller = new AbortController();
       const onInt = () => {
         if (controller.signal.aborted) process.exit(130);
@@ -79,6 +78,7 @@ export function renderCommand(): Command {
           out: path.resolve(o.out),
           seed: int('seed', o.seed, 0, 2 ** 31 - 1),
           smooth: o.smooth,
+          upscale: o.upscale === 'x2' ? 2 : o.upscale === 'x4' ? 4 : null,
           batch: int('batch', o.batch, 1, 64),
           segmentSeconds: int('segment', o.segment, 1, 3600),
           presetDir: o.presets ? path.resolve(o.presets) : defaultServeOptions().presetDir,

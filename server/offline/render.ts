@@ -14,6 +14,7 @@ import type { LatentStateJson } from '../../core/latent/index.ts';
 import { logger } from '../../core/log.ts';
 import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../../core/mapping/index.ts';
 import { openGenerator } from '../../core/runtime/open.ts';
+import { EsrganUpscaler, type UpscaleFactor } from '../../core/upscale/esrgan.ts';
 import type { OrtOptions } from '../../core/runtime/ort.ts';
 import type { GeneratorInfo } from '../../core/runtime/types.ts';
 import { checkCompatible } from '../../presets/layout.ts';
@@ -44,6 +45,8 @@ export interface RenderOptions {
   seed: number;
   /** Twice the frame rate, by rendering the latents in between. */
   smooth: boolean;
+  /** ESRGAN ×2 or ×4 on every frame before any resize to `size`. */
+  upscale: UpscaleFactor | null;
   batch: number;
   segmentSeconds: number;
   presetDir: string;
@@ -144,6 +147,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
   const session = o.replay ? await readSession(o.replay) : null;
   if (session && !session.end) log.warn(`${o.replay} has no end line (the server stopped without closing it); replaying what it has`);
   const gen = await openGenerator(o.model, { engine: 'ort', ort: o.ort });
+  let upscaler: EsrganUpscaler | null = null;
   try {
     const info = gen.info;
     if (session && session.header.live.spec.size !== info.latent.size) {
@@ -176,12 +180,13 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
 
     // H.264 in 4:2:0 needs even sides: an odd model size is resized up by a pixel.
     const even = (n: number) => n + (n % 2);
-    const width = even(o.size ?? info.width);
-    const height = even(o.size ? Math.round((o.size * info.height) / info.width) : info.height);
+    const factor = o.upscale ?? 1;
+    const width = even(o.size ?? info.width * factor);
+    const height = even(o.size ? Math.round((o.size * info.height) / info.width) : info.height * factor);
     const workDir = `${o.out}.parts`;
     // What decides the frames: a change of any of it starts the render over instead of resuming.
     const plan = createHash('sha256')
-      .update(JSON.stringify({ v: 1, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds }))
+      .update(JSON.stringify({ v: 1, upscale: o.upscale, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds }))
       .digest('hex');
     await fs.mkdir(workDir, { recursive: true });
     const planFile = path.join(workDir, 'plan.txt');
@@ -202,6 +207,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     // The latents of the frames already encoded are computed again, without rendering: cheap, and exact.
     for (let i = 0; i < Math.min(resumedAt, total); i++) source.next();
 
+    upscaler = o.upscale ? await EsrganUpscaler.open(o.upscale) : null;
     const bar = o.progress
       ? new cliProgress.SingleBar(
           { format: 'render |{bar}| {value}/{total} frames | ×{speed} real time | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 100 },
@@ -225,7 +231,8 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
           for (let i = from; i < to; i += o.batch) {
             const n = Math.min(o.batch, to - i);
             for (let k = 0; k < n; k++) batchLatents.set(source.next(), k * info.latent.size);
-            const rgb = await gen.generate(batchLatents.subarray(0, n * info.latent.size), n);
+            const made = await gen.generate(batchLatents.subarray(0, n * info.latent.size), n);
+            const rgb = upscaler ? { width: made.width * factor, height: made.height * factor, data: await upscaler.upscale(made.data, n, made.width, made.height) } : made;
             const frameBytes = rgb.width * rgb.height * 3;
             for (let k = 0; k < n; k++) {
               let frame: Uint8Array = rgb.data.subarray(k * frameBytes, (k + 1) * frameBytes);
@@ -281,6 +288,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
       ...(session ? { replayExact: (source as ReplaySource).exact } : {}),
     };
   } finally {
+    upscaler?.dispose();
     await gen.dispose();
   }
 }
