@@ -218,7 +218,6 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     const t0 = performance.now();
     let rendered = 0;
     let interrupted = false;
-    const batchLatents = new Float32Array(o.batch * info.latent.size);
     const segmentFiles: string[] = [];
     for (let s = 0; s < first; s++) segmentFiles.push(path.join(workDir, segmentName(s)));
     let tail: string | null = null;
@@ -228,10 +227,19 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
         const to = Math.min(total, from + segFrames);
         const enc = await SegmentEncoder.start(path.join(workDir, segmentName(s)), { width, height, fps });
         try {
-          for (let i = from; i < to; i += o.batch) {
+          // The engine makes batch k+1 (on ONNX Runtime's threads) while batch k is upscaled and encoded.
+          const makeBatch = (i: number) => {
             const n = Math.min(o.batch, to - i);
-            for (let k = 0; k < n; k++) batchLatents.set(source.next(), k * info.latent.size);
-            const made = await gen.generate(batchLatents.subarray(0, n * info.latent.size), n);
+            const latents = new Float32Array(n * info.latent.size);
+            for (let k = 0; k < n; k++) latents.set(source.next(), k * info.latent.size);
+            return gen.generate(latents, n);
+          };
+          let pending: ReturnType<typeof makeBatch> | null = makeBatch(from);
+          for (let i = from; pending; ) {
+            const made = await pending;
+            const n = made.batch;
+            const stop = !!o.signal?.aborted && i + n < to;
+            pending = !stop && i + n < to ? makeBatch(i + n) : null;
             const rgb = upscaler ? { width: made.width * factor, height: made.height * factor, data: await upscaler.upscale(made.data, n, made.width, made.height) } : made;
             const frameBytes = rgb.width * rgb.height * 3;
             for (let k = 0; k < n; k++) {
@@ -242,13 +250,11 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
               o.onFrame?.(i + k, frame);
               await enc.write(frame);
             }
+            i += n;
             rendered += n;
             const secs = (performance.now() - t0) / 1000;
-            bar?.update(i + n, { speed: ((rendered / fps) / Math.max(secs, 1e-3)).toFixed(2) });
-            if (o.signal?.aborted && i + n < to) {
-              interrupted = true;
-              break;
-            }
+            bar?.update(i, { speed: (rendered / fps / Math.max(secs, 1e-3)).toFixed(2) });
+            if (stop) interrupted = true;
           }
           if (interrupted) {
             // A short last piece for the partial video; not a segment, so a resume renders this one again.

@@ -32,7 +32,7 @@ export class SegmentEncoder {
     const partial = `${file}.partial`;
     // One thread and a fixed GOP: the same frames make the same bytes on any machine with this ffmpeg.
     const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-r', String(o.fps), '-i', 'pipe:0',
-      '-c:v', 'libx264', '-preset', 'medium', '-crf', String(o.crf ?? 16), '-pix_fmt', 'yuv420p', '-g', String(Math.round(o.fps * 2)), '-threads', '1', '-f', 'matroska', partial];
+      '-c:v', 'libx264', '-preset', 'fast', '-crf', String(o.crf ?? 16), '-pix_fmt', 'yuv420p', '-g', String(Math.round(o.fps * 2)), '-threads', '1', '-f', 'matroska', partial];
     const child = spawn(ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());

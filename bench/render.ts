@@ -1,0 +1,75 @@
+/**
+ * Offline render figures (issue 7), one run: seconds of video made per second of rendering at 30 fps for the
+ * demo InfoGAN, PGGAN mid-128 and mid-256 (whole command: audio decode, features, engine, x264), and ESRGAN
+ * milliseconds per frame.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { saveModelCheckpoint } from '../core/checkpoint/from-model.ts';
+import { runFfmpeg } from '../core/ffmpeg.ts';
+import { generatorSpecs } from '../core/models/generator.ts';
+import { initWeights } from '../core/models/params.ts';
+import { pgganArch } from '../core/models/presets.ts';
+import { EsrganUpscaler, type UpscaleFactor } from '../core/upscale/esrgan.ts';
+import { render } from '../server/offline/render.ts';
+import { DEFAULT_MODEL } from '../server/server.ts';
+import { measure } from './measure.ts';
+
+export interface RenderRow {
+  model: string;
+  size: number;
+  seconds: number;
+  /** Seconds of video per second of the whole command. */
+  realtimeMultiple: number;
+  /** The same, counting the frame loop only (engine + encoder). */
+  loopRealtimeMultiple: number;
+}
+
+export interface UpscaleRow {
+  factor: UpscaleFactor;
+  input: number;
+  msPerFrame: number;
+}
+
+async function pggan(dir: string, res: number): Promise<string> {
+  const arch = pgganArch('mid', res);
+  const out = path.join(dir, `pggan-mid-${res}`);
+  await saveModelCheckpoint(out, arch, initWeights(generatorSpecs(arch), 1), { name: `pggan-mid-${res}` });
+  return out;
+}
+
+export async function benchRender(o: { quick: boolean }, say: (m: string) => void): Promise<{ rows: RenderRow[]; upscale: UpscaleRow[] }> {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'rhodops-bench-render-'));
+  try {
+    const seconds = o.quick ? 4 : 12;
+    const song = path.join(tmp, 'song.wav');
+    // A pulse over a drone: onsets, bass and changing brightness for the mapping to follow.
+    await runFfmpeg(['-f', 'lavfi', '-i', `aevalsrc=exprs='0.3*sin(2*PI*55*t)+0.5*lt(mod(t,0.5),0.02)*(random(0)*2-1)+0.1*sin(2*PI*(440+200*sin(t))*t)':s=44100:d=${seconds}`, song]);
+    const rows: RenderRow[] = [];
+    for (const [name, model] of [['infogan-mnist (demo)', DEFAULT_MODEL], ['pggan-mid-128', await pggan(tmp, 128)], ['pggan-mid-256', await pggan(tmp, 256)]] as const) {
+      say(`render: ${name}, ${seconds} s of song at 30 fps…`);
+      const r = await render({
+        audio: song, model, mapping: null, preset: null, timeline: null, replay: null, fps: 30, size: null, out: path.join(tmp, 'out.mp4'), seed: 1,
+        smooth: false, upscale: null, batch: 4, segmentSeconds: 10, presetDir: path.join(tmp, 'presets'), ort: {}, progress: false,
+      });
+      rows.push({ model: name, size: r.width, seconds: r.seconds, realtimeMultiple: r.durationS / r.seconds, loopRealtimeMultiple: r.realtimeMultiple });
+      say(`  ×${(r.durationS / r.seconds).toFixed(2)} real time (frame loop ×${r.realtimeMultiple.toFixed(2)})`);
+    }
+    const upscale: UpscaleRow[] = [];
+    for (const factor of [2, 4] as const) {
+      const up = await EsrganUpscaler.open(factor);
+      for (const input of o.quick ? [128] : [64, 128]) {
+        const frame = await sharp({ create: { width: input, height: input, channels: 3, background: { r: 40, g: 90, b: 160 } } }).raw().toBuffer();
+        const t = await measure(() => up.upscale(frame, 1, input, input), { minRuns: 3, minTimeMs: o.quick ? 1000 : 3000 });
+        upscale.push({ factor, input, msPerFrame: t.medianMs });
+        say(`  ESRGAN ×${factor} ${input}²: ${t.medianMs.toFixed(0)} ms/frame`);
+      }
+      up.dispose();
+    }
+    return { rows, upscale };
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
