@@ -38,6 +38,7 @@ async function streams(file: string) {
 }
 
 describe('offline render', () => {
+  const ctl = new AbortController();
   let root: string;
   let song: string;
   const base = (): RenderOptions => ({
@@ -141,6 +142,19 @@ describe('offline render', () => {
     const mad = down.reduce((acc, v, i) => acc + Math.abs(v - plain[0]![i]!), 0) / down.length;
     assert.ok(mad < 12, `the ×2 frame shrunk back is close to the model's frame: mean |Δ| ${mad.toFixed(1)} of 255`);
     assert.equal((await streams(r.out)).frames, 15);
+  });
+
+  it('a 3-minute song: audio and video end within one frame of each other; --smooth doubles the frame rate', async () => {
+    const long = path.join(root, 'long.wav');
+    await runFfmpeg(['-f', 'lavfi', '-i', `aevalsrc=exprs='0.4*sin(2*PI*60*t)*lt(mod(t,0.5),0.1)':s=44100:d=180`, long]);
+    const r = await render({ ...base(), audio: long, batch: 8, segmentSeconds: 60, out: path.join(root, 'long.mp4') });
+    const { video, audio, frames } = await streams(r.out);
+    assert.equal(frames, 180 * FPS);
+    const drift = Math.abs(Number(video.duration) - Number(audio?.duration));
+    assert.ok(drift < 1 / FPS, `after 3 minutes video ${video.duration} s and audio ${audio?.duration} s differ by ${(drift * 1000).toFixed(1)} ms (< one frame)`);
+    const smooth = await render({ ...base(), audio: long, smooth: true, batch: 8, segmentSeconds: 60, out: path.join(root, 'smooth.mp4'), onFrame: (i) => i === 60 * 4 && ctl.abort(), signal: ctl.signal });
+    assert.equal(smooth.fps, 60);
+    assert.ok((await streams(smooth.out)).frames >= 240, 'twice the frames per second of song');
   });
 
   it('a timeline of presets: a cut at its time; an unknown preset is named before rendering', async () => {

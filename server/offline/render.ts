@@ -16,8 +16,8 @@ import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../../core/mapping
 import { openGenerator } from '../../core/runtime/open.ts';
 import { EsrganUpscaler, type UpscaleFactor } from '../../core/upscale/esrgan.ts';
 import type { OrtOptions } from '../../core/runtime/ort.ts';
-import type { GeneratorInfo } from '../../core/runtime/types.ts';
-import { checkCompatible } from '../../presets/layout.ts';
+import type { GeneratorInfo, RgbBatch } from '../../core/runtime/types.ts';
+import { checkCompatible, layoutDifferences } from '../../presets/layout.ts';
 import { PresetStore } from '../../presets/store.ts';
 import { readMappingFile } from '../mapping-store.ts';
 import { readSession, replayLatents, type ReplayedFrame, type Session } from '../session/read.ts';
@@ -150,8 +150,9 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
   let upscaler: EsrganUpscaler | null = null;
   try {
     const info = gen.info;
-    if (session && session.header.live.spec.size !== info.latent.size) {
-      throw new RhodopsError('BAD_OPTION', `the session was played on a model with a latent of ${session.header.live.spec.size}; ${info.name} takes ${info.latent.size}`, { hint: 'replay it with a checkpoint of the same latent layout' });
+    const diffs = session ? layoutDifferences(session.header.live.spec, info.latent) : [];
+    if (diffs.length > 0) {
+      throw new RhodopsError('BAD_OPTION', `the session was played on ${session!.header.model.name}, whose latent differs from ${info.name}'s: ${diffs.join('; ')}`, { hint: 'replay it with that model, or another checkpoint of the same latent layout' });
     }
     let features: FeatureFrame[] = [];
     let durationS: number;
@@ -228,13 +229,13 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
         const enc = await SegmentEncoder.start(path.join(workDir, segmentName(s)), { width, height, fps });
         try {
           // The engine makes batch k+1 (on ONNX Runtime's threads) while batch k is upscaled and encoded.
-          const makeBatch = (i: number) => {
+          const makeBatch = (i: number): Promise<RgbBatch> => {
             const n = Math.min(o.batch, to - i);
             const latents = new Float32Array(n * info.latent.size);
             for (let k = 0; k < n; k++) latents.set(source.next(), k * info.latent.size);
             return gen.generate(latents, n);
           };
-          let pending: ReturnType<typeof makeBatch> | null = makeBatch(from);
+          let pending: Promise<RgbBatch> | null = makeBatch(from);
           for (let i = from; pending; ) {
             const made = await pending;
             const n = made.batch;
