@@ -237,9 +237,9 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
           };
           let pending: Promise<RgbBatch> | null = makeBatch(from);
           for (let i = from; pending; ) {
-            const made = await pending;
-            const n = made.batch;
-            const stop = !!o.signal?.aborted && i + n < to;
+            const made: RgbBatch = await pending;
+            const n: number = made.batch;
+            const stop: boolean = !!o.signal?.aborted && i + n < to;
             pending = !stop && i + n < to ? makeBatch(i + n) : null;
             const rgb = upscaler ? { width: made.width * factor, height: made.height * factor, data: await upscaler.upscale(made.data, n, made.width, made.height) } : made;
             const frameBytes = rgb.width * rgb.height * 3;
