@@ -20,7 +20,7 @@ export interface HubOptions {
   burst: number;
 }
 
-export const DEFAULT_HUB_OPTIONS: HubOptions = { maxBufferedBytes: 1 << 20, maxMessageBytes: 64 << 10, messagesPerSecond: 120, burst: 240 };
+export const DEFAULT_HUB_OPTIONS: HubOptions = { maxBufferedBytes: 1 << 20, maxMessageBytes: 64 << 10, messagesPerSecond: 240, burst: 480 };
 
 export interface ClientStats {
   id: number;
@@ -69,9 +69,9 @@ export class Hub {
     if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify(m));
   }
 
-  private fail(c: Client, code: string, message: string, id?: string): void {
+  private fail(c: Client, code: string, message: string, id?: string, hint?: string): void {
     c.errors++;
-    this.send(c, { type: 'error', code, message, ...(id ? { id } : {}) });
+    this.send(c, { type: 'error', code, message, ...(hint ? { hint } : {}), ...(id ? { id } : {}) });
   }
 
   private receive(c: Client, data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
@@ -89,8 +89,8 @@ export class Hub {
       try {
         this.handlers.binary(buf, c.id);
       } catch (e) {
-        const err = e as { code?: string; message?: string };
-        this.fail(c, err.code ?? 'BAD_MESSAGE', err.message ?? String(e));
+        const err = e as { code?: string; message?: string; hint?: string };
+        this.fail(c, err.code ?? 'BAD_MESSAGE', err.message ?? String(e), undefined, err.hint);
       }
       return;
     }
@@ -112,8 +112,8 @@ export class Hub {
     try {
       this.handlers.control(parsed.data, (m) => this.send(c, m), now, c.id);
     } catch (e) {
-      const err = e as { code?: string; message?: string };
-      this.fail(c, err.code ?? 'FAILED', err.message ?? String(e), parsed.data.id);
+      const err = e as { code?: string; message?: string; hint?: string };
+      this.fail(c, err.code ?? 'FAILED', err.message ?? String(e), parsed.data.id, err.hint);
     }
   }
 

@@ -114,6 +114,8 @@ export class LiveState implements LatentSource {
     this.current = this.base;
     this.springs = latentSprings(this.base, this.springOptions());
     this.directions = this.makeDirections();
+    // One amount per direction the model has (a small noise has fewer than the 8 knobs).
+    this.controls.directions = new Array<number>(this.directions.length).fill(0);
     this.out = new Float32Array(spec.size);
   }
 

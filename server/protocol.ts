@@ -74,7 +74,7 @@ export type ServerMessage =
   /** Audio meters, about 15 a second while an audio source plays. */
   | { type: 'meters'; features: MeterFeatures; audio: InputsStatus['audio'] }
   | { type: 'applied'; id: string; seq: number; latencyMs: number }
-  | { type: 'error'; code: string; message: string; id?: string }
+  | { type: 'error'; code: string; message: string; hint?: string; id?: string }
   | { type: 'pong'; id?: string; t: number; serverTime: number }
   | { type: 'status'; status: ServerStatus }
   | { type: 'learned'; route: number; mapping: MappingInputJson };

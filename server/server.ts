@@ -178,8 +178,8 @@ export class Server {
             if (msg.type !== 'ping') this.broadcastState();
           },
           (e: unknown) => {
-            const err = e as { code?: string };
-            reply({ type: 'error', code: err.code ?? 'FAILED', message: messageOf(e), ...(msg.id ? { id: msg.id } : {}) });
+            const err = e as { code?: string; hint?: string };
+            reply({ type: 'error', code: err.code ?? 'FAILED', message: messageOf(e), ...(err.hint ? { hint: err.hint } : {}), ...(msg.id ? { id: msg.id } : {}) });
           },
         );
       },

@@ -10,7 +10,9 @@ export type { LiveControls } from '../../../server/live-state.ts';
 export type { MeterFeatures, InputsStatus } from '../../../server/inputs.ts';
 export type { MappingInputJson as MappingJson } from '../../../core/mapping/index.ts';
 export type { PresetList, PresetSummary } from '../../../presets/store.ts';
-export type { TakeStats, TakeSummary } from '../../../server/recorder/index.ts';
+export type { TakeStats, TakeSummary, TakeFile } from '../../../server/recorder/index.ts';
+export type { ModelEntry } from '../../../server/models.ts';
+export type { AudioDeviceList } from '../../../core/audio/index.ts';
 
 /** The server's frame header (server/frame-message.ts): 24 bytes, little-endian. */
 export const FRAME_MAGIC = 0x31464852;
