@@ -68,6 +68,7 @@ export class Preview {
       this.total++;
       this.lastSeq = f.header.seq;
       this.canvas.dataset['frames'] = String(this.total);
+      if (this.total === 1) this.info.textContent = `${width}×${height} · frame ${this.lastSeq}`;
     } finally {
       releaseFrame(f);
     }
