@@ -17,12 +17,14 @@ import { benchInfoganTraining, type TrainingRow } from './training.ts';
 import { benchAudioFeatures } from './audio.ts';
 import { benchMapping } from './mapping.ts';
 import { benchServer, pgganMid128, type ServerBench } from './server.ts';
+import { benchClient, type ClientBenchRow } from './client.ts';
 import { DEFAULT_MODEL } from '../server/server.ts';
 
 interface BenchOptions {
   quick: boolean;
   training: boolean;
   server: boolean;
+  client: boolean;
   threads: string;
   json?: string;
   only?: string;
@@ -36,6 +38,7 @@ export function benchCommand(): Command {
     .option('--only <ids>', 'comma-separated model ids (e.g. pggan-mid-256,infogan-64)')
     .option('--no-training', 'skip the training-speed section')
     .option('--no-server', 'skip the live-server section')
+    .option('--no-client', 'skip the output-page section (headless Chromium)')
     .option('--json <file>', 'where to write the results (default bench/results/<time>.json)')
     .action((o: BenchOptions) => runBench(o));
 }
@@ -98,6 +101,12 @@ async function runBench(o: BenchOptions): Promise<void> {
     }
   }
 
+  const client: ClientBenchRow[] = [];
+  if (o.client) {
+    say('client: the output page in headless Chromium against 256² and 512² servers…');
+    client.push(...(await benchClient({ quick: o.quick }, say)));
+  }
+
   const pct = (g: number) => (100 * g) / peak.gflops;
   const table = formatTable(
     ['engine', 'model', 'batch', 'GFLOP/frame', 'ms/frame', 'fps', 'GFLOPS', '% matmul peak'],
@@ -147,6 +156,17 @@ async function runBench(o: BenchOptions): Promise<void> {
           ),
         ]
       : []),
+    ...(client.length
+      ? [
+          '',
+          `output page (headless Chromium, WebGL2 on SwiftShader = this CPU, shared with the server; blend on; ${client[0]!.viewport}):`,
+          formatTable(
+            ['model', 'upscale', 'server fps', 'received/s', 'dropped', 'drawn/s', 'shown/s', 'delay p50 ms', 'delay p95 ms'],
+            client.map((c) => [c.model, c.upscale, c.serverFps.toFixed(1), c.receivedFps.toFixed(1), c.droppedFrames, c.displayedFps.toFixed(1), c.shownFps.toFixed(1), c.delayP50Ms.toFixed(0), c.delayP95Ms.toFixed(0)]),
+          ),
+          '  drawn/s: distinct pictures (new frame or blend position); shown/s: received frames that reached the screen',
+        ]
+      : []),
   ].join('\n');
   process.stdout.write(out + '\n');
 
@@ -163,6 +183,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     training,
     inputs: { audio, mapping },
     server,
+    client,
     ratios,
   };
   await fs.writeFile(file, JSON.stringify(report, null, 2) + '\n');

@@ -1,0 +1,116 @@
+/**
+ * Display settings on the output page: the server's (welcome / display messages) are the default, and URL
+ * parameters may override them on one page (`/output?blend=0&upscale=nearest`), for testing a projector.
+ * Also the pure arithmetic the renderer feeds its shader: fit scale and the hue/saturation matrix.
+ */
+import type { DisplayChange, DisplaySettings } from '../lib/protocol.ts';
+
+/** Until the server's welcome: the server's own defaults (server/display-settings.ts). */
+export const INITIAL_DISPLAY: DisplaySettings = {
+  blend: true,
+  upscale: 'bicubic',
+  sharpen: 0,
+  trails: 0,
+  brightness: 0,
+  contrast: 1,
+  saturation: 1,
+  hue: 0,
+  gamma: 1,
+  fit: 'fit',
+};
+
+// The server's ranges (server/display-settings.ts validates what pages send); a URL value out of range is clamped.
+const RANGES = {
+  sharpen: [0, 3],
+  trails: [0, 0.98],
+  brightness: [-1, 1],
+  contrast: [0, 3],
+  saturation: [0, 3],
+  hue: [-180, 180],
+  gamma: [0.2, 5],
+} as const satisfies Partial<Record<keyof DisplaySettings, readonly [number, number]>>;
+
+const UPSCALES: readonly DisplaySettings['upscale'][] = ['nearest', 'bilinear', 'bicubic'];
+const FITS: readonly DisplaySettings['fit'][] = ['fit', 'fill', 'stretch'];
+
+/** The overrides in a query string; unknown names and unreadable values are reported, not applied. */
+export function overridesFromQuery(search: string): { change: DisplayChange; problems: string[] } {
+  const q = new URLSearchParams(search);
+  const change: DisplayChange = {};
+  const problems: string[] = [];
+  const blend = q.get('blend');
+  if (blend !== null) {
+    if (/^(1|true|on)$/i.test(blend)) change.blend = true;
+    else if (/^(0|false|off)$/i.test(blend)) change.blend = false;
+    else problems.push(`blend=${blend} (use 0 or 1)`);
+  }
+  const upscale = q.get('upscale');
+  if (upscale !== null) {
+    const u = UPSCALES.find((x) => x === upscale);
+    if (u) change.upscale = u;
+    else problems.push(`upscale=${upscale} (use ${UPSCALES.join(', ')})`);
+  }
+  const fit = q.get('fit');
+  if (fit !== null) {
+    const f = FITS.find((x) => x === fit);
+    if (f) change.fit = f;
+    else problems.push(`fit=${fit} (use ${FITS.join(', ')})`);
+  }
+  for (const [key, [lo, hi]] of Object.entries(RANGES) as [keyof typeof RANGES, readonly [number, number]][]) {
+    const raw = q.get(key);
+    if (raw === null) continue;
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v)) problems.push(`${key}=${raw} (a number from ${lo} to ${hi})`);
+    else change[key] = Math.min(hi, Math.max(lo, v));
+  }
+  return { change, problems };
+}
+
+/**
+ * How much of the frame one screen spans, per axis, about the centre: above 1 leaves bars (fit), below 1
+ * crops (fill). Screen uv u maps to frame uv (u − ½) × scale + ½.
+ */
+export function fitScale(fit: DisplaySettings['fit'], frameW: number, frameH: number, screenW: number, screenH: number, out: { x: number; y: number }): void {
+  out.x = 1;
+  out.y = 1;
+  if (fit === 'stretch' || frameW <= 0 || frameH <= 0 || screenW <= 0 || screenH <= 0) return;
+  // r > 1: the screen is wider than the frame.
+  const r = screenW / screenH / (frameW / frameH);
+  if (fit === 'fit') {
+    if (r > 1) out.x = r;
+    else out.y = 1 / r;
+  } else {
+    if (r > 1) out.y = 1 / r;
+    else out.x = r;
+  }
+}
+
+/** Rec. 709 luma: saturation 0 keeps the brightness people see. */
+const LUMA = [0.2126, 0.7152, 0.0722] as const;
+
+/**
+ * Saturation × hue rotation as a row-major 3×3 matrix (written into `out`, 9 numbers). The hue turns
+ * colours about the grey axis, so greys stay grey and hue 0 with saturation 1 is exactly the identity.
+ */
+export function colourMatrix(hueDeg: number, saturation: number, out: number[]): void {
+  const a = (hueDeg * Math.PI) / 180;
+  const c = Math.cos(a);
+  const s = Math.sin(a) * Math.sqrt(1 / 3);
+  const k = (1 - c) / 3;
+  const hue = [c + k, k - s, k + s, k + s, c + k, k - s, k - s, k + s, c + k];
+  for (let r = 0; r < 3; r++) {
+    for (let col = 0; col < 3; col++) {
+      let v = 0;
+      for (let i = 0; i < 3; i++) {
+        const sat = (1 - saturation) * LUMA[i]! + (r === i ? saturation : 0);
+        v += sat * hue[i * 3 + col]!;
+      }
+      out[r * 3 + col] = v;
+    }
+  }
+}
+
+/** Whether the colour stage changes anything (off, it is compiled out). */
+export function colourIsIdentity(s: DisplaySettings): boolean {
+  return s.brightness === 0 && s.contrast === 1 && s.saturation === 1 && s.hue === 0 && s.gamma === 1;
+}
