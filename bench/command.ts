@@ -18,6 +18,7 @@ import { benchAudioFeatures } from './audio.ts';
 import { benchMapping } from './mapping.ts';
 import { benchServer, pgganMid128, type ServerBench } from './server.ts';
 import { benchClient, type ClientBenchRow } from './client.ts';
+import { benchRender, type RenderRow, type UpscaleRow } from './render.ts';
 import { DEFAULT_MODEL } from '../server/server.ts';
 
 interface BenchOptions {
@@ -25,6 +26,7 @@ interface BenchOptions {
   training: boolean;
   server: boolean;
   client: boolean;
+  render: boolean;
   threads: string;
   json?: string;
   only?: string;
@@ -39,6 +41,7 @@ export function benchCommand(): Command {
     .option('--no-training', 'skip the training-speed section')
     .option('--no-server', 'skip the live-server section')
     .option('--no-client', 'skip the output-page section (headless Chromium)')
+    .option('--no-render', 'skip the offline-render section')
     .option('--json <file>', 'where to write the results (default bench/results/<time>.json)')
     .action((o: BenchOptions) => runBench(o));
 }
@@ -107,6 +110,12 @@ async function runBench(o: BenchOptions): Promise<void> {
     client.push(...(await benchClient({ quick: o.quick }, say)));
   }
 
+  let render: { rows: RenderRow[]; upscale: UpscaleRow[] } | null = null;
+  if (o.render) {
+    say('render: offline music video at 30 fps, ESRGAN…');
+    render = await benchRender({ quick: o.quick }, say);
+  }
+
   const pct = (g: number) => (100 * g) / peak.gflops;
   const table = formatTable(
     ['engine', 'model', 'batch', 'GFLOP/frame', 'ms/frame', 'fps', 'GFLOPS', '% matmul peak'],
@@ -167,6 +176,17 @@ async function runBench(o: BenchOptions): Promise<void> {
           '  drawn/s: distinct pictures (new frame or blend position); shown/s: received frames that reached the screen',
         ]
       : []),
+    ...(render
+      ? [
+          '',
+          'offline render at 30 fps (whole command: decode, features, engine, x264; batch 4):',
+          formatTable(
+            ['model', 'size', '× real time', 'frame loop × real time'],
+            render.rows.map((r) => [r.model, `${r.size}²`, r.realtimeMultiple.toFixed(2), r.loopRealtimeMultiple.toFixed(2)]),
+          ),
+          `  ESRGAN (tfjs-wasm): ${render.upscale.map((u) => `×${u.factor} ${u.input}² ${u.msPerFrame.toFixed(0)} ms/frame`).join(', ')}`,
+        ]
+      : []),
   ].join('\n');
   process.stdout.write(out + '\n');
 
@@ -184,6 +204,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     inputs: { audio, mapping },
     server,
     client,
+    render,
     ratios,
   };
   await fs.writeFile(file, JSON.stringify(report, null, 2) + '\n');
