@@ -184,7 +184,7 @@ async function runBench(o: BenchOptions): Promise<void> {
             ['model', 'size', '× real time', 'frame loop × real time'],
             render.rows.map((r) => [r.model, `${r.size}²`, r.realtimeMultiple.toFixed(2), r.loopRealtimeMultiple.toFixed(2)]),
           ),
-          `  ESRGAN (tfjs-wasm): ${render.upscale.map((u) => `×${u.factor} ${u.input}² ${u.msPerFrame.toFixed(0)} ms/frame`).join(', ')}`,
+          `  ESRGAN ms/frame: ${render.upscale.map((u) => `${u.engine} ×${u.factor} ${u.input}² ${u.msPerFrame.toFixed(0)}`).join(', ')}`,
         ]
       : []),
   ].join('\n');

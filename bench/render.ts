@@ -12,7 +12,7 @@ import { runFfmpeg } from '../core/ffmpeg.ts';
 import { generatorSpecs } from '../core/models/generator.ts';
 import { initWeights } from '../core/models/params.ts';
 import { pgganArch } from '../core/models/presets.ts';
-import { EsrganUpscaler, type UpscaleFactor } from '../core/upscale/esrgan.ts';
+import { openUpscaler, type UpscaleEngine, type UpscaleFactor } from '../core/upscale/esrgan.ts';
 import { render } from '../server/offline/render.ts';
 import { DEFAULT_MODEL } from '../server/server.ts';
 import { measure } from './measure.ts';
@@ -28,6 +28,7 @@ export interface RenderRow {
 }
 
 export interface UpscaleRow {
+  engine: UpscaleEngine;
   factor: UpscaleFactor;
   input: number;
   msPerFrame: number;
@@ -58,15 +59,17 @@ export async function benchRender(o: { quick: boolean }, say: (m: string) => voi
       say(`  ×${(r.durationS / r.seconds).toFixed(2)} real time (frame loop ×${r.realtimeMultiple.toFixed(2)})`);
     }
     const upscale: UpscaleRow[] = [];
-    for (const factor of [2, 4] as const) {
-      const up = await EsrganUpscaler.open(factor);
-      for (const input of o.quick ? [128] : [64, 128]) {
-        const frame = await sharp({ create: { width: input, height: input, channels: 3, background: { r: 40, g: 90, b: 160 } } }).raw().toBuffer();
-        const t = await measure(() => up.upscale(frame, 1, input, input), { minRuns: 3, minTimeMs: o.quick ? 1000 : 3000 });
-        upscale.push({ factor, input, msPerFrame: t.medianMs });
-        say(`  ESRGAN ×${factor} ${input}²: ${t.medianMs.toFixed(0)} ms/frame`);
+    for (const engine of ['ort', 'tfjs-wasm'] as const) {
+      for (const factor of [2, 4] as const) {
+        const up = await openUpscaler(factor, { engine });
+        for (const input of o.quick ? [128] : [64, 128, 256]) {
+          const frame = await sharp({ create: { width: input, height: input, channels: 3, background: { r: 40, g: 90, b: 160 } } }).raw().toBuffer();
+          const t = await measure(() => up.upscale(frame, 1, input, input), { minRuns: 3, minTimeMs: o.quick ? 1000 : 3000 });
+          upscale.push({ engine, factor, input, msPerFrame: t.medianMs });
+          say(`  ESRGAN ${engine} ×${factor} ${input}²: ${t.medianMs.toFixed(0)} ms/frame`);
+        }
+        await up.dispose();
       }
-      up.dispose();
     }
     return { rows, upscale };
   } finally {

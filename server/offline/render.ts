@@ -14,7 +14,7 @@ import type { LatentStateJson } from '../../core/latent/index.ts';
 import { logger } from '../../core/log.ts';
 import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../../core/mapping/index.ts';
 import { openGenerator } from '../../core/runtime/open.ts';
-import { EsrganUpscaler, type UpscaleFactor } from '../../core/upscale/esrgan.ts';
+import { openUpscaler, type UpscaleFactor, type Upscaler } from '../../core/upscale/esrgan.ts';
 import type { OrtOptions } from '../../core/runtime/ort.ts';
 import type { GeneratorInfo, RgbBatch } from '../../core/runtime/types.ts';
 import { checkCompatible, layoutDifferences } from '../../presets/layout.ts';
@@ -147,7 +147,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
   const session = o.replay ? await readSession(o.replay) : null;
   if (session && !session.end) log.warn(`${o.replay} has no end line (the server stopped without closing it); replaying what it has`);
   const gen = await openGenerator(o.model, { engine: 'ort', ort: o.ort });
-  let upscaler: EsrganUpscaler | null = null;
+  let upscaler: Upscaler | null = null;
   try {
     const info = gen.info;
     const diffs = session ? layoutDifferences(session.header.live.spec, info.latent) : [];
@@ -208,7 +208,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     // The latents of the frames already encoded are computed again, without rendering: cheap, and exact.
     for (let i = 0; i < Math.min(resumedAt, total); i++) source.next();
 
-    upscaler = o.upscale ? await EsrganUpscaler.open(o.upscale) : null;
+    upscaler = o.upscale ? await openUpscaler(o.upscale, { ort: o.ort }) : null;
     const bar = o.progress
       ? new cliProgress.SingleBar(
           { format: 'render |{bar}| {value}/{total} frames | ×{speed} real time | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 100 },
@@ -295,7 +295,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
       ...(session ? { replayExact: (source as ReplaySource).exact } : {}),
     };
   } finally {
-    upscaler?.dispose();
+    await upscaler?.dispose();
     await gen.dispose();
   }
 }
