@@ -36,6 +36,8 @@ export interface ClientBenchRow {
   /** Received frames that reached the screen per second. */
   shownFps: number;
   droppedFrames: number;
+  /** The render scale the page settled on (adaptive: below 1 when the GPU could not draw in time). */
+  renderScale: number;
   /** The page's moving averages: arrival → decoded, and texture upload. */
   decodeMs: number;
   uploadMs: number;
@@ -116,6 +118,7 @@ export async function benchClient(opts: { quick: boolean; sizes?: number[] }, sa
             displayedFps: (b.framesDisplayed - a.framesDisplayed) / secs,
             shownFps: (b.framesShown - a.framesShown) / secs,
             droppedFrames: b.framesDropped - a.framesDropped,
+            renderScale: b.renderScale,
             decodeMs: b.decodeMs,
             uploadMs: b.uploadMs,
             delayP50Ms: b.delayP50Ms,

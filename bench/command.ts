@@ -170,8 +170,8 @@ async function runBench(o: BenchOptions): Promise<void> {
           '',
           `output page (headless Chromium, WebGL2 on SwiftShader = this CPU, shared with the server; blend on; ${client[0]!.viewport}):`,
           formatTable(
-            ['model', 'upscale', 'server fps', 'received/s', 'dropped', 'drawn/s', 'shown/s', 'delay p50 ms', 'delay p95 ms'],
-            client.map((c) => [c.model, c.upscale, c.serverFps.toFixed(1), c.receivedFps.toFixed(1), c.droppedFrames, c.displayedFps.toFixed(1), c.shownFps.toFixed(1), c.delayP50Ms.toFixed(0), c.delayP95Ms.toFixed(0)]),
+            ['model', 'upscale', 'server fps', 'received/s', 'dropped', 'drawn/s', 'shown/s', 'delay p50 ms', 'delay p95 ms', 'render scale'],
+            client.map((c) => [c.model, c.upscale, c.serverFps.toFixed(1), c.receivedFps.toFixed(1), c.droppedFrames, c.displayedFps.toFixed(1), c.shownFps.toFixed(1), c.delayP50Ms.toFixed(0), c.delayP95Ms.toFixed(0), c.renderScale.toFixed(2)]),
           ),
           '  drawn/s: distinct pictures (new frame or blend position); shown/s: received frames that reached the screen',
         ]

@@ -12,6 +12,7 @@ import { Overlay } from './output/overlay.ts';
 import { OutputRenderer } from './output/renderer.ts';
 import { FrameSchedule, type Pick } from './output/schedule.ts';
 import { INITIAL_DISPLAY, overridesFromQuery } from './output/settings.ts';
+import { AdaptiveResolution } from './output/resolution.ts';
 import { RateMeter } from './output/stats.ts';
 import type { FrameTexture } from './output/textures.ts';
 
@@ -49,8 +50,16 @@ function applySettings(server: DisplaySettings): void {
   dirty = true;
 }
 
+/** `?scale=0.5` fixes the render scale; otherwise it adapts to how fast this GPU draws. */
+const fixedScale = (() => {
+  const v = Number(new URLSearchParams(location.search).get('scale'));
+  return v >= 0.1 && v <= 1 ? v : null;
+})();
+const resolution = new AdaptiveResolution();
+let renderScale = fixedScale ?? 1;
+
 function resize(): void {
-  renderer.resize(window.innerWidth, window.innerHeight, window.devicePixelRatio || 1);
+  renderer.resize(window.innerWidth, window.innerHeight, window.devicePixelRatio || 1, renderScale);
   dirty = true;
 }
 
@@ -135,21 +144,33 @@ const connection = new Connection({
   frame: onFrame,
 });
 
+let drewLast = false;
 /** Draws what the schedule picks for `now` when the picture changed (or fades by itself); returns the pick. */
 function render(now: number): Pick<FrameTexture> | null {
   const p = schedule.pick(now, settings.blend);
+  drewLast = dirty || (p !== null && (p.changed || renderer.animating));
   if (!p) {
     if (dirty) renderer.draw(null, null, 1);
     dirty = false;
     return null;
   }
-  if (p.changed || dirty || renderer.animating) renderer.draw(p.a.item, p.b.item, p.t);
+  if (drewLast) renderer.draw(p.a.item, p.b.item, p.t);
   dirty = false;
   return p;
 }
 
+let lastLoop = 0;
 function loop(now: number): void {
   requestAnimationFrame(loop);
+  // How long since the last display frame tells whether the previous draw kept up.
+  if (drewLast && lastLoop > 0 && fixedScale === null) {
+    const next = resolution.observe(now - lastLoop);
+    if (next !== null) {
+      renderScale = next;
+      resize();
+    }
+  }
+  lastLoop = now;
   render(now);
 }
 
@@ -174,6 +195,7 @@ function stats(): OutputStats {
     frameWidth,
     frameHeight,
     settings: { ...settings },
+    renderScale,
     textures: renderer.textureCounts(),
   };
 }

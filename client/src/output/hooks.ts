@@ -30,6 +30,8 @@ export interface OutputStats {
   frameHeight: number;
   /** In effect: the server's, with this page's URL overrides. */
   settings: DisplaySettings;
+  /** Fraction of the full resolution drawn (below 1 when the GPU could not keep up). */
+  renderScale: number;
   /** Frame textures held by the schedule and idle in the pool (bounded). */
   textures: { live: number; idle: number };
 }

@@ -26,7 +26,7 @@ export function statusText(s: OverlayState): string {
     m ? `model   ${m.name} (${m.kind}, ${m.width}×${m.height}, ${m.engine})` : 'model   –',
     `frame   ${st.frameWidth}×${st.frameHeight} · seq ${st.lastShownSeq < 0 ? '–' : st.lastShownSeq}`,
     `in      ${fmt(st.receivedFps)} fps · ${st.framesReceived} frames · ${st.framesDropped} dropped (decoder busy) · decode ${fmt(st.decodeMs)} ms · upload ${fmt(st.uploadMs)} ms`,
-    `shown   ${fmt(st.displayFps)} pictures/s · blend ${d.blend ? 'on' : 'off'}`,
+    `shown   ${fmt(st.displayFps)} pictures/s · blend ${d.blend ? 'on' : 'off'} · drawn at ${Math.round(st.renderScale * 100)}% resolution`,
     `delay   capture→display p50 ${fmt(st.delayP50Ms, 0)} ms · p95 ${fmt(st.delayP95Ms, 0)} ms · playout ${fmt(st.playoutDelayMs, 0)} ms`,
     loop ? `server  ${fmt(loop.fps)} fps (target ${loop.targetFps}) · engine ${fmt(loop.engineMs)} ms · encode ${fmt(loop.encodeMs)} ms · skipped ${loop.skippedTicks}` : 'server  –',
     `display ${d.upscale} · sharpen ${d.sharpen} · trails ${d.trails} · ${d.fit} · brightness ${d.brightness} · contrast ${d.contrast} · saturation ${d.saturation} · hue ${d.hue}° · gamma ${d.gamma}`,

@@ -78,9 +78,12 @@ export class OutputRenderer {
     this.applySettings(this.settings);
   }
 
-  /** Canvas size in CSS pixels; drawn at the device pixel ratio, capped at 2 (4K projectors from a laptop). */
-  resize(width: number, height: number, devicePixelRatio: number): void {
-    this.renderer.setPixelRatio(Math.min(2, Math.max(1, devicePixelRatio)));
+  /**
+   * Canvas size in CSS pixels; drawn at the device pixel ratio, capped at 2 (4K projectors from a laptop),
+   * times `scale` (below 1 when the GPU cannot keep up: the browser enlarges the canvas).
+   */
+  resize(width: number, height: number, devicePixelRatio: number, scale = 1): void {
+    this.renderer.setPixelRatio(Math.min(2, Math.max(1, devicePixelRatio)) * scale);
     this.renderer.setSize(width, height);
     if (this.targets) {
       const s = this.renderer.getDrawingBufferSize(this.size);
