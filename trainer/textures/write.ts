@@ -1,0 +1,59 @@
+/**
+ * `rhodops dataset textures OUT`: procedural source images for a training set (then `dataset augment` and
+ * `dataset pack`, as with photographs). Resumable: an image already written is kept; each is written under
+ * a temporary name and renamed.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import sharp from 'sharp';
+import { RhodopsError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/fsutil.ts';
+import { generateTexture } from './generate.ts';
+
+export interface TexturesOptions {
+  out: string;
+  count: number;
+  size: number;
+  seed: number;
+  progress: boolean;
+}
+
+export const textureName = (seed: number, kind: string) => `texture-${String(seed).padStart(5, '0')}-${kind}.png`;
+
+export async function writeTextures(o: TexturesOptions): Promise<{ written: number; kept: number; files: string[] }> {
+  if (!Number.isInteger(o.count) || o.count < 1 || o.count > 100_000) throw new RhodopsError('BAD_OPTION', `--count must be from 1 to 100000, got ${o.count}`);
+  if (!Number.isInteger(o.size) || o.size < 16 || o.size > 4096) throw new RhodopsError('BAD_OPTION', `--size must be from 16 to 4096, got ${o.size}`);
+  await fs.mkdir(o.out, { recursive: true });
+  const bar = o.progress ? new cliProgress.SingleBar({ format: 'textures |{bar}| {value}/{total} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  bar?.start(o.count, 0);
+  let written = 0;
+  let kept = 0;
+  const files: string[] = [];
+  // Finished images by seed prefix (the name carries the family, known only once generated).
+  const done = new Map<string, string>();
+  for (const f of await fs.readdir(o.out)) {
+    const m = /^(texture-\d+-)[a-z]+\.png$/.exec(f);
+    if (m) done.set(m[1]!, f);
+  }
+  try {
+    for (let i = 0; i < o.count; i++) {
+      const seed = o.seed * 100_003 + i;
+      const existing = done.get(`texture-${String(seed).padStart(5, '0')}-`);
+      if (existing) {
+        files.push(existing);
+        kept++;
+      } else {
+        const t = generateTexture(seed, o.size);
+        const name = textureName(seed, t.kind);
+        await writeFileAtomic(path.join(o.out, name), await sharp(t.rgb, { raw: { width: t.width, height: t.height, channels: 3 } }).png().toBuffer());
+        files.push(name);
+        written++;
+      }
+      bar?.update(i + 1);
+    }
+  } finally {
+    bar?.stop();
+  }
+  return { written, kept, files };
+}
