@@ -19,6 +19,7 @@ import { benchMapping } from './mapping.ts';
 import { benchServer, pgganMid128, type ServerBench } from './server.ts';
 import { benchClient, type ClientBenchRow } from './client.ts';
 import { benchRender, type RenderRow, type UpscaleRow } from './render.ts';
+import { benchAugment, type AugmentBenchRow } from './augment.ts';
 import { DEFAULT_MODEL } from '../server/server.ts';
 
 interface BenchOptions {
@@ -27,6 +28,7 @@ interface BenchOptions {
   server: boolean;
   client: boolean;
   render: boolean;
+  datasets: boolean;
   threads: string;
   json?: string;
   only?: string;
@@ -42,6 +44,7 @@ export function benchCommand(): Command {
     .option('--no-server', 'skip the live-server section')
     .option('--no-client', 'skip the output-page section (headless Chromium)')
     .option('--no-render', 'skip the offline-render section')
+    .option('--no-datasets', 'skip the dataset-augmentation section')
     .option('--json <file>', 'where to write the results (default bench/results/<time>.json)')
     .action((o: BenchOptions) => runBench(o));
 }
@@ -116,6 +119,12 @@ async function runBench(o: BenchOptions): Promise<void> {
     render = await benchRender({ quick: o.quick }, say);
   }
 
+  const augment: AugmentBenchRow[] = [];
+  if (o.datasets) {
+    say('datasets: augment (tiles, rotations, upscaling) and pack…');
+    augment.push(...(await benchAugment({ quick: o.quick }, say)));
+  }
+
   const pct = (g: number) => (100 * g) / peak.gflops;
   const table = formatTable(
     ['engine', 'model', 'batch', 'GFLOP/frame', 'ms/frame', 'fps', 'GFLOPS', '% matmul peak'],
@@ -176,6 +185,9 @@ async function runBench(o: BenchOptions): Promise<void> {
           '  drawn/s: distinct pictures (new frame or blend position); shown/s: received frames that reached the screen',
         ]
       : []),
+    ...(augment.length
+      ? ['', 'datasets:', formatTable(['case', 'images', 'seconds', 'images/s'], augment.map((a) => [a.case, a.images, a.seconds.toFixed(1), a.imagesPerSecond.toFixed(1)]))]
+      : []),
     ...(render
       ? [
           '',
@@ -205,6 +217,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     server,
     client,
     render,
+    augment,
     ratios,
   };
   await fs.writeFile(file, JSON.stringify(report, null, 2) + '\n');

@@ -9,6 +9,7 @@ import { exportCommand, infoCommand } from './info.ts';
 import { benchCommand } from '../bench/command.ts';
 import { serveCommand } from '../server/cli.ts';
 import { renderCommand } from '../server/offline/cli.ts';
+import { datasetCommand } from '../trainer/prepare/cli.ts';
 import { midiCommand } from '../server/midi/index.ts';
 import { audioCommand } from '../core/audio/index.ts';
 import { evalCommand, trainCommand } from '../trainer/cli.ts';
@@ -36,7 +37,7 @@ export function program(): Command {
   cli.addCommand(midiCommand());
   cli.addCommand(audioCommand());
   cli.addCommand(trainCommand());
-  cli.addCommand(notYet('dataset', 8, 'build and pack training datasets'));
+  cli.addCommand(datasetCommand());
   cli.addCommand(renderCommand());
   cli.addCommand(evalCommand());
   cli.addCommand(infoCommand());

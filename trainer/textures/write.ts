@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
+import { Command } from 'commander';
 import sharp from 'sharp';
 import { RhodopsError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/fsutil.ts';
@@ -56,4 +57,18 @@ export async function writeTextures(o: TexturesOptions): Promise<{ written: numb
     bar?.stop();
   }
   return { written, kept, files };
+}
+
+export function texturesCommand(): Command {
+  return new Command('textures')
+    .description('procedural abstract images (marble, flow, cells, rings) as sources for a training set')
+    .argument('<out>', 'folder to write PNGs into')
+    .option('--count <n>', 'how many images', '300')
+    .option('--size <px>', 'width and height', '512')
+    .option('--seed <n>', 'the set (same seed, same images)', '1')
+    .option('--no-progress', 'no progress bar')
+    .action(async (out: string, o: { count: string; size: string; seed: string; progress: boolean }) => {
+      const r = await writeTextures({ out: path.resolve(out), count: Number(o.count), size: Number(o.size), seed: Number(o.seed), progress: o.progress && process.stderr.isTTY === true });
+      process.stdout.write(`${out}: ${r.written} written, ${r.kept} kept. Next: rhodops dataset augment ${out} OUT_DIR\n`);
+    });
 }
