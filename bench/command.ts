@@ -20,6 +20,7 @@ import { benchServer, pgganMid128, type ServerBench } from './server.ts';
 import { benchClient, type ClientBenchRow } from './client.ts';
 import { benchRender, type RenderRow, type UpscaleRow } from './render.ts';
 import { benchAugment, type AugmentBenchRow } from './augment.ts';
+import { benchPgganTraining, type PgganTrainingRow } from './pggan-training.ts';
 import { DEFAULT_MODEL } from '../server/server.ts';
 
 interface BenchOptions {
@@ -81,6 +82,7 @@ async function runBench(o: BenchOptions): Promise<void> {
   }
 
   const training: TrainingRow[] = [];
+  const pggan: PgganTrainingRow[] = [];
   if (o.training) {
     // One cpu step takes tens of seconds, so cpu runs once after no warm-up; quick mode uses a small batch.
     const batch = o.quick ? 8 : 32;
@@ -88,6 +90,8 @@ async function runBench(o: BenchOptions): Promise<void> {
     training.push(await benchInfoganTraining('wasm', batch, { minRuns: 3, minTimeMs: o.quick ? 1000 : 4000, warmup: 1 }));
     say(`training: the same on tfjs-cpu (slow: one step)…`);
     training.push(await benchInfoganTraining('cpu', batch, { minRuns: 1, minTimeMs: 0, warmup: 0 }));
+    say(`training: PGGAN (narrow widths, batch 16, WGAN-GP) on wasm…`);
+    pggan.push(...(await benchPgganTraining({ resolutions: o.quick ? [16] : [16, 32, 64], timing: { minRuns: o.quick ? 1 : 2, minTimeMs: 0, warmup: 1 } })));
   }
 
   say('inputs: audio features, mapping…');
@@ -153,6 +157,7 @@ async function runBench(o: BenchOptions): Promise<void> {
             training.map((t) => [t.backend, t.model, t.batch, t.msPerStep.toFixed(0), t.stepsPerSecond.toFixed(2), t.imagesPerSecond.toFixed(1)]),
           ),
           `  wasm/cpu speed ×${(training[1]!.msPerStep / training[0]!.msPerStep).toFixed(0)}`,
+          ...pggan.map((p) => `  PGGAN ${p.model} ${p.resolution}² batch ${p.batch} on ${p.backend}: ${p.msPerStep.toFixed(0)} ms/step, ${p.imagesPerSecond.toFixed(2)} images/s`),
         ]
       : []),
     '',
@@ -213,6 +218,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     convProbeGflops: convGflops,
     rows: rows.map((r) => ({ ...r, pctOfPeak: pct(r.gflops) })),
     training,
+    pggan,
     inputs: { audio, mapping },
     server,
     client,

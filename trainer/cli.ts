@@ -8,6 +8,7 @@ import { defaultDiscArch } from '../core/models/infogan-disc.ts';
 import { logger } from '../core/log.ts';
 import { INFOGAN_DEFAULTS, infoganSettingsSchema } from './infogan/settings.ts';
 import { runInfogan } from './infogan/run.ts';
+import { pgganCommand } from './pggan/command.ts';
 import { codePurity, trainClassifier } from './infogan/evaluate.ts';
 import { loadDataset } from './datasets/index.ts';
 import { openGenerator } from '../core/runtime/open.ts';
@@ -127,14 +128,7 @@ function infoganCommand(): Command {
 }
 
 export function trainCommand(): Command {
-  const pggan = new Command('pggan')
-    .description('train a progressively grown GAN (not built yet: issue #8)')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new RhodopsError('NOT_IMPLEMENTED', '`rhodops train pggan` is not built yet; it arrives with issue #8.', { hint: 'Train an InfoGAN meanwhile: `rhodops train infogan`.' });
-    });
-  return new Command('train').description('train InfoGAN and PGGAN models').addCommand(infoganCommand()).addCommand(pggan);
+  return new Command('train').description('train InfoGAN and PGGAN models').addCommand(infoganCommand()).addCommand(pgganCommand(stopOnInterrupt));
 }
 
 /** `rhodops eval CHECKPOINT`: purity and coverage of an InfoGAN's categorical codes against a classifier. */

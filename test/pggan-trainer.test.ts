@@ -1,0 +1,301 @@
+// PGGAN model and trainer: fade-in exactness (G and D), minibatch stddev, the gradient penalty against finite
+// differences, what a step changes, Adam restarts, exact state round trips, remedies and tensor memory.
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { before, describe, it } from 'node:test';
+import { initBackend } from '../core/backend.ts';
+import { setLogLevel } from '../core/log.ts';
+import type { PgganArch } from '../core/models/arch.ts';
+import { downsample2x, upsample2x } from '../core/models/layers.ts';
+import { initParams, type Params } from '../core/models/params.ts';
+import { pgganGenerate, pgganGeneratorSpecs } from '../core/models/pggan.ts';
+import { mbstdGroupSize, minibatchStddev, pgganDiscriminate, pgganDiscSpecs } from '../core/models/pggan-disc.ts';
+import { gaussianArray } from '../core/random.ts';
+import { gradientPenalty } from '../trainer/pggan/loss.ts';
+import { features, isHealthy, meanPairwiseDistance, observe } from '../trainer/pggan/guard.ts';
+import { GUARD_DEFAULTS, type PgganSettings } from '../trainer/pggan/settings.ts';
+import { PgganTrainer } from '../trainer/pggan/trainer.ts';
+
+const arch: PgganArch = { kind: 'pggan', latentSize: 8, channels: 3, maxResolution: 16, widths: [8, 8, 4] };
+
+const settings = (over: Partial<PgganSettings> = {}): PgganSettings => ({
+  trainer: 'pggan',
+  arch: { ...arch, maxResolution: 8, widths: [8, 8] },
+  data: 'memory',
+  seed: 7,
+  // 4² for 3 steps of 4, an 8² fade of 4 steps, then 8² stable.
+  levels: [
+    { resolution: 4, batch: 4, lr: 0.002, stabiliseKimg: 0.012, transitionKimg: 0 },
+    { resolution: 8, batch: 4, lr: 0.002, stabiliseKimg: 0.04, transitionKimg: 0.016 },
+  ],
+  lambdaGp: 10,
+  drift: 0.001,
+  beta1: 0,
+  beta2: 0.99,
+  epsilon: 1e-8,
+  lrScaleG: 1,
+  lrScaleD: 1,
+  mbstdGroup: 4,
+  mirror: false,
+  invert: false,
+  checkpointEveryKimg: 0,
+  guard: { ...GUARD_DEFAULTS },
+  ...over,
+});
+
+const realBatch = (t: PgganTrainer, seed: number) => {
+  const { resolution: r, batch } = t.nextBatch();
+  return gaussianArray(batch * r * r * 3, seed).map(Math.tanh);
+};
+
+async function snapshot(vars: Record<string, tf.Variable>): Promise<Map<string, Float32Array>> {
+  return new Map(await Promise.all(Object.entries(vars).map(async ([k, v]) => [k, (await v.data()) as Float32Array] as const)));
+}
+function changed(a: Map<string, Float32Array>, b: Map<string, Float32Array>): string[] {
+  return [...a].filter(([k, v]) => v.some((x, i) => x !== b.get(k)![i])).map(([k]) => k);
+}
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, 'same length');
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+/** Params with one tensor replaced (by a perturbed copy): the rest shared. */
+function withParam(params: Params, name: string, f: (t: tf.Tensor) => tf.Tensor): Params {
+  return { ...params, [name]: f(params[name]!) };
+}
+
+describe('PGGAN models', () => {
+  let params: Params;
+  before(async () => {
+    setLogLevel('silent');
+    await initBackend('wasm');
+    params = { ...initParams(pgganGeneratorSpecs(arch), 1), ...initParams(pgganDiscSpecs(arch), 2) };
+  });
+
+  it('G fades in exactly: alpha 0 is the upsampled previous output, alpha 1 the new block only', () => {
+    tf.tidy(() => {
+      const z = tf.tensor2d(gaussianArray(5 * 8, 3), [5, 8]);
+      const previous = upsample2x(pgganGenerate(arch, params, z, { resolution: 8, alpha: 1 }));
+      const at0 = pgganGenerate(arch, params, z, { resolution: 16, alpha: 0 });
+      assert.equal(maxAbsDiff(at0.dataSync(), previous.dataSync()), 0, 'alpha 0 is bit-identical to the upsampled 8² output');
+      const at1 = pgganGenerate(arch, params, z, { resolution: 16, alpha: 1 });
+      // The 8² toRGB feeds only the faded path: with alpha 1 changing it changes nothing.
+      const other = withParam(params, 'g/8/torgb/w', (t) => tf.add(t, 1));
+      assert.equal(maxAbsDiff(pgganGenerate(arch, other, z, { resolution: 16, alpha: 1 }).dataSync(), at1.dataSync()), 0, 'alpha 1 ignores the old toRGB');
+      assert.ok(maxAbsDiff(at0.dataSync(), at1.dataSync()) > 1e-3, 'the two paths differ (else the test proves nothing)');
+      const mid = pgganGenerate(arch, params, z, { resolution: 16, alpha: 0.3 });
+      const blend = tf.add(tf.mul(at0, 0.7), tf.mul(at1, 0.3));
+      assert.ok(maxAbsDiff(mid.dataSync(), blend.dataSync()) < 1e-5, 'in between, a linear blend');
+    });
+  });
+
+  it('D fades in exactly: alpha 0 is the previous resolution on the downsampled image, alpha 1 the new block only', () => {
+    tf.tidy(() => {
+      const x = tf.tensor4d(gaussianArray(8 * 16 * 16 * 3, 4).map(Math.tanh), [8, 16, 16, 3]);
+      const previous = pgganDiscriminate(arch, params, downsample2x(x), { resolution: 8, alpha: 1 });
+      const at0 = pgganDiscriminate(arch, params, x, { resolution: 16, alpha: 0 });
+      assert.equal(maxAbsDiff(at0.dataSync(), previous.dataSync()), 0, 'alpha 0 is bit-identical to D at 8² on the downsampled image');
+      // With alpha 0 the 16² block is out of the path; with alpha 1 the 8² fromRGB is.
+      const new16 = withParam(params, 'd/16/conv0/w', (t) => tf.add(t, 1));
+      assert.equal(maxAbsDiff(pgganDiscriminate(arch, new16, x, { resolution: 16, alpha: 0 }).dataSync(), at0.dataSync()), 0, 'alpha 0 ignores the new block');
+      const at1 = pgganDiscriminate(arch, params, x, { resolution: 16, alpha: 1 });
+      const old8 = withParam(params, 'd/8/fromrgb/w', (t) => tf.add(t, 1));
+      assert.equal(maxAbsDiff(pgganDiscriminate(arch, old8, x, { resolution: 16, alpha: 1 }).dataSync(), at1.dataSync()), 0, 'alpha 1 ignores the old fromRGB');
+      assert.ok(maxAbsDiff(at0.dataSync(), at1.dataSync()) > 1e-4, 'the two paths differ (else the test proves nothing)');
+      assert.deepEqual(at1.shape, [8, 1]);
+    });
+  });
+
+  it('minibatch stddev appends the per-group standard deviation, averaged over features and pixels', () => {
+    assert.deepEqual([8, 6, 5, 3, 1].map((n) => mbstdGroupSize(n)), [4, 3, 1, 3, 1]);
+    tf.tidy(() => {
+      const n = 8;
+      const data = gaussianArray(n * 2 * 2 * 3, 5);
+      const out = minibatchStddev(tf.tensor4d(data, [n, 2, 2, 3]), 4);
+      assert.deepEqual(out.shape, [8, 2, 2, 4]);
+      const values = out.dataSync();
+      // Groups are samples {m, m + 2, m + 4, m + 6} for m = 0, 1.
+      for (let m = 0; m < 2; m++) {
+        let acc = 0;
+        for (let k = 0; k < 12; k++) {
+          const xs = [0, 1, 2, 3].map((g) => data[(g * 2 + m) * 12 + k]!);
+          const mean = xs.reduce((s, v) => s + v, 0) / 4;
+          acc += Math.sqrt(xs.reduce((s, v) => s + (v - mean) ** 2, 0) / 4 + 1e-8);
+        }
+        for (const sample of [m, m + 2, m + 4, m + 6]) {
+          for (let px = 0; px < 4; px++) assert.ok(Math.abs(values[(sample * 4 + px) * 4 + 3]! - acc / 12) < 1e-5, `sample ${sample}`);
+        }
+      }
+      assert.equal(maxAbsDiff(tf.slice(out, [0, 0, 0, 0], [8, 2, 2, 3]).dataSync(), data), 0, 'the features pass through');
+    });
+  });
+
+  it("the gradient penalty's gradient with respect to a critic weight matches central finite differences", () => {
+    const tiny: PgganArch = { kind: 'pggan', latentSize: 4, channels: 3, maxResolution: 8, widths: [4, 4] };
+    const p = initParams(pgganDiscSpecs(tiny), 11);
+    const phase = { resolution: 8, alpha: 0.6 };
+    const name = 'd/8/conv1/w';
+    const real = tf.tensor4d(gaussianArray(4 * 8 * 8 * 3, 12).map(Math.tanh), [4, 8, 8, 3]);
+    const fake = tf.tensor4d(gaussianArray(4 * 8 * 8 * 3, 13).map((v) => 0.5 * Math.tanh(v)), [4, 8, 8, 3]);
+    const u = tf.tensor1d([0.1, 0.4, 0.7, 0.95]);
+    const penalty = (w: tf.Tensor) => gradientPenalty((x) => pgganDiscriminate(tiny, { ...p, [name]: w }, x, phase), real, fake, u, 10);
+    const w0 = p[name]!;
+    const analytic = tf.tidy(() => tf.grad(penalty)(w0).dataSync());
+    const base = w0.dataSync();
+    // The entries with the largest gradients (float32 finite differences are meaningless on tiny ones).
+    const top = [...analytic.keys()].sort((a, b) => Math.abs(analytic[b]!) - Math.abs(analytic[a]!)).slice(0, 6);
+    const h = 2e-3;
+    const at = (i: number, delta: number) =>
+      tf.tidy(() => {
+        const w = Float32Array.from(base);
+        w[i]! += delta;
+        return penalty(tf.tensor(w, w0.shape)).dataSync()[0]!;
+      });
+    const value = tf.tidy(() => penalty(w0).dataSync()[0]!);
+    assert.ok(value > 1e-3, `the penalty is not trivially zero (${value})`);
+    for (const i of top) {
+      const numeric = (at(i, h) - at(i, -h)) / (2 * h);
+      const rel = Math.abs(numeric - analytic[i]!) / Math.max(Math.abs(analytic[i]!), 1e-6);
+      assert.ok(rel < 1e-2, `${name}[${i}]: analytic ${analytic[i]}, finite differences ${numeric} (relative error ${rel.toFixed(4)})`);
+    }
+    tf.dispose([real, fake, u, ...Object.values(p)]);
+  });
+});
+
+describe('PGGAN trainer', () => {
+  before(async () => {
+    setLogLevel('silent');
+    await initBackend('wasm');
+  });
+
+  it('follows the schedule: 4² steps, then the 8² fade with rising alpha, then 8² stable', () => {
+    const t = new PgganTrainer(settings());
+    const seen: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      const p = t.point();
+      seen.push(`${p.resolution}:${p.stage.kind[0]}:${p.alpha.toFixed(2)}`);
+      t.trainStep(realBatch(t, i));
+    }
+    assert.deepEqual(seen, ['4:s:1.00', '4:s:1.00', '4:s:1.00', '8:t:0.00', '8:t:0.25', '8:t:0.50', '8:t:0.75', '8:s:1.00', '8:s:1.00']);
+    assert.deepEqual([t.step, t.clock, t.run.imagesShown, t.run.dataPos], [9, 36, 36, 36]);
+    t.dispose();
+  });
+
+  it('a network with learning rate 0 stays bit-identical while the other learns', async () => {
+    for (const frozen of ['g', 'd'] as const) {
+      const t = new PgganTrainer(settings(frozen === 'g' ? { lrScaleG: 0 } : { lrScaleD: 0 }));
+      const [g0, d0] = [await snapshot(t.g), await snapshot(t.d)];
+      t.trainStep(realBatch(t, 1));
+      const [g1, d1] = [await snapshot(t.g), await snapshot(t.d)];
+      const movedG = changed(g0, g1);
+      const movedD = changed(d0, d1);
+      if (frozen === 'g') {
+        assert.deepEqual(movedG, [], 'G frozen');
+        assert.ok(movedD.includes('d/4/dense1/w') && movedD.includes('d/4/fromrgb/w'), `D learned: ${movedD.join(', ')}`);
+        assert.ok(!movedD.includes('d/8/fromrgb/w'), "at 4² the 8² layers get no gradient and don't move");
+      } else {
+        assert.deepEqual(movedD, [], 'D frozen');
+        assert.ok(movedG.includes('g/4/dense/w') && movedG.includes('g/4/torgb/w'), `G learned: ${movedG.join(', ')}`);
+      }
+      t.dispose();
+    }
+  });
+
+  it('losses are finite, the penalty is positive, and the tensor count is flat across steps and a stage change', () => {
+    const t = new PgganTrainer(settings());
+    t.trainStep(realBatch(t, 1));
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 4; i++) {
+      const l = t.trainStep(realBatch(t, i + 2));
+      for (const [k, v] of Object.entries(l)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
+      assert.ok(l.gp > 0, `gp ${l.gp}`);
+      assert.ok(Math.abs(l.d - (l.gp + l.drift - l.wdist)) < 1e-4, 'd = gp + drift − wdist');
+    }
+    assert.equal(t.point().stage.kind, 'transition', 'crossed into the fade (Adam restarted)');
+    assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+    tf.dispose(t.generate(gaussianArray(3 * 8, 1), 3));
+    assert.equal(tf.memory().numTensors, before);
+    t.dispose();
+  });
+
+  it('Adam restarts at each stage, as in the official code', async () => {
+    const t = new PgganTrainer(settings());
+    const adamStep = async () => (await t.state()).get('opt/g/step')!.data[0];
+    for (let i = 0; i < 3; i++) t.trainStep(realBatch(t, i));
+    assert.equal(await adamStep(), 3);
+    t.trainStep(realBatch(t, 3));
+    assert.equal(await adamStep(), 1, 'the fade began with fresh moments');
+    t.dispose();
+  });
+
+  it('a trainer rebuilt from its saved state continues bit-identically', async () => {
+    const a = new PgganTrainer(settings());
+    for (let i = 0; i < 5; i++) a.trainStep(realBatch(a, i));
+    const b = new PgganTrainer(settings(), { state: await a.state(), step: a.step, clock: a.clock, run: a.run, where: 'test' });
+    assert.deepEqual([b.step, b.clock, b.phase()], [a.step, a.clock, a.phase()]);
+    for (let i = 5; i < 8; i++) {
+      const real = realBatch(a, i);
+      assert.deepEqual(b.trainStep(real), a.trainStep(real));
+    }
+    const [sa, sb] = [await a.state(), await b.state()];
+    for (const [k, w] of sa) assert.equal(maxAbsDiff(w.data, sb.get(k)!.data), 0, `${k} identical`);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('a remedy scales lr and λ from the current resolution on and lengthens a fade in progress without moving alpha', () => {
+    const t = new PgganTrainer(settings());
+    for (let i = 0; i < 5; i++) t.trainStep(realBatch(t, i));
+    const before = t.point();
+    assert.equal(before.stage.kind, 'transition');
+    const applied = t.applyRemedy({ lr: 0.5, gp: 2, fade: 1.5 });
+    const after = t.point();
+    assert.deepEqual(applied.lr, [0.002, 0.001]);
+    assert.deepEqual(applied.lambdaGp, [10, 20]);
+    assert.deepEqual(applied.transitionKimg, [0.016, 0.016 * 1.5]);
+    assert.equal(t.run.levels[0]!.lr, 0.002, 'the finished 4² level is untouched');
+    assert.equal(after.resolution, 8);
+    assert.ok(Math.abs(after.alpha - before.alpha) <= 1 / 24, `alpha ${before.alpha} → ${after.alpha}`);
+    assert.ok(t.clock >= applied.clock[0], 'the clock moves to the same alpha in the longer fade');
+    assert.equal(t.learningRate('g'), 0.001);
+    t.dispose();
+  });
+});
+
+describe('collapse guard (pure parts)', () => {
+  it('diversity is the mean pairwise RMS distance', () => {
+    // Three 2-d points: (0,0), (2,0), (0,2): RMS distances √2, √2, 2.
+    const d = meanPairwiseDistance(Float32Array.from([0, 0, 2, 0, 0, 2]), 3);
+    assert.ok(Math.abs(d - (2 * Math.SQRT2 + 2) / 3) < 1e-12, String(d));
+    assert.equal(meanPairwiseDistance(new Float32Array(12).fill(0.3), 4), 0, 'identical samples: zero');
+  });
+
+  it('features clamp to what a viewer sees and box-filter down to 16²', async () => {
+    await initBackend('wasm');
+    tf.tidy(() => {
+      const f = features(tf.fill([2, 32, 32, 3], 5) as tf.Tensor4D);
+      assert.deepEqual(f.shape, [2, 16 * 16 * 3]);
+      assert.ok(f.dataSync().every((v) => v === 1));
+      assert.deepEqual(features(tf.zeros([2, 8, 8, 3]) as tf.Tensor4D).shape, [2, 8 * 8 * 3], 'small images are used as they are');
+    });
+  });
+
+  it('needs `window` consecutive low measurements past the warm-up; one good one resets it', () => {
+    const g = { ...GUARD_DEFAULTS, threshold: 0.5, window: 3, warmupKimg: 1 };
+    let state = { streak: 0, lastRatio: null as number | null };
+    const step = (ratio: number, clock = 5000) => {
+      const r = observe(g, state, ratio, clock);
+      state = r.state;
+      return r.verdict;
+    };
+    assert.equal(step(0.1, 500), 'warmup');
+    assert.equal(isHealthy(g, state), false, 'nothing measured past the warm-up: not a rollback target');
+    assert.deepEqual([step(0.9), step(0.4), step(0.3)], ['healthy', 'low', 'low']);
+    assert.equal(isHealthy(g, state), false);
+    assert.deepEqual([step(0.6), step(0.4), step(0.4), step(0.2)], ['healthy', 'low', 'low', 'collapse']);
+    assert.equal(step(0.7), 'healthy');
+    assert.equal(isHealthy(g, state), true);
+    assert.equal(isHealthy({ ...g, enabled: false }, state), false);
+  });
+});

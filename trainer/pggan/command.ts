@@ -1,0 +1,221 @@
+/** `rhodops train pggan`: options checked and turned into the run's settings here; the work is done by run.ts. */
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { initBackend } from '../../core/backend.ts';
+import { RhodopsError } from '../../core/errors.ts';
+import { describeZodError } from '../../core/checkpoint/manifest.ts';
+import { resolutionsUpTo } from '../../core/models/pggan.ts';
+import { PGGAN_WIDTH_PRESETS, pgganArch, type PgganWidthPreset } from '../../core/models/presets.ts';
+import type { PgganArch } from '../../core/models/arch.ts';
+import { runPggan, type ResumeOverrides } from './run.ts';
+import { GUARD_DEFAULTS, PGGAN_DEFAULTS, paperBatch, parsePerResolution, parseRemedy, pgganSettingsSchema, type GuardSettings, type PgganSettings } from './settings.ts';
+
+interface PgganCliOptions {
+  data?: string;
+  resolution?: string;
+  widths: string;
+  latent?: string;
+  batch?: string;
+  lr: string;
+  stabiliseKimg: string;
+  transitionKimg: string;
+  finalKimg?: string;
+  gp: string;
+  drift: string;
+  mirror: boolean;
+  invert: boolean;
+  seed: string;
+  out?: string;
+  resume: boolean;
+  backend: string;
+  checkpointEveryKimg: string;
+  guard: boolean;
+  guardEvery: string;
+  guardThreshold: string;
+  guardWindow: string;
+  guardWarmupKimg: string;
+  onCollapse: string;
+  maxRollbacks: string;
+  samples: boolean;
+  video: boolean;
+}
+
+type StopOnInterrupt = () => { signal: AbortSignal; release: () => void };
+
+function bad(option: string, problem: string, hint: string): RhodopsError {
+  return new RhodopsError('BAD_OPTION', `${option}: ${problem}.`, { hint });
+}
+
+function num(option: string, text: string, check: (v: number) => boolean, valid: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || !check(v)) throw bad(option, `'${text}' is not ${valid}`, `Pass ${valid}.`);
+  return v;
+}
+
+function perRes(option: string, text: string, resolutions: number[], fallback: (r: number) => number): Map<number, number> {
+  try {
+    return parsePerResolution(text, resolutions, fallback);
+  } catch (e) {
+    throw bad(option, (e as Error).message, `Pass one value for every resolution (e.g. 16) or RES:VALUE pairs (e.g. 4:32,${resolutions.at(-1)}:8).`);
+  }
+}
+
+function archFrom(o: PgganCliOptions, res: number): PgganArch {
+  const latent = o.latent === undefined ? undefined : num('--latent', o.latent, (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+  if ((PGGAN_WIDTH_PRESETS as readonly string[]).includes(o.widths)) {
+    return pgganArch(o.widths as PgganWidthPreset, res, { channels: 3, ...(latent ? { latentSize: latent } : {}) });
+  }
+  const widths = o.widths.split(',').map((w) => num('--widths', w, (v) => Number.isInteger(v) && v > 0, 'a preset name or positive integers'));
+  const levels = resolutionsUpTo(res).length;
+  if (widths.length !== levels) {
+    throw bad('--widths', `${widths.length} widths for ${levels} resolutions (4² … ${res}²)`, `Give one width per resolution, or a preset: ${PGGAN_WIDTH_PRESETS.join(', ')}.`);
+  }
+  return { kind: 'pggan', latentSize: latent ?? widths[0]!, channels: 3, maxResolution: res, widths };
+}
+
+function guardFrom(o: PgganCliOptions): GuardSettings {
+  let remedy;
+  try {
+    remedy = parseRemedy(o.onCollapse);
+  } catch (e) {
+    throw bad('--on-collapse', (e as Error).message.split('\n')[0]!, 'Use lr:X (0 < X ≤ 1), gp:X (> 0) and fade:X (≥ 1), comma-separated, e.g. lr:0.5,gp:2,fade:1.5.');
+  }
+  return {
+    enabled: o.guard,
+    everySteps: num('--guard-every', o.guardEvery, (v) => Number.isInteger(v) && v > 0, 'a positive number of steps'),
+    threshold: num('--guard-threshold', o.guardThreshold, (v) => v > 0 && v <= 1, 'a fraction in (0, 1]'),
+    window: num('--guard-window', o.guardWindow, (v) => Number.isInteger(v) && v > 0, 'a positive number of checks'),
+    warmupKimg: num('--guard-warmup-kimg', o.guardWarmupKimg, (v) => v >= 0, 'a number of kimg ≥ 0'),
+    samples: GUARD_DEFAULTS.samples,
+    remedy,
+    maxRollbacks: num('--max-rollbacks', o.maxRollbacks, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0'),
+  };
+}
+
+function settingsFrom(o: PgganCliOptions): PgganSettings {
+  if (!o.data) throw bad('--data', 'missing', 'Pass the packed dataset directory (`rhodops dataset pack … --out DIR`).');
+  if (!o.resolution) throw bad('--resolution', 'missing', 'Pass the final resolution, a power of two from 4 to 1024 (e.g. 256).');
+  const res = num('--resolution', o.resolution, (v) => Number.isInteger(v) && v >= 4 && v <= 1024 && (v & (v - 1)) === 0, 'a power of two from 4 to 1024');
+  const resolutions = resolutionsUpTo(res);
+  const batch = perRes('--batch', o.batch ?? '', resolutions, paperBatch);
+  const lr = perRes('--lr', o.lr, resolutions, () => PGGAN_DEFAULTS.lr);
+  const stabilise = perRes('--stabilise-kimg', o.stabiliseKimg, resolutions, () => PGGAN_DEFAULTS.stabiliseKimg);
+  const transition = perRes('--transition-kimg', o.transitionKimg, resolutions, () => PGGAN_DEFAULTS.transitionKimg);
+  if (o.finalKimg !== undefined) stabilise.set(res, num('--final-kimg', o.finalKimg, (v) => v >= 0, 'a number of kimg ≥ 0'));
+  const parsed = pgganSettingsSchema.safeParse({
+    trainer: 'pggan',
+    arch: archFrom(o, res),
+    data: path.resolve(o.data),
+    seed: num('--seed', o.seed, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0'),
+    levels: resolutions.map((r) => ({ resolution: r, batch: batch.get(r), lr: lr.get(r), stabiliseKimg: stabilise.get(r), transitionKimg: r === 4 ? 0 : transition.get(r) })),
+    lambdaGp: num('--gp', o.gp, (v) => v >= 0, 'a weight ≥ 0'),
+    drift: num('--drift', o.drift, (v) => v >= 0, 'a weight ≥ 0'),
+    beta1: PGGAN_DEFAULTS.beta1,
+    beta2: PGGAN_DEFAULTS.beta2,
+    epsilon: PGGAN_DEFAULTS.epsilon,
+    lrScaleG: 1,
+    lrScaleD: 1,
+    mbstdGroup: PGGAN_DEFAULTS.mbstdGroup,
+    mirror: o.mirror,
+    invert: o.invert,
+    checkpointEveryKimg: num('--checkpoint-every-kimg', o.checkpointEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0'),
+    guard: guardFrom(o),
+  });
+  if (!parsed.success) throw new RhodopsError('BAD_OPTION', `invalid training options: ${describeZodError(parsed.error)}.`, { hint: 'See `rhodops train pggan --help`.' });
+  return parsed.data;
+}
+
+/** On --resume, the options given on the command line that may change a run in progress. */
+function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): ResumeOverrides {
+  const out: ResumeOverrides = {};
+  if (given('finalKimg')) out.finalKimg = num('--final-kimg', o.finalKimg!, (v) => v >= 0, 'a number of kimg ≥ 0');
+  if (given('checkpointEveryKimg')) out.checkpointEveryKimg = num('--checkpoint-every-kimg', o.checkpointEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0');
+  if (given('lr')) out.lr = num('--lr', o.lr, (v) => v > 0, 'one positive rate (on --resume it applies from the current resolution on)');
+  const guard = guardFrom(o);
+  const keys: [string, keyof GuardSettings][] = [
+    ['guard', 'enabled'],
+    ['guardEvery', 'everySteps'],
+    ['guardThreshold', 'threshold'],
+    ['guardWindow', 'window'],
+    ['guardWarmupKimg', 'warmupKimg'],
+    ['onCollapse', 'remedy'],
+    ['maxRollbacks', 'maxRollbacks'],
+  ];
+  const g: Partial<GuardSettings> = {};
+  for (const [option, key] of keys) if (given(option)) Object.assign(g, { [key]: guard[key] });
+  if (Object.keys(g).length > 0) out.guard = g;
+  for (const option of ['data', 'resolution', 'widths', 'latent', 'batch', 'stabiliseKimg', 'transitionKimg', 'gp', 'drift', 'mirror', 'invert', 'seed']) {
+    if (given(option)) {
+      throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --final-kimg, --checkpoint-every-kimg and the guard options.');
+    }
+  }
+  return out;
+}
+
+export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
+  const d = PGGAN_DEFAULTS;
+  const g = GUARD_DEFAULTS;
+  return new Command('pggan')
+    .description('train a progressively grown GAN (Karras et al. 2018) on a packed dataset, from 4² up to --resolution')
+    .option('--data <dir>', 'packed dataset (`rhodops dataset pack … --out DIR`)')
+    .option('--resolution <px>', 'final resolution: 8, 16, …, 1024')
+    .option('--widths <preset|c,…>', `feature maps per resolution from 4² up: ${PGGAN_WIDTH_PRESETS.join(' | ')} or a list`, 'mid')
+    .option('--latent <n>', 'latent size (default: the 4² width)')
+    .option('--batch <n|res:n,…>', 'minibatch, one for all or per resolution (default: the paper\u2019s 16 up to 128², 14, 6, 3)')
+    .option('--lr <rate|res:rate,…>', 'Adam learning rate, one or per resolution', String(d.lr))
+    .option('--stabilise-kimg <k|res:k,…>', 'thousands of images per stabilisation', String(d.stabiliseKimg))
+    .option('--transition-kimg <k|res:k,…>', 'thousands of images per fade-in', String(d.transitionKimg))
+    .option('--final-kimg <k>', 'thousands of images at the final resolution (default: --stabilise-kimg)')
+    .option('--gp <λ>', 'WGAN-GP gradient-penalty weight', String(d.lambdaGp))
+    .option('--drift <ε>', 'drift penalty on the critic\u2019s real scores', String(d.drift))
+    .option('--mirror', 'flip each image left–right with probability ½', false)
+    .option('--invert', 'invert each image\u2019s colours with probability ½', false)
+    .option('--seed <n>', 'random seed (weights, noise, data order)', '1')
+    .option('--out <dir>', 'checkpoint directory (default checkpoints/pggan-<data>-<resolution>)')
+    .option('--resume', 'continue the run in --out exactly where it stopped', false)
+    .option('--backend <name>', 'tfjs backend: auto | gpu | node | wasm | cpu', 'auto')
+    .option('--checkpoint-every-kimg <k>', 'also save every k kimg (always at each phase change)', String(d.checkpointEveryKimg))
+    .option('--no-guard', 'do not watch for mode collapse')
+    .option('--guard-every <steps>', 'measure sample diversity every N steps', String(g.everySteps))
+    .option('--guard-threshold <f>', 'collapse: diversity below f × the real data\u2019s…', String(g.threshold))
+    .option('--guard-window <n>', '…for n measurements in a row', String(g.window))
+    .option('--guard-warmup-kimg <k>', 'no verdicts in the first k kimg', String(g.warmupKimg))
+    .addOption(new Option('--on-collapse <remedy>', 'after rolling back: lr:X (× learning rate), gp:X (× λ), fade:X (× fade-in length)').default('lr:0.5'))
+    .option('--max-rollbacks <n>', 'then stop at the last healthy checkpoint', String(g.maxRollbacks))
+    .option('--no-samples', 'no sample grids or videos')
+    .option('--no-video', 'no interpolation video per phase')
+    .action(async (o: PgganCliOptions, cmd: Command) => {
+      const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+      if (o.resume && !o.out) throw bad('--out', 'missing', 'Pass the checkpoint directory of the run to resume.');
+      // A resumed run continues with the checkpoint's settings, changed only by the options that may change.
+      const overrides = o.resume ? overridesFrom(o, given) : undefined;
+      const settings = o.resume ? undefined : settingsFrom(o);
+      const out = o.out ?? `checkpoints/pggan-${path.basename(path.resolve(o.data!))}-${o.resolution}`;
+      await initBackend(o.backend);
+      const stop = stopOnInterrupt();
+      try {
+        const r = await runPggan({
+          ...(settings ? { settings } : {}),
+          out,
+          resume: o.resume,
+          ...(overrides ? { overrides } : {}),
+          signal: stop.signal,
+          progress: process.stderr.isTTY === true,
+          samples: o.samples,
+          video: o.video,
+        });
+        if (r.gaveUp) {
+          throw new RhodopsError('TRAINING_COLLAPSED', `training collapsed again after ${r.rollbacks} rollback${r.rollbacks === 1 ? '' : 's'}; stopped at the last healthy checkpoint (step ${r.step}, ${r.kimg.toFixed(1)} kimg) in ${r.dir}.`, {
+          hint: `Resume with a stronger remedy or more rollbacks, e.g. \`rhodops train pggan --resume --out ${out} --on-collapse lr:0.25,fade:2 --max-rollbacks ${r.rollbacks + 3}\`, or a lower --lr.`,
+          });
+        }
+        const where = r.phase.alpha < 1 ? `${r.phase.resolution}² α ${r.phase.alpha.toFixed(2)}` : `${r.phase.resolution}²`;
+        process.stdout.write(
+          `${r.stoppedEarly ? 'stopped' : 'done'}: step ${r.step}, ${r.kimg.toFixed(1)} kimg, ${where}${r.rollbacks ? `, ${r.rollbacks} rollback(s)` : ''}, ` +
+            `${r.imagesPerSecond.toFixed(1)} img/s; checkpoint ${r.dir}\n`,
+        );
+      } finally {
+        stop.release();
+      }
+    });
+}

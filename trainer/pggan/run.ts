@@ -1,0 +1,460 @@
+/**
+ * `rhodops train pggan`: streams a packed dataset through PgganTrainer along the progressive-growing schedule;
+ * logs every step to log.jsonl; saves a checkpoint (manifest with phase and alpha, tfjs state, generator.onnx at
+ * the current phase) at intervals and at every phase change, with a sample grid, and a grid and an interpolation
+ * video per finished phase; watches sample diversity and rolls back from a collapse (guard.ts); stops cleanly on
+ * Ctrl-C; resumes exactly, mid-transition included.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Phase } from '../../core/models/arch.ts';
+import { RhodopsError } from '../../core/errors.ts';
+import { exists, writeFileAtomic } from '../../core/fsutil.ts';
+import { logger } from '../../core/log.ts';
+import { openCheckpoint, readWeights } from '../../core/checkpoint/io.ts';
+import { saveModelCheckpoint } from '../../core/checkpoint/from-model.ts';
+import { describeZodError } from '../../core/checkpoint/manifest.ts';
+import type { PackedDataset } from '../prepare/pack-format.ts';
+import { BatchStream, checkPackFits, openPackDir } from './data.ts';
+import { generatedDiversity, guardLatents, isHealthy, observe, realDiversity } from './guard.ts';
+import { gridLatents, phaseStem, writeGrid, writeVideo, type Generate } from './samples.ts';
+import { etaSeconds, pointAt, totalImages, type Stage } from './schedule.ts';
+import { savedSettingsSchema, type GuardSettings, type PgganSettings, type RunState, type SavedSettings } from './settings.ts';
+import { assertCompatible, describePoint, PgganTrainer, type PgganResume, type PgganStepLosses, type RemedyApplied } from './trainer.ts';
+
+const log = logger('train');
+
+/** The last checkpoint saved while the guard was healthy: the rollback target. */
+export const HEALTHY_DIR = 'healthy';
+
+/** What a resumed run may change; everything else comes from the checkpoint. */
+export interface ResumeOverrides {
+  /** Length of the final stabilisation (the rest of training at full resolution). */
+  finalKimg?: number;
+  /** Learning rate from the current resolution on. */
+  lr?: number;
+  checkpointEveryKimg?: number;
+  guard?: Partial<GuardSettings>;
+}
+
+export interface RollbackEvent {
+  /** Step at which the collapse was detected. */
+  detectedAt: number;
+  ratio: number;
+  /** Step of the healthy checkpoint restored, or null when there was none (the remedy was applied in place). */
+  rolledBackTo: number | null;
+  remedy: RemedyApplied | null;
+  gaveUp: boolean;
+}
+
+export interface PgganRunHooks {
+  /** After every step (tests use it to provoke a collapse). */
+  afterStep?: (trainer: PgganTrainer) => void;
+  /** After a rollback, with the restored trainer, before training goes on. */
+  onRollback?: (event: RollbackEvent, trainer: PgganTrainer) => void | Promise<void>;
+}
+
+export interface PgganRunOptions {
+  /** New runs: every setting. Resumed runs use the checkpoint's, changed only by `overrides`. */
+  settings?: PgganSettings;
+  out: string;
+  resume: boolean;
+  overrides?: ResumeOverrides;
+  /** The dataset; by default the pack directory in settings.data is opened. */
+  pack?: PackedDataset;
+  /** Stops after the current step, saving a checkpoint first (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Stop after this many steps in this invocation. */
+  maxSteps?: number;
+  /** Draw a progress bar on stderr. */
+  progress?: boolean;
+  /** Sample grids at each checkpoint and per phase (default true). */
+  samples?: boolean;
+  /** A latent-interpolation video per phase, with ffmpeg (default: as `samples`). */
+  video?: boolean;
+  hooks?: PgganRunHooks;
+}
+
+export interface PgganRunSummary {
+  dir: string;
+  step: number;
+  kimg: number;
+  phase: Phase;
+  stoppedEarly: boolean;
+  /** The guard rolled back maxRollbacks times and stopped the run at the last healthy checkpoint. */
+  gaveUp: boolean;
+  rollbacks: number;
+  imagesPerSecond: number;
+}
+
+interface Loaded extends PgganResume {
+  settings: PgganSettings;
+}
+
+/** Reads a checkpoint written by this trainer into what PgganTrainer resumes from. */
+export async function loadRun(dir: string): Promise<Loaded> {
+  const ckpt = await openCheckpoint(dir);
+  const parsed = savedSettingsSchema.safeParse(ckpt.manifest.settings);
+  if (!parsed.success) {
+    throw new RhodopsError('MANIFEST_INVALID', `${dir} was not written by the PGGAN trainer: settings.${describeZodError(parsed.error)}.`, {
+      hint: 'Resume a checkpoint made by `rhodops train pggan`, or start a new run with another --out.',
+    });
+  }
+  const { settings, run } = parsed.data;
+  const training = ckpt.manifest.training;
+  if (!training) throw new RhodopsError('MANIFEST_INVALID', `${dir}/manifest.json has no training state.`, { hint: 'Resume a checkpoint made by `rhodops train pggan`.' });
+  return { settings, run, step: training.step, clock: training.imagesSeen, state: await readWeights(ckpt), where: ckpt.dir };
+}
+
+function applyOverrides(loaded: Loaded, o: ResumeOverrides | undefined): Loaded {
+  if (!o) return loaded;
+  const settings: PgganSettings = structuredClone(loaded.settings);
+  const run: RunState = structuredClone(loaded.run);
+  if (o.finalKimg !== undefined) {
+    settings.levels[settings.levels.length - 1]!.stabiliseKimg = o.finalKimg;
+    run.levels[run.levels.length - 1]!.stabiliseKimg = o.finalKimg;
+  }
+  if (o.lr !== undefined) {
+    const current = pointAt(run.levels, loaded.clock).stage.level;
+    for (const levels of [settings.levels, run.levels]) levels.forEach((l, i) => (l.lr = i >= current ? o.lr! : l.lr));
+  }
+  if (o.checkpointEveryKimg !== undefined) settings.checkpointEveryKimg = o.checkpointEveryKimg;
+  if (o.guard) settings.guard = { ...settings.guard, ...o.guard };
+  return { ...loaded, settings, run };
+}
+
+/** Keeps log.jsonl consistent with the checkpoint: drops what was logged past its step (then lost), except collapse events. */
+async function trimLog(file: string, step: number): Promise<void> {
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  const kept = text.split('\n').filter((line) => {
+    if (!line.trim()) return false;
+    try {
+      const entry = JSON.parse(line) as { step?: number; event?: string };
+      return entry.event === 'collapse' || entry.step === undefined || entry.step <= step;
+    } catch {
+      return false; // a line cut short by a crash
+    }
+  });
+  await writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
+}
+
+export async function runPggan(o: PgganRunOptions): Promise<PgganRunSummary> {
+  const out = path.resolve(o.out);
+  const logFile = path.join(out, 'log.jsonl');
+  const loaded = o.resume ? applyOverrides(await loadRun(out), o.overrides) : null;
+  const settings = loaded?.settings ?? o.settings;
+  if (!settings) throw new Error('runPggan: a new run needs settings');
+  if (!loaded) {
+    if (await exists(path.join(out, 'manifest.json'))) {
+      throw new RhodopsError('CHECKPOINT_EXISTS', `${out} already holds a checkpoint.`, { hint: 'Pass --resume to continue it, or choose another --out.' });
+    }
+    assertCompatible(settings, 'settings');
+  }
+  // The dataset is checked before anything is written, so a wrong --data leaves no empty run behind.
+  const pack = o.pack ?? (await openPackDir(settings.data));
+  try {
+    checkPackFits(pack, settings.arch.maxResolution, Math.max(...(loaded?.run ?? settings).levels.map((l) => l.batch)));
+    let trainer: PgganTrainer;
+    if (loaded) {
+      trainer = new PgganTrainer(settings, loaded);
+      await trimLog(logFile, loaded.step);
+      log.info(`resuming ${out} at step ${loaded.step}, ${describePoint(trainer.point())}, ${(loaded.clock / 1000).toFixed(1)} kimg`);
+    } else {
+      await fs.mkdir(out, { recursive: true });
+      trainer = new PgganTrainer(settings);
+    }
+    const loop = new RunLoop(o, out, logFile, trainer, pack);
+    try {
+      return await loop.run();
+    } finally {
+      loop.trainer.dispose();
+    }
+  } finally {
+    if (!o.pack) await pack.close();
+  }
+}
+
+/** The loop's state: the trainer is replaced on a rollback, so everything reads it from here. */
+class RunLoop {
+  private readonly pending: string[] = [];
+  private readonly stream: BatchStream;
+  private readonly realDiv = new Map<number, number>();
+  private readonly secondsPerImage = new Map<number, number>();
+  private readonly guardZ: Float32Array;
+  private readonly gridZ: Float32Array;
+  private bar: cliProgress.SingleBar | null = null;
+  private last: PgganStepLosses | null = null;
+  private lastRatio: number | null = null;
+
+  constructor(
+    private readonly o: PgganRunOptions,
+    private readonly out: string,
+    private readonly logFile: string,
+    public trainer: PgganTrainer,
+    pack: PackedDataset,
+  ) {
+    const s = trainer.settings;
+    this.stream = new BatchStream(pack, { seed: s.seed, mirror: s.mirror, invert: s.invert });
+    this.guardZ = guardLatents(s.seed, s.guard.samples, s.arch.latentSize);
+    this.gridZ = gridLatents(s.seed, s.arch.latentSize);
+  }
+
+  private get settings(): PgganSettings {
+    return this.trainer.settings;
+  }
+
+  private readonly generate: Generate = (latents, n, phase) => this.trainer.generate(latents, n, phase);
+
+  async run(): Promise<PgganRunSummary> {
+    const started = performance.now();
+    const startImages = this.trainer.run.imagesShown;
+    let steps = 0;
+    let prefetch: { key: string; data: Promise<Float32Array> } | null = null;
+    const read = (req: { resolution: number; batch: number; dataPos: number }) => {
+      const key = `${req.resolution}/${req.batch}/${req.dataPos}`;
+      if (prefetch?.key !== key) prefetch = { key, data: this.stream.read(req.resolution, req.batch, req.dataPos) };
+      return prefetch.data;
+    };
+    this.startBar();
+    const summary = (stoppedEarly: boolean, gaveUp: boolean): PgganRunSummary => {
+      const t = this.trainer;
+      const seconds = (performance.now() - started) / 1000;
+      return {
+        dir: this.out,
+        step: t.step,
+        kimg: t.clock / 1000,
+        phase: t.phase(),
+        stoppedEarly,
+        gaveUp,
+        rollbacks: t.run.rollbacks,
+        imagesPerSecond: Math.max(0, t.run.imagesShown - startImages) / seconds,
+      };
+    };
+    try {
+      while (!this.trainer.done) {
+        const t = this.trainer;
+        const req = t.nextBatch();
+        const real = await read(req);
+        const stageBefore = t.point().stage;
+        const alphaBefore = t.phase().alpha;
+        const clockBefore = t.clock;
+        const t0 = performance.now();
+        const losses = t.trainStep(real);
+        const ms = performance.now() - t0;
+        steps++;
+        this.last = losses;
+        this.o.hooks?.afterStep?.(t);
+        this.noteSpeed(req.resolution, ms / 1000 / req.batch);
+        const point = t.point();
+        // Start reading the next batch while this step's bookkeeping runs.
+        if (!t.done) void read(t.nextBatch()).catch(() => undefined);
+        this.pending.push(JSON.stringify({ step: t.step, kimg: round(t.clock / 1000, 3), res: req.resolution, alpha: round(alphaBefore, 4), ...roundLosses(losses), ms: Math.round(ms) }) + '\n');
+        this.updateBar();
+        // Yield to the event loop so Ctrl-C (and the prefetch) are seen between steps.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+
+        const stop = this.o.signal?.aborted === true || (this.o.maxSteps !== undefined && steps >= this.o.maxSteps);
+        if (this.settings.guard.enabled && t.step % this.settings.guard.everySteps === 0) {
+          const outcome = await this.checkGuard();
+          if (outcome === 'gave-up') return summary(true, true);
+          // A rollback saved the restored state already.
+          if (outcome === 'rolled-back') {
+            if (stop) return summary(true, false);
+            continue;
+          }
+        }
+        const phaseEnded = point.stage.index !== stageBefore.index || this.trainer.done;
+        const every = this.settings.checkpointEveryKimg * 1000;
+        const interval = every > 0 && Math.floor(t.clock / every) !== Math.floor(clockBefore / every);
+        if (phaseEnded) await this.endPhase(stageBefore);
+        else if (interval) await this.save();
+        if (stop && !this.trainer.done) {
+          if (!phaseEnded && !interval) await this.save();
+          this.bar?.stop();
+          log.info(`stopped at step ${t.step} (${describePoint(t.point())}); checkpoint saved to ${this.out} (continue with --resume)`);
+          return summary(true, false);
+        }
+      }
+    } finally {
+      this.bar?.stop();
+    }
+    const result = summary(false, false);
+    await fs.appendFile(this.logFile, this.pending.splice(0).join('') + JSON.stringify({ event: 'done', step: result.step, kimg: result.kimg, rollbacks: result.rollbacks }) + '\n');
+    return result;
+  }
+
+  /** Measures diversity; on a sustained collapse rolls back (or gives up). */
+  private async checkGuard(): Promise<'ok' | 'rolled-back' | 'gave-up'> {
+    const t = this.trainer;
+    const g = this.settings.guard;
+    const phase = t.phase();
+    const res = phase.resolution;
+    let real = this.realDiv.get(res);
+    if (real === undefined) {
+      real = await realDiversity(this.stream.pack, res, g.samples, this.settings.seed);
+      this.realDiv.set(res, real);
+    }
+    const fake = await generatedDiversity((z, n) => this.generate(z, n, phase), this.guardZ, g.samples, res);
+    const ratio = fake / real;
+    this.lastRatio = ratio;
+    const { verdict, state } = observe(g, t.run.guard, ratio, t.clock);
+    t.run.guard = state;
+    this.pending.push(JSON.stringify({ event: 'guard', step: t.step, kimg: round(t.clock / 1000, 3), res, ratio: round(ratio, 4), fake: round(fake, 5), real: round(real, 5), verdict }) + '\n');
+    if (verdict !== 'collapse') return 'ok';
+    return this.rollBack(ratio);
+  }
+
+  private async rollBack(ratio: number): Promise<'rolled-back' | 'gave-up'> {
+    const detected = this.trainer;
+    const g = this.settings.guard;
+    const healthyDir = path.join(this.out, HEALTHY_DIR);
+    const available = await exists(path.join(healthyDir, 'manifest.json'));
+    const gaveUp = detected.run.rollbacks >= g.maxRollbacks;
+    const rollbacks = detected.run.rollbacks + (gaveUp ? 0 : 1);
+    if (available) {
+      const loaded = await loadRun(healthyDir);
+      // The settings in force now (resume overrides included), not those of the older checkpoint.
+      const restored = new PgganTrainer(detected.settings, loaded);
+      detected.dispose();
+      this.trainer = restored;
+    }
+    const t = this.trainer;
+    t.run.rollbacks = rollbacks;
+    const remedy = gaveUp ? null : t.applyRemedy(g.remedy);
+    // Restored runs carry their healthy guard state; a remedy applied in place starts a new window.
+    if (!available) t.run.guard = { streak: 0, lastRatio: null };
+    const event: RollbackEvent = { detectedAt: detected.step, ratio, rolledBackTo: available ? t.step : null, remedy, gaveUp };
+    this.pending.push(JSON.stringify({ event: 'collapse', step: t.step, kimg: round(t.clock / 1000, 3), ...event, rollbacks, phase: t.phase() }) + '\n');
+    this.bar?.stop();
+    const where = available ? `rolled back to step ${t.step} (${describePoint(t.point())}), the last healthy checkpoint` : 'no healthy checkpoint to roll back to yet';
+    if (gaveUp) {
+      log.error(
+        `mode collapse at step ${event.detectedAt}: sample diversity ${ratio.toFixed(2)}× the real data's (threshold ${g.threshold}) ` +
+          `for ${g.window} checks, after ${rollbacks} rollback${rollbacks === 1 ? '' : 's'} already; stopping. ${where}.`,
+      );
+    } else {
+      const r = remedy!;
+      const changes = [`lr ${fmt(r.lr[0])} → ${fmt(r.lr[1])}`, `λ_gp ${fmt(r.lambdaGp[0])} → ${fmt(r.lambdaGp[1])}`];
+      if (r.transitionKimg) changes.push(`fade-in ${fmt(r.transitionKimg[0])} → ${fmt(r.transitionKimg[1])} kimg`);
+      log.warn(
+        `mode collapse at step ${event.detectedAt}: sample diversity ${ratio.toFixed(2)}× the real data's (threshold ${g.threshold}) for ` +
+          `${g.window} checks; ${where}; remedy ${rollbacks}/${g.maxRollbacks}: ${changes.join(', ')}`,
+      );
+    }
+    // The restored weights are the healthy ones: keep the remedied run state as the rollback target too.
+    await this.save({ forceHealthy: available });
+    await this.o.hooks?.onRollback?.(event, t);
+    if (gaveUp) return 'gave-up';
+    this.startBar();
+    return 'rolled-back';
+  }
+
+  /** End of a stage: checkpoint, and a grid and a video of the finished stage at its final phase. */
+  private async endPhase(ended: Stage): Promise<void> {
+    const t = this.trainer;
+    const to = t.point();
+    this.pending.push(JSON.stringify({ event: 'phase', step: t.step, kimg: round(t.clock / 1000, 3), ended: { res: ended.resolution, kind: ended.kind }, now: t.done ? 'done' : { res: to.resolution, kind: to.stage.kind } }) + '\n');
+    await this.save();
+    if (this.o.samples === false) return;
+    const phase = { resolution: ended.resolution, alpha: 1 };
+    const dir = path.join(this.out, 'samples');
+    const stem = phaseStem(ended.resolution, ended.kind);
+    await writeGrid(path.join(dir, `${stem}.png`), this.generate, this.gridZ, phase);
+    if (this.o.video ?? true) await writeVideo(path.join(dir, `${stem}.mp4`), this.generate, this.settings.seed, this.settings.arch.latentSize, phase);
+  }
+
+  /** Checkpoint (atomic), plus the healthy copy when the guard is healthy, plus the latest sample grid. */
+  private async save(opts: { forceHealthy?: boolean } = {}): Promise<void> {
+    const t = this.trainer;
+    await fs.appendFile(this.logFile, this.pending.splice(0).join(''));
+    const p = t.point();
+    const saved: SavedSettings = { settings: t.settings, run: t.run };
+    const state = await t.state();
+    const write = (dir: string) =>
+      saveModelCheckpoint(dir, t.settings.arch, state, {
+        name: path.basename(this.out),
+        phase: { resolution: p.resolution, alpha: p.alpha },
+        training: { step: t.step, imagesSeen: t.clock },
+        dataset: { dir: this.stream.pack.dir, count: this.stream.pack.count },
+        settings: saved as unknown as Record<string, unknown>,
+      });
+    await write(this.out);
+    if (opts.forceHealthy || isHealthy(t.settings.guard, t.run.guard)) await write(path.join(this.out, HEALTHY_DIR));
+    if (this.o.samples !== false) await writeGrid(path.join(this.out, 'samples', 'latest.png'), this.generate, this.gridZ, t.phase());
+  }
+
+  /** Seconds per image at each resolution, smoothed, for the ETA. */
+  private noteSpeed(res: number, secondsPerImage: number): void {
+    const prev = this.secondsPerImage.get(res);
+    this.secondsPerImage.set(res, prev === undefined ? secondsPerImage : 0.9 * prev + 0.1 * secondsPerImage);
+  }
+
+  private startBar(): void {
+    if (!this.o.progress) return;
+    this.bar = new cliProgress.SingleBar(
+      {
+        format: '{phase} |{bar}| {kimg}/{total} kimg | W {w} GP {gp} | div {div} | {ips} img/s | ETA {eta}',
+        stream: process.stderr,
+        hideCursor: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    const total = totalImages(this.trainer.run.levels) / 1000;
+    this.bar.start(total, this.trainer.clock / 1000, this.payload());
+  }
+
+  private lastLine = 0;
+  private updateBar(): void {
+    if (!this.bar) {
+      // Without a terminal (nohup, a log file) a line a minute says the same as the bar.
+      const now = performance.now();
+      if (now - this.lastLine < 60_000) return;
+      this.lastLine = now;
+      const p = this.payload();
+      log.info(`${p['phase']} · ${p['kimg']}/${p['total']} kimg · W ${p['w']} GP ${p['gp']} · div ${p['div']} · ${p['ips']} img/s · ETA ${p['eta']}`);
+      return;
+    }
+    this.bar.setTotal(totalImages(this.trainer.run.levels) / 1000);
+    this.bar.update(this.trainer.clock / 1000, this.payload());
+  }
+
+  private payload(): Record<string, string> {
+    const t = this.trainer;
+    const res = t.point().resolution;
+    const spi = this.secondsPerImage.get(res);
+    const eta = etaSeconds(t.run.levels, t.clock, (r) => this.secondsPerImage.get(r) ?? null);
+    return {
+      phase: describePoint(t.point()),
+      kimg: (t.clock / 1000).toFixed(1),
+      total: (totalImages(t.run.levels) / 1000).toFixed(0),
+      w: this.last ? this.last.wdist.toFixed(2) : '-',
+      gp: this.last ? this.last.gp.toFixed(2) : '-',
+      div: this.lastRatio === null ? '-' : this.lastRatio.toFixed(2),
+      ips: spi ? (1 / spi).toFixed(1) : '-',
+      eta: eta === null ? '-' : formatDuration(eta),
+    };
+  }
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function roundLosses(l: PgganStepLosses): Record<string, number> {
+  return Object.fromEntries(Object.entries(l).map(([k, v]) => [k, round(v, 5)]));
+}
+
+function fmt(v: number): string {
+  return Number(v.toPrecision(4)).toString();
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(s / 3600);
+  if (h < 48) return `${h}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
+}

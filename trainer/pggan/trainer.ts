@@ -1,0 +1,333 @@
+/**
+ * One PGGAN training run's state and its step: a critic (D) step with WGAN-GP and drift, then a generator step,
+ * at the phase (resolution, fade-in alpha) the schedule gives for the images shown so far. Every random draw
+ * comes from (seed, step, purpose, rollbacks) and Adam's state is explicit, so a run resumed from a checkpoint
+ * continues exactly as an uninterrupted one would, and a rolled-back run draws fresh noise.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Phase } from '../../core/models/arch.ts';
+import { pgganGenerate, pgganGeneratorSpecs } from '../../core/models/pggan.ts';
+import { pgganDiscriminate, pgganDiscSpecs } from '../../core/models/pggan-disc.ts';
+import { downsample2x, upsample2x } from '../../core/models/layers.ts';
+import { checkParams, initWeights, type ParamSpec, type WeightMap } from '../../core/models/params.ts';
+import { gaussianArray, hash32, rng } from '../../core/random.ts';
+import { RhodopsError } from '../../core/errors.ts';
+import { Adam, type AdamOptions } from '../adam.ts';
+import { criticLoss, generatorLoss } from './loss.ts';
+import { clockAt, pointAt, type SchedulePoint } from './schedule.ts';
+import { initialRunState, type PgganSettings, type Remedy, type RunState } from './settings.ts';
+
+export interface PgganStepLosses {
+  /** Critic loss: −wdist + gp + drift. */
+  d: number;
+  /** Generator loss: −E[D(fake)]. */
+  g: number;
+  /** E[D(real)] − E[D(fake)]. */
+  wdist: number;
+  gp: number;
+  drift: number;
+}
+
+const PURPOSE_D = 1;
+const PURPOSE_G = 2;
+const PURPOSE_MIX = 3;
+
+type Vars = Record<string, tf.Variable>;
+
+function makeVars(specs: ParamSpec[], weights: WeightMap): Vars {
+  const out: Vars = {};
+  for (const s of specs) out[s.name] = tf.variable(tf.tensor(weights.get(s.name)!.data, s.shape), true);
+  return out;
+}
+
+/** Gradients w.r.t. the variables, keyed by our parameter names (unused ones, e.g. other resolutions', get none). */
+function gradsFor(f: () => tf.Scalar, vars: Vars): Record<string, tf.Tensor> {
+  const byId = new Map(Object.entries(vars).map(([name, v]) => [v.name, name]));
+  const { grads } = tf.variableGrads(f, Object.values(vars));
+  const out: Record<string, tf.Tensor> = {};
+  for (const [id, g] of Object.entries(grads)) out[byId.get(id)!] = g;
+  return out;
+}
+
+export interface PgganResume {
+  state: WeightMap;
+  step: number;
+  clock: number;
+  run: RunState;
+  where: string;
+}
+
+export interface RemedyApplied {
+  resolution: number;
+  lr: [number, number];
+  lambdaGp: [number, number];
+  transitionKimg: [number, number] | null;
+  clock: [number, number];
+}
+
+export class PgganTrainer {
+  readonly settings: PgganSettings;
+  readonly g: Vars;
+  readonly d: Vars;
+  run: RunState;
+  step = 0;
+  /** Images into the schedule (manifest training.imagesSeen). */
+  clock = 0;
+  private optG: Adam;
+  private optD: Adam;
+
+  constructor(settings: PgganSettings, resume?: PgganResume) {
+    this.settings = settings;
+    const gSpecs = pgganGeneratorSpecs(settings.arch);
+    const dSpecs = pgganDiscSpecs(settings.arch);
+    const weights = resume?.state ?? new Map([...initWeights(gSpecs, settings.seed), ...initWeights(dSpecs, settings.seed + 1)]);
+    // Shapes are checked before any variable exists, so a mismatched checkpoint leaks nothing.
+    const shapes = Object.fromEntries([...weights].map(([k, w]) => [k, { shape: w.shape }]));
+    checkParams([...gSpecs, ...dSpecs], shapes as unknown as Record<string, tf.Tensor>, resume?.where ?? 'initial weights');
+    this.run = resume ? structuredClone(resume.run) : initialRunState(settings);
+    // tf.variable(t) and Variable.assign(t) keep t's data but leave t itself alive: the tidy disposes those
+    // handles (variables outlive a tidy), so neither a new run nor a resume leaves tensors behind.
+    let g: Vars = {};
+    let d: Vars = {};
+    let optG: Adam | null = null;
+    let optD: Adam | null = null;
+    try {
+      tf.tidy(() => {
+        g = makeVars(gSpecs, weights);
+        d = makeVars(dSpecs, weights);
+        optG = this.adam('g', g);
+        optD = this.adam('d', d);
+        if (resume) {
+          optG.load('opt/g/', resume.state, resume.where);
+          optD.load('opt/d/', resume.state, resume.where);
+        }
+      });
+    } catch (e) {
+      // A checkpoint without (or with mismatched) optimizer state: free what was built before saying so.
+      for (const v of [...Object.values(g), ...Object.values(d)]) v.dispose();
+      (optG as Adam | null)?.dispose();
+      (optD as Adam | null)?.dispose();
+      throw e;
+    }
+    this.g = g;
+    this.d = d;
+    this.optG = optG!;
+    this.optD = optD!;
+    if (resume) {
+      this.step = resume.step;
+      this.clock = resume.clock;
+    }
+  }
+
+  /**
+   * Adam reads its learning rate at every update; a getter makes that the current level's rate (scaled per
+   * network), so a new resolution or a remedy takes effect without rebuilding the optimizer.
+   */
+  private adam(net: 'g' | 'd', vars: Vars): Adam {
+    const { beta1, beta2, epsilon } = this.settings;
+    const current = () => this.learningRate(net);
+    const options: AdamOptions = {
+      get learningRate() {
+        return current();
+      },
+      beta1,
+      beta2,
+      epsilon,
+    };
+    return new Adam(vars, options);
+  }
+
+  learningRate(net: 'g' | 'd'): number {
+    const level = this.run.levels[this.point().stage.level]!;
+    return level.lr * (net === 'g' ? this.settings.lrScaleG : this.settings.lrScaleD);
+  }
+
+  point(): SchedulePoint {
+    return pointAt(this.run.levels, this.clock);
+  }
+
+  phase(): Phase {
+    const p = this.point();
+    return { resolution: p.resolution, alpha: p.alpha };
+  }
+
+  get done(): boolean {
+    return this.point().done;
+  }
+
+  /** What the next step trains on: resolution, minibatch and the stream position of its real images. */
+  nextBatch(): { resolution: number; batch: number; dataPos: number } {
+    const p = this.point();
+    return { resolution: p.resolution, batch: this.run.levels[p.stage.level]!.batch, dataPos: this.run.dataPos };
+  }
+
+  private seed(purpose: number): number {
+    return hash32(this.settings.seed, this.step, purpose, this.run.rollbacks);
+  }
+
+  private latents(n: number, purpose: number): tf.Tensor2D {
+    const size = this.settings.arch.latentSize;
+    return tf.tensor2d(gaussianArray(n * size, this.seed(purpose)), [n, size]);
+  }
+
+  /**
+   * One critic step then one generator step on `real` (NHWC in [-1, 1] at nextBatch()'s resolution and size);
+   * advances the step, the schedule clock and the data position.
+   */
+  trainStep(real: Float32Array): PgganStepLosses {
+    const point = this.point();
+    if (point.done) throw new Error('PgganTrainer.trainStep: the schedule is complete');
+    const { resolution: res, batch } = this.nextBatch();
+    const channels = this.settings.arch.channels;
+    if (real.length !== batch * res * res * channels) {
+      throw new Error(`PgganTrainer.trainStep: expected ${batch} images of ${res}²×${channels}, got ${real.length} values`);
+    }
+    if (point.stage.index !== this.run.adamStage) this.resetOptimizers(point.stage.index);
+    const phase = { resolution: res, alpha: point.alpha };
+    const losses = this.withLosses((keep) => {
+      this.criticStep(real, phase, batch, keep);
+      this.generatorStep(phase, batch, keep);
+    });
+    this.step++;
+    this.clock += batch;
+    this.run.imagesShown += batch;
+    this.run.dataPos += batch;
+    return losses;
+  }
+
+  /** Adam starts afresh at each stage (the official code's reset_opt_for_new_lod): old moments fit another network. */
+  private resetOptimizers(stage: number): void {
+    this.optG.dispose();
+    this.optD.dispose();
+    tf.tidy(() => {
+      this.optG = this.adam('g', this.g);
+      this.optD = this.adam('d', this.d);
+    });
+    this.run.adamStage = stage;
+  }
+
+  private critic(phase: Phase) {
+    const { arch, mbstdGroup } = this.settings;
+    return (x: tf.Tensor4D) => pgganDiscriminate(arch, this.d, x, phase, mbstdGroup);
+  }
+
+  private criticStep(real: Float32Array, phase: Phase, batch: number, keep: (k: keyof PgganStepLosses, t: tf.Tensor) => void): void {
+    const { arch, drift } = this.settings;
+    const res = phase.resolution;
+    let realT = tf.tensor4d(real, [batch, res, res, arch.channels]);
+    // Real images fade between resolutions like the generator's output (the official code's process_reals).
+    if (res > 4 && phase.alpha < 1) {
+      const coarse = upsample2x(downsample2x(realT));
+      realT = tf.add(coarse, tf.mul(tf.sub(realT, coarse), phase.alpha)) as tf.Tensor4D;
+    }
+    const fake = pgganGenerate(arch, this.g, this.latents(batch, PURPOSE_D), phase);
+    const r = rng(this.seed(PURPOSE_MIX));
+    const u = tf.tensor1d(Float32Array.from({ length: batch }, () => r()));
+    const grads = gradsFor(() => {
+      const l = criticLoss(this.critic(phase), realT, fake, u, this.run.lambdaGp, drift);
+      keep('wdist', l.wdist);
+      keep('gp', l.gp);
+      keep('drift', l.drift);
+      keep('d', l.total);
+      return l.total;
+    }, this.d);
+    this.optD.apply(grads);
+  }
+
+  private generatorStep(phase: Phase, batch: number, keep: (k: keyof PgganStepLosses, t: tf.Tensor) => void): void {
+    const z = this.latents(batch, PURPOSE_G);
+    const grads = gradsFor(() => {
+      const loss = generatorLoss(this.critic(phase), pgganGenerate(this.settings.arch, this.g, z, phase));
+      keep('g', loss);
+      return loss;
+    }, this.g);
+    this.optG.apply(grads);
+  }
+
+  /** Runs `body` in a tidy scope; the scalars it passes to `keep` survive the gradient closures, are read once, and disposed. */
+  private withLosses(body: (keep: (k: keyof PgganStepLosses, t: tf.Tensor) => void) => void): PgganStepLosses {
+    const kept = new Map<keyof PgganStepLosses, tf.Tensor>();
+    try {
+      tf.tidy(() => body((k, t) => void kept.set(k, tf.keep(t))));
+      const read = (k: keyof PgganStepLosses) => kept.get(k)!.dataSync()[0]!;
+      return { d: read('d'), g: read('g'), wdist: read('wdist'), gp: read('gp'), drift: read('drift') };
+    } finally {
+      tf.dispose([...kept.values()]);
+    }
+  }
+
+  /** Images [n, res, res, C] (unclamped, about [-1, 1]) for `latents` (n × latentSize) at `phase` (default: now). */
+  generate(latents: Float32Array, n: number, phase: Phase = this.phase()): tf.Tensor4D {
+    return tf.tidy(() => pgganGenerate(this.settings.arch, this.g, tf.tensor2d(latents, [n, this.settings.arch.latentSize]), phase));
+  }
+
+  /**
+   * Applies a collapse remedy from the current resolution on: learning rate × remedy.lr, λ_gp × remedy.gp, and
+   * every transition not yet finished × remedy.fade. Inside a fade the clock moves to where the lengthened fade
+   * has the same alpha, so the generator's output does not jump.
+   */
+  applyRemedy(remedy: Remedy): RemedyApplied {
+    const point = this.point();
+    const current = point.stage.level;
+    const inTransition = point.stage.kind === 'transition';
+    const before = this.run.levels;
+    const levels = this.run.levels.map((l, i) => {
+      if (i < current) return l;
+      const fade = i > current || inTransition ? remedy.fade : 1;
+      return { ...l, lr: l.lr * remedy.lr, transitionKimg: l.transitionKimg * fade };
+    });
+    const clockBefore = this.clock;
+    if (inTransition && remedy.fade !== 1) this.clock = clockAt(levels, { resolution: point.resolution, alpha: point.alpha });
+    const gpBefore = this.run.lambdaGp;
+    this.run.levels = levels;
+    this.run.lambdaGp = gpBefore * remedy.gp;
+    // The fade it lengthened: the one in progress, else the next one (none at the final resolution).
+    const faded = inTransition ? current : current + 1;
+    const transitionKimg: [number, number] | null =
+      faded < levels.length ? [before[faded]!.transitionKimg, levels[faded]!.transitionKimg] : null;
+    return {
+      resolution: point.resolution,
+      lr: [before[current]!.lr, levels[current]!.lr],
+      lambdaGp: [gpBefore, this.run.lambdaGp],
+      transitionKimg,
+      clock: [clockBefore, this.clock],
+    };
+  }
+
+  /** Everything a resume needs: G and D weights and both optimizers' state (the run state goes in the manifest). */
+  async state(): Promise<WeightMap> {
+    return new Map([...(await readVars(this.g)), ...(await readVars(this.d)), ...(await this.optG.state('opt/g/')), ...(await this.optD.state('opt/d/'))]);
+  }
+
+  /** G's weights only: what the exporter and the samples need. */
+  async generatorWeights(): Promise<WeightMap> {
+    return readVars(this.g);
+  }
+
+  dispose(): void {
+    for (const v of [...Object.values(this.g), ...Object.values(this.d)]) v.dispose();
+    this.optG.dispose();
+    this.optD.dispose();
+  }
+}
+
+async function readVars(vars: Vars): Promise<WeightMap> {
+  const out: WeightMap = new Map();
+  for (const [name, v] of Object.entries(vars)) out.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
+  return out;
+}
+
+/** For error messages: the schedule point in words, e.g. "32² fade-in α 0.41". */
+export function describePoint(p: Pick<SchedulePoint, 'resolution' | 'alpha' | 'stage'>): string {
+  return p.stage.kind === 'transition' ? `${p.resolution}² fade-in α ${p.alpha.toFixed(2)}` : `${p.resolution}² stable`;
+}
+
+export function assertCompatible(settings: PgganSettings, where: string): void {
+  for (const l of settings.levels) {
+    if (l.batch < 2 && settings.mbstdGroup > 1) {
+      throw new RhodopsError('BAD_OPTION', `${where}: minibatch ${l.batch} at ${l.resolution}² leaves nothing for the minibatch standard deviation.`, {
+        hint: 'Use a minibatch of at least 2 (the paper uses 16 up to 128²).',
+      });
+    }
+  }
+}
