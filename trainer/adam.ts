@@ -24,8 +24,9 @@ export class Adam {
     private readonly o: AdamOptions,
   ) {
     for (const [name, p] of Object.entries(params)) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      // tidy disposes the zeros each variable is made from (variables themselves survive a tidy).
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
     }
   }
 
@@ -71,7 +72,7 @@ export class Adam {
             hint: 'Resume from a checkpoint written by this trainer with the same architecture.',
           });
         }
-        target.assign(tf.tensor(w.data, target.shape));
+        tf.tidy(() => target.assign(tf.tensor(w.data, target.shape)));
       }
     }
   }
