@@ -25,18 +25,7 @@ export const displaySettingsSchema = z.object({
 });
 export type DisplaySettings = z.infer<typeof displaySettingsSchema>;
 
-export const DEFAULT_DISPLAY: DisplaySettings = {
-  blend: true,
-  upscale: 'bicubic',
-  sharpen: 0,
-  trails: 0,
-  brightness: 0,
-  contrast: 1,
-  saturation: 1,
-  hue: 0,
-  gamma: 1,
-  fit: 'fit',
-};
+export { DEFAULT_DISPLAY } from './display-defaults.ts';
 
 /** A change from a control page: any subset of the settings. */
 export const displayChangeSchema = displaySettingsSchema.partial().strict();

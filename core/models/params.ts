@@ -106,3 +106,13 @@ export function initWeights(specs: ParamSpec[], seed: number): WeightMap {
   });
   return out;
 }
+
+/**
+ * Trainable tfjs variables from stored weights, by parameter name (running statistics are not trained). The
+ * tensor each is made from is disposed, so only the variables stay.
+ */
+export function variablesFromWeights(specs: ParamSpec[], weights: WeightMap): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = {};
+  for (const s of specs) out[s.name] = tf.tidy(() => tf.variable(tf.tensor(weights.get(s.name)!.data, s.shape), !s.stat));
+  return out;
+}

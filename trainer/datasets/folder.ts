@@ -19,7 +19,7 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 /** Extensions of the formats sharp 0.35's prebuilt libvips reads (sharp.format: jpeg, png, webp, gif, tiff, heif/avif, svg). */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heif', '.svg'];
 /** Image formats sharp cannot read: reported as skipped (so a folder of BMPs says why), not silently ignored. */
-const UNREADABLE: Record<string, string> = {
+export const UNREADABLE_IMAGE_FORMATS: Record<string, string> = {
   '.bmp': 'BMP',
   '.dib': 'BMP',
   '.ico': 'ICO',
@@ -61,7 +61,7 @@ async function listImages(root: string): Promise<Entry[]> {
         await walk(abs, relName);
       } else if (d.isFile() || st?.isFile()) {
         const ext = path.extname(d.name).toLowerCase();
-        if (!IMAGE_EXTENSIONS.includes(ext) && !(ext in UNREADABLE)) continue; // not an image: ignored silently
+        if (!IMAGE_EXTENSIONS.includes(ext) && !(ext in UNREADABLE_IMAGE_FORMATS)) continue; // not an image: ignored silently
         const s = st ?? (await fs.stat(abs));
         out.push({ rel: relName, abs, size: s.size, mtimeMs: s.mtimeMs });
       }
@@ -112,7 +112,7 @@ export async function prepareFolder(root: string): Promise<PreparedSource & { lo
       const problems = await withSharpThreads(() =>
         mapBounded(entries, IN_FLIGHT, async (e, i): Promise<string | null> => {
           let problem: string | null = null;
-          const unreadable = UNREADABLE[path.extname(e.rel).toLowerCase()];
+          const unreadable = UNREADABLE_IMAGE_FORMATS[path.extname(e.rel).toLowerCase()];
           if (unreadable) problem = `${unreadable} is not a format sharp reads; convert it to PNG or JPEG`;
           else {
             try {

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { InfoganArch } from '../../core/models/arch.ts';
 import { infoganGenerateTraining, infoganGeneratorSpecs, infoganLayers } from '../../core/models/infogan.ts';
 import { infoganDiscriminate, infoganDiscSpecs, type InfoganDiscArch, type QOutput } from '../../core/models/infogan-disc.ts';
-import { checkParams, initWeights, type ParamSpec, type WeightMap } from '../../core/models/params.ts';
+import { checkParams, initWeights, variablesFromWeights, type ParamSpec, type WeightMap } from '../../core/models/params.ts';
 import { latentSpecOf } from '../../core/onnx/export.ts';
 import { Adam } from '../adam.ts';
 import { sampleCodes, stepSeed, type CodeSample } from './codes.ts';
@@ -47,11 +47,6 @@ const PURPOSE_BN = 3;
 
 type Vars = Record<string, tf.Variable>;
 
-function makeVars(specs: ParamSpec[], weights: WeightMap): Vars {
-  const out: Vars = {};
-  for (const s of specs) out[s.name] = tf.variable(tf.tensor(weights.get(s.name)!.data, s.shape), !s.stat);
-  return out;
-}
 
 /** Gradients w.r.t. some of the variables, keyed by our parameter names. */
 function gradsFor(f: () => tf.Scalar, vars: Vars): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
@@ -82,8 +77,8 @@ export class InfoganTrainer {
     // Shapes checked before any variable exists, so a mismatched checkpoint leaks nothing.
     const shapes = Object.fromEntries(Object.entries(params).map(([k, w]) => [k, { shape: (w as { shape: number[] }).shape }]));
     checkParams([...gSpecs, ...dSpecs], shapes as never, resume?.where ?? 'initial weights');
-    this.g = makeVars(gSpecs, weights);
-    this.d = makeVars(dSpecs, weights);
+    this.g = variablesFromWeights(gSpecs, weights);
+    this.d = variablesFromWeights(dSpecs, weights);
     const adam = (lr: number) => ({ learningRate: lr, beta1: config.beta1, beta2: config.beta2, epsilon: 1e-8 });
     this.optG = new Adam(this.g, adam(config.lrG));
     this.optD = new Adam(this.d, adam(config.lrD));

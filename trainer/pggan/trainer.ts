@@ -9,7 +9,7 @@ import type { Phase } from '../../core/models/arch.ts';
 import { pgganGenerate, pgganGeneratorSpecs } from '../../core/models/pggan.ts';
 import { pgganDiscriminate, pgganDiscSpecs } from '../../core/models/pggan-disc.ts';
 import { downsample2x, upsample2x } from '../../core/models/layers.ts';
-import { checkParams, initWeights, type ParamSpec, type WeightMap } from '../../core/models/params.ts';
+import { checkParams, initWeights, variablesFromWeights, type ParamSpec, type WeightMap } from '../../core/models/params.ts';
 import { gaussianArray, hash32, rng } from '../../core/random.ts';
 import { RhodopsError } from '../../core/errors.ts';
 import { Adam, type AdamOptions } from '../adam.ts';
@@ -34,11 +34,6 @@ const PURPOSE_MIX = 3;
 
 type Vars = Record<string, tf.Variable>;
 
-function makeVars(specs: ParamSpec[], weights: WeightMap): Vars {
-  const out: Vars = {};
-  for (const s of specs) out[s.name] = tf.variable(tf.tensor(weights.get(s.name)!.data, s.shape), true);
-  return out;
-}
 
 /** Gradients w.r.t. the variables, keyed by our parameter names (unused ones, e.g. other resolutions', get none). */
 function gradsFor(f: () => tf.Scalar, vars: Vars): Record<string, tf.Tensor> {
@@ -93,8 +88,8 @@ export class PgganTrainer {
     let optD: Adam | null = null;
     try {
       tf.tidy(() => {
-        g = makeVars(gSpecs, weights);
-        d = makeVars(dSpecs, weights);
+        g = variablesFromWeights(gSpecs, weights);
+        d = variablesFromWeights(dSpecs, weights);
         optG = this.adam('g', g);
         optD = this.adam('d', d);
         if (resume) {

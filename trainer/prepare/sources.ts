@@ -6,21 +6,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RhodopsError } from '../../core/errors.ts';
-import { IMAGE_EXTENSIONS } from '../datasets/folder.ts';
+import { IMAGE_EXTENSIONS, UNREADABLE_IMAGE_FORMATS } from '../datasets/folder.ts';
 
-/** Image formats sharp 0.35 does not read. */
-const UNREADABLE: Record<string, string> = {
-  '.bmp': 'BMP',
-  '.dib': 'BMP',
-  '.ico': 'ICO',
-  '.psd': 'Photoshop',
-  '.heic': 'HEIC (HEVC)',
-  '.jxl': 'JPEG XL',
-  '.jp2': 'JPEG 2000',
-  '.tga': 'TGA',
-  '.ppm': 'PPM',
-  '.exr': 'OpenEXR',
-};
 
 export interface SourceFile {
   /** Relative to the folder, '/'-separated: the sort key and the name in messages and the summary. */
@@ -60,7 +47,7 @@ export async function listImageFiles(root: string, exclude: string[] = []): Prom
       if (d.isDirectory() || target?.isDirectory()) await walk(abs, relName);
       else if (d.isFile() || target?.isFile()) {
         const ext = path.extname(d.name).toLowerCase();
-        const unreadable = UNREADABLE[ext];
+        const unreadable = UNREADABLE_IMAGE_FORMATS[ext];
         if (unreadable) files.push({ rel: relName, abs, unreadable: `${unreadable} is not a format sharp reads; convert it to PNG or JPEG` });
         else if (IMAGE_EXTENSIONS.includes(ext)) files.push({ rel: relName, abs });
         else ignored++;

@@ -3,21 +3,11 @@
  * parameters may override them on one page (`/output?blend=0&upscale=nearest`), for testing a projector.
  * Also the pure arithmetic the renderer feeds its shader: fit scale and the hue/saturation matrix.
  */
+import { DEFAULT_DISPLAY } from '../../../server/display-defaults.ts';
 import type { DisplayChange, DisplaySettings } from '../lib/protocol.ts';
 
-/** Until the server's welcome: the server's own defaults (server/display-settings.ts). */
-export const INITIAL_DISPLAY: DisplaySettings = {
-  blend: true,
-  upscale: 'bicubic',
-  sharpen: 0,
-  trails: 0,
-  brightness: 0,
-  contrast: 1,
-  saturation: 1,
-  hue: 0,
-  gamma: 1,
-  fit: 'fit',
-};
+/** Until the server's welcome: the server's own defaults. */
+export const INITIAL_DISPLAY: DisplaySettings = DEFAULT_DISPLAY;
 
 // The server's ranges (server/display-settings.ts validates what pages send); a URL value out of range is clamped.
 const RANGES = {
