@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FrameSchedule, type ScheduleOptions } from '../client/src/output/schedule.ts';
+import { rng } from '../core/random.ts';
 
 /** The server's clock runs this far ahead of the page's (epoch vs performance.now()). */
 const CLOCK = 1.7e12;
@@ -11,18 +12,6 @@ interface SimFrame {
   seq: number;
   capture: number;
   ready: number;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Frames made every `intervalMs` (server clock), ready on the page after `transit(k)` ms. */
