@@ -3,16 +3,10 @@
  * or raw RGB. Compressed frames are decoded by createImageBitmap, which browsers run off the main thread;
  * raw RGB (frames up to 64²) is only widened to RGBA.
  */
-import { FRAME_FORMAT, FRAME_HEADER_BYTES, FRAME_MAGIC } from './protocol.ts';
+// The server's own reader of the header (pure DataView code, no Node APIs), so the two never drift apart.
+import { decodeFrameMessage, FRAME_FORMAT_PNG, FRAME_FORMAT_RGB, type FrameHeader } from '../../../server/frame-message.ts';
 
-export interface FrameHeader {
-  seq: number;
-  /** When the engine made the frame, ms since the Unix epoch by the server's clock. */
-  captureTime: number;
-  width: number;
-  height: number;
-  format: number;
-}
+export type { FrameHeader };
 
 export type FramePixels = { kind: 'bitmap'; bitmap: ImageBitmap } | { kind: 'rgba'; data: Uint8Array };
 
@@ -21,13 +15,6 @@ export interface DecodedFrame {
   pixels: FramePixels;
   /** When the message arrived, ms on this page's performance clock. */
   receivedAt: number;
-}
-
-export function parseFrameHeader(buf: ArrayBuffer): FrameHeader | null {
-  if (buf.byteLength < FRAME_HEADER_BYTES) return null;
-  const v = new DataView(buf);
-  if (v.getUint32(0, true) !== FRAME_MAGIC) return null;
-  return { seq: v.getUint32(4, true), captureTime: v.getFloat64(8, true), width: v.getUint16(16, true), height: v.getUint16(18, true), format: v.getUint8(20) };
 }
 
 export function rgbToRgba(rgb: Uint8Array, width: number, height: number): Uint8Array {
@@ -45,12 +32,13 @@ export function rgbToRgba(rgb: Uint8Array, width: number, height: number): Uint8
 
 /** Decodes one frame message; null for a message that is not a frame. A bitmap must be closed by its user. */
 export async function decodeFrame(buf: ArrayBuffer, receivedAt: number): Promise<DecodedFrame | null> {
-  const header = parseFrameHeader(buf);
-  if (!header) return null;
-  const payload = new Uint8Array(buf, FRAME_HEADER_BYTES);
-  if (header.format === FRAME_FORMAT.rgb) return { header, receivedAt, pixels: { kind: 'rgba', data: rgbToRgba(payload, header.width, header.height) } };
-  const type = header.format === FRAME_FORMAT.png ? 'image/png' : 'image/jpeg';
-  const bitmap = await createImageBitmap(new Blob([payload], { type }));
+  const msg = decodeFrameMessage(new Uint8Array(buf));
+  if (!msg) return null;
+  const { header, payload } = msg;
+  if (header.format === FRAME_FORMAT_RGB) return { header, receivedAt, pixels: { kind: 'rgba', data: rgbToRgba(payload, header.width, header.height) } };
+  const type = header.format === FRAME_FORMAT_PNG ? 'image/png' : 'image/jpeg';
+  // A view of the socket's ArrayBuffer (never shared memory), which is what Blob's typing wants said.
+  const bitmap = await createImageBitmap(new Blob([payload as Uint8Array<ArrayBuffer>], { type }));
   return { header, receivedAt, pixels: { kind: 'bitmap', bitmap } };
 }
 

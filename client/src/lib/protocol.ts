@@ -13,8 +13,3 @@ export type { PresetList, PresetSummary } from '../../../presets/store.ts';
 export type { TakeStats, TakeSummary, TakeFile } from '../../../server/recorder/index.ts';
 export type { ModelEntry } from '../../../server/models.ts';
 export type { AudioDeviceList } from '../../../core/audio/index.ts';
-
-/** The server's frame header (server/frame-message.ts): 24 bytes, little-endian. */
-export const FRAME_MAGIC = 0x31464852;
-export const FRAME_HEADER_BYTES = 24;
-export const FRAME_FORMAT = { jpeg: 1, png: 2, rgb: 3 } as const;
