@@ -152,6 +152,22 @@ describe('PGGAN runs', () => {
     assert.equal(r2.step, 7);
   });
 
+  it('--resume shortens stages not yet begun and refuses to change one under way', async () => {
+    const out = path.join(root, 'reshaped');
+    await runPggan({ ...base, settings: settings(), out, resume: false, maxSteps: 4 });
+    await assert.rejects(
+      runPggan({ ...base, out, resume: true, overrides: { stabiliseKimg: '4:0.04' } }),
+      (e: Error & { code?: string }) => e.code === 'BAD_OPTION' && /4² has already begun/.test(e.message),
+    );
+    // A single value leaves 4²'s stabilisation (under way) alone: 10 steps at 4², a 5-step fade, 2 steps stable.
+    const r = await runPggan({ ...base, out, resume: true, overrides: { transitionKimg: '0.04', stabiliseKimg: '0.016' } });
+    assert.equal(r.step, 17);
+    const alphas = (await stepLines(out)).map((l) => l['alpha']);
+    assert.deepEqual(alphas.slice(9), [1, 0, 0.2, 0.4, 0.6, 0.8, 1, 1], 'the fade of 5 steps, then 2 stable');
+    const levels = (await loadRun(out)).settings.levels;
+    assert.deepEqual(levels.map((l) => [l.stabiliseKimg, l.transitionKimg]), [[0.08, 0], [0.016, 0.04]], 'the checkpoint keeps the new lengths');
+  });
+
   it('the collapse guard stays quiet on a healthy run and keeps a healthy checkpoint', async () => {
     const out = path.join(root, 'healthy-run');
     const r = await runPggan({ ...base, settings: settings(), out, resume: false });

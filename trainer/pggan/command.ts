@@ -131,6 +131,8 @@ function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): Re
   if (given('finalKimg')) out.finalKimg = num('--final-kimg', o.finalKimg!, (v) => v >= 0, 'a number of kimg ≥ 0');
   if (given('checkpointEveryKimg')) out.checkpointEveryKimg = num('--checkpoint-every-kimg', o.checkpointEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0');
   if (given('lr')) out.lr = num('--lr', o.lr, (v) => v > 0, 'one positive rate (on --resume it applies from the current resolution on)');
+  if (given('stabiliseKimg')) out.stabiliseKimg = o.stabiliseKimg;
+  if (given('transitionKimg')) out.transitionKimg = o.transitionKimg;
   const guard = guardFrom(o);
   const keys: [string, keyof GuardSettings][] = [
     ['guard', 'enabled'],
@@ -144,9 +146,9 @@ function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): Re
   const g: Partial<GuardSettings> = {};
   for (const [option, key] of keys) if (given(option)) Object.assign(g, { [key]: guard[key] });
   if (Object.keys(g).length > 0) out.guard = g;
-  for (const option of ['data', 'resolution', 'widths', 'latent', 'batch', 'stabiliseKimg', 'transitionKimg', 'gp', 'drift', 'mirror', 'invert', 'seed']) {
+  for (const option of ['data', 'resolution', 'widths', 'latent', 'batch', 'gp', 'drift', 'mirror', 'invert', 'seed']) {
     if (given(option)) {
-      throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --final-kimg, --checkpoint-every-kimg and the guard options.');
+      throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --final-kimg, --stabilise-kimg and --transition-kimg (of stages not begun), --checkpoint-every-kimg and the guard options.');
     }
   }
   return out;

@@ -19,8 +19,8 @@ import type { PackedDataset } from '../prepare/pack-format.ts';
 import { BatchStream, checkPackFits, openPackDir } from './data.ts';
 import { generatedDiversity, guardLatents, isHealthy, observe, realDiversity } from './guard.ts';
 import { gridLatents, phaseStem, writeGrid, writeVideo, type Generate } from './samples.ts';
-import { etaSeconds, pointAt, totalImages, type Stage } from './schedule.ts';
-import { savedSettingsSchema, type GuardSettings, type PgganSettings, type RunState, type SavedSettings } from './settings.ts';
+import { etaSeconds, pointAt, stages, totalImages, type Stage, type StageKind } from './schedule.ts';
+import { parsePerResolution, savedSettingsSchema, type GuardSettings, type PgganSettings, type RunState, type SavedSettings } from './settings.ts';
 import { assertCompatible, describePoint, PgganTrainer, type PgganResume, type PgganStepLosses, type RemedyApplied } from './trainer.ts';
 
 const log = logger('train');
@@ -36,6 +36,12 @@ export interface ResumeOverrides {
   lr?: number;
   checkpointEveryKimg?: number;
   guard?: Partial<GuardSettings>;
+  /**
+   * Stage lengths as given on the command line (one kimg, or RES:KIMG pairs). They change only stages that have not
+   * begun: a single value applies to every such stage, a pair naming a stage already begun is an error.
+   */
+  stabiliseKimg?: string;
+  transitionKimg?: string;
 }
 
 export interface RollbackEvent {
@@ -111,6 +117,9 @@ function applyOverrides(loaded: Loaded, o: ResumeOverrides | undefined): Loaded 
   if (!o) return loaded;
   const settings: PgganSettings = structuredClone(loaded.settings);
   const run: RunState = structuredClone(loaded.run);
+  // Stage lengths first, so that --final-kimg beside a single --stabilise-kimg still sets the last one.
+  if (o.transitionKimg !== undefined) setUnbegunStages(settings, run, loaded.clock, 'transition', o.transitionKimg);
+  if (o.stabiliseKimg !== undefined) setUnbegunStages(settings, run, loaded.clock, 'stabilise', o.stabiliseKimg);
   if (o.finalKimg !== undefined) {
     settings.levels[settings.levels.length - 1]!.stabiliseKimg = o.finalKimg;
     run.levels[run.levels.length - 1]!.stabiliseKimg = o.finalKimg;
@@ -122,6 +131,41 @@ function applyOverrides(loaded: Loaded, o: ResumeOverrides | undefined): Loaded 
   if (o.checkpointEveryKimg !== undefined) settings.checkpointEveryKimg = o.checkpointEveryKimg;
   if (o.guard) settings.guard = { ...settings.guard, ...o.guard };
   return { ...loaded, settings, run };
+}
+
+/**
+ * Changes the length of the `kind` stages that have not begun at `clock`: a stage already under way keeps its
+ * length, because alpha and the position in the data stream are functions of it. The stages before `clock` keep
+ * their starts, so the run continues at the same point.
+ */
+function setUnbegunStages(settings: PgganSettings, run: RunState, clock: number, kind: StageKind, text: string): void {
+  const option = kind === 'transition' ? '--transition-kimg' : '--stabilise-kimg';
+  const begun = new Set(stages(run.levels).filter((s) => s.kind === kind && clock >= s.start && s.images > 0).map((s) => s.resolution));
+  const explicit = text.includes(':');
+  let values: Map<number, number>;
+  try {
+    values = parsePerResolution(text, run.levels.map((l) => l.resolution), () => Number.NaN);
+  } catch (e) {
+    throw new RhodopsError('BAD_OPTION', `${option}: ${(e as Error).message}.`, { hint: 'Pass one kimg for every stage not begun yet (e.g. 6) or RES:KIMG pairs (e.g. 32:6,64:10).' });
+  }
+  for (const [res, kimg] of values) {
+    if (Number.isNaN(kimg)) continue;
+    if (!(kimg >= 0)) throw new RhodopsError('BAD_OPTION', `${option}: ${kimg} at ${res}² is not a number of kimg ≥ 0.`, { hint: 'Pass kimg ≥ 0.' });
+    if (begun.has(res)) {
+      if (explicit) {
+        throw new RhodopsError('BAD_OPTION', `${option}: the ${kind} at ${res}² has already begun, so its length cannot change.`, {
+          hint: `Name only resolutions whose ${kind} is still ahead${begun.size ? ` (not ${[...begun].map((r) => `${r}²`).join(', ')})` : ''}.`,
+        });
+      }
+      continue;
+    }
+    const i = run.levels.findIndex((l) => l.resolution === res);
+    if (kind === 'transition' && i === 0) continue; // 4² has nothing to fade from
+    for (const levels of [settings.levels, run.levels]) {
+      if (kind === 'transition') levels[i]!.transitionKimg = kimg;
+      else levels[i]!.stabiliseKimg = kimg;
+    }
+  }
 }
 
 /** Keeps log.jsonl consistent with the checkpoint: drops what was logged past its step (then lost), except collapse events. */
