@@ -14,17 +14,23 @@ import { initWeights } from '../core/models/params.ts';
 import { pgganArch } from '../core/models/presets.ts';
 import { openUpscaler, type UpscaleEngine, type UpscaleFactor } from '../core/upscale/esrgan.ts';
 import { render } from '../server/offline/render.ts';
+import { openGenerator } from '../core/runtime/open.ts';
+import type { Precision } from '../core/runtime/ort.ts';
+import { gaussianArray } from '../core/random.ts';
 import { DEFAULT_MODEL } from '../server/server.ts';
 import { measure } from './measure.ts';
 
 export interface RenderRow {
   model: string;
+  precision: Precision;
   size: number;
   seconds: number;
   /** Seconds of video per second of the whole command. */
   realtimeMultiple: number;
   /** The same, counting the frame loop only (engine + encoder). */
   loopRealtimeMultiple: number;
+  /** The same generator alone, batch 4, measured just before: what the frame loop could reach at best. */
+  engineFps: number;
 }
 
 export interface UpscaleRow {
@@ -49,14 +55,28 @@ export async function benchRender(o: { quick: boolean }, say: (m: string) => voi
     // A pulse over a drone: onsets, bass and changing brightness for the mapping to follow.
     await runFfmpeg(['-f', 'lavfi', '-i', `aevalsrc=exprs='0.3*sin(2*PI*55*t)+0.5*lt(mod(t,0.5),0.02)*(random(0)*2-1)+0.1*sin(2*PI*(440+200*sin(t))*t)':s=44100:d=${seconds}`, song]);
     const rows: RenderRow[] = [];
-    for (const [name, model] of [['infogan-mnist (demo)', DEFAULT_MODEL], ['pggan-mid-128', await pggan(tmp, 128)], ['pggan-mid-256', await pggan(tmp, 256)]] as const) {
-      say(`render: ${name}, ${seconds} s of song at 30 fps…`);
+    const mid128 = await pggan(tmp, 128);
+    const mid256 = await pggan(tmp, 256);
+    const cases: [string, string, Precision][] = [
+      ['infogan-mnist (demo)', DEFAULT_MODEL, 'fp32'],
+      ['pggan-mid-128', mid128, 'fp32'],
+      ['pggan-mid-128', mid128, 'int8'],
+      ['pggan-mid-256', mid256, 'fp32'],
+      ['pggan-mid-256', mid256, 'int8'],
+    ];
+    for (const [name, model, precision] of cases) {
+      const gen = await openGenerator(model, { ort: { precision } });
+      const z = gaussianArray(4 * gen.info.latent.size, 4);
+      const engine = await measure(() => gen.generate(z, 4), { minRuns: 5, minTimeMs: o.quick ? 1500 : 4000 });
+      await gen.dispose();
+      say(`render: ${name} ${precision}, ${seconds} s of song at 30 fps…`);
       const r = await render({
         audio: song, model, mapping: null, preset: null, timeline: null, replay: null, fps: 30, size: null, out: path.join(tmp, 'out.mp4'), seed: 1,
-        smooth: false, upscale: null, batch: 4, segmentSeconds: 10, presetDir: path.join(tmp, 'presets'), ort: {}, progress: false,
+        smooth: false, upscale: null, batch: 4, segmentSeconds: 10, presetDir: path.join(tmp, 'presets'), ort: { precision }, progress: false,
       });
-      rows.push({ model: name, size: r.width, seconds: r.seconds, realtimeMultiple: r.durationS / r.seconds, loopRealtimeMultiple: r.realtimeMultiple });
-      say(`  ×${(r.durationS / r.seconds).toFixed(2)} real time (frame loop ×${r.realtimeMultiple.toFixed(2)})`);
+      const engineFps = 4000 / engine.medianMs;
+      rows.push({ model: name, precision, size: r.width, seconds: r.seconds, realtimeMultiple: r.durationS / r.seconds, loopRealtimeMultiple: r.realtimeMultiple, engineFps });
+      say(`  ×${(r.durationS / r.seconds).toFixed(2)} real time (frame loop ×${r.realtimeMultiple.toFixed(2)} = ${(r.realtimeMultiple * 30).toFixed(1)} fps; engine alone ${engineFps.toFixed(1)} fps)`);
     }
     const upscale: UpscaleRow[] = [];
     for (const engine of ['ort', 'tfjs-wasm'] as const) {

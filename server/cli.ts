@@ -2,18 +2,16 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { RhodopsError } from '../core/errors.ts';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../core/runtime/ort.ts';
+import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from '../core/runtime/ort-cli.ts';
 import { parseAudioSpec } from './inputs.ts';
 import { defaultServeOptions, Server } from './server.ts';
 
-interface ServeCliOptions {
+interface ServeCliOptions extends OrtCliOptions {
   model?: string;
   host: string;
   port: string;
   fps: string;
   token?: string;
-  ep: ExecutionProvider;
-  threads?: string;
   quality: string;
   recordings?: string;
   midi: string;
@@ -25,15 +23,13 @@ interface ServeCliOptions {
 
 export function serveCommand(): Command {
   const d = defaultServeOptions();
-  return new Command('serve')
+  return addOrtOptions(new Command('serve'))
     .description('the live performance server: renders the model, streams to the browser, records takes')
     .option('--model <path>', 'checkpoint directory or .onnx file (default: the bundled InfoGAN MNIST demo)')
     .option('--host <addr>', 'address to listen on; anything but loopback requires an access token', d.host)
     .option('--port <n>', 'port (0: any free port)', String(d.port))
     .option('--fps <n>', "target frame rate (1–240), or 'max' for every frame the engine can make", String(d.fps))
     .option('--token <token>', 'access token (generated and printed when listening off loopback)')
-    .addOption(new Option('--ep <provider>', 'ONNX Runtime execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
-    .option('--threads <n>', 'ONNX Runtime threads per operator')
     .option('--quality <q>', 'JPEG quality of the stream', String(d.jpegQuality))
     .option('--recordings <dir>', 'where takes are written', d.recordingsDir)
     .option('--midi <port>', "MIDI inputs: a name (any part), an index from 'rhodops midi list', all, or none", d.midi)
@@ -56,7 +52,7 @@ export function serveCommand(): Command {
         fps: o.fps === 'max' ? 'max' : int('fps', o.fps, 1, 240),
         token: o.token ?? null,
         jpegQuality: int('quality', o.quality, 1, 100),
-        ort: { executionProvider: o.ep, ...(o.threads ? { intraOpNumThreads: int('threads', o.threads, 1, 256) } : {}) },
+        ort: ortOptionsFrom(o),
         ...(o.recordings ? { recordingsDir: path.resolve(o.recordings) } : {}),
         midi: o.midi,
         directions: o.directions,

@@ -59,6 +59,14 @@ export class OnnxGraph {
     return name;
   }
 
+  /** An integer initializer: quantized weights (int8), zero points (uint8, int8) and biases (int32). */
+  ints(hint: string, type: 'int8' | 'uint8' | 'int32', data: Int8Array | Uint8Array | Int32Array, dims: number[]): string {
+    const name = this.fresh(hint);
+    const dataType = { int8: onnx.TensorProto.DataType.INT8, uint8: onnx.TensorProto.DataType.UINT8, int32: onnx.TensorProto.DataType.INT32 }[type];
+    this.initializers.push({ name, dims, dataType, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() });
+    return name;
+  }
+
   scalar(hint: string, value: number): string {
     return this.floats(hint, new Float32Array([value]), []);
   }

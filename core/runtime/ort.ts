@@ -19,6 +19,10 @@ const log = logger('ort');
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
+/** Arithmetic of the convolutions: float32, or int8 (PGGAN on CPU; see int8.ts). */
+export const PRECISIONS = ['fp32', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
 export interface OrtOptions {
   executionProvider: ExecutionProvider;
   /** Fail instead of falling back to CPU when the provider is missing. */
@@ -27,10 +31,11 @@ export interface OrtOptions {
   intraOpNumThreads: number;
   /** Busy-wait between ops: a little lower latency, a whole core burnt while idle. Off by default. */
   spinning: boolean;
+  precision: Precision;
 }
 
 export function defaultOrtOptions(): OrtOptions {
-  return { executionProvider: 'cpu', requireProvider: false, intraOpNumThreads: Math.min(os.availableParallelism(), 4), spinning: false };
+  return { executionProvider: 'cpu', requireProvider: false, intraOpNumThreads: Math.min(os.availableParallelism(), 4), spinning: false, precision: 'fp32' };
 }
 
 export function checkOrtOptions(o: OrtOptions): void {
@@ -38,6 +43,9 @@ export function checkOrtOptions(o: OrtOptions): void {
     throw new RhodopsError('BAD_OPTION', `Unknown execution provider '${String(o.executionProvider)}'.`, {
       hint: `Use one of: ${EXECUTION_PROVIDERS.join(', ')}.`,
     });
+  }
+  if (!PRECISIONS.includes(o.precision)) {
+    throw new RhodopsError('BAD_OPTION', `Unknown precision '${String(o.precision)}'.`, { hint: `Use one of: ${PRECISIONS.join(', ')}.` });
   }
   if (!Number.isInteger(o.intraOpNumThreads) || o.intraOpNumThreads < 1 || o.intraOpNumThreads > 256) {
     throw new RhodopsError('BAD_OPTION', `intraOpNumThreads must be an integer from 1 to 256, got ${o.intraOpNumThreads}.`);
@@ -121,6 +129,8 @@ export interface OrtModelDescription {
   output?: OutputSpec | undefined;
   inputName?: string | undefined;
   outputName?: string | undefined;
+  /** The model was quantized to int8 (shown in the engine's name). */
+  int8?: boolean;
 }
 
 export class OrtGenerator implements Generator {
@@ -146,7 +156,7 @@ export class OrtGenerator implements Generator {
         layout: desc.output?.layout,
       });
       if (!desc.output) log.info(`${desc.where}: no output range given; assuming -1..1 (say otherwise in a manifest.json)`);
-      const engine = `onnxruntime ${provider}${provider === 'cpu' ? `, ${o.intraOpNumThreads} thread${o.intraOpNumThreads > 1 ? 's' : ''}` : ''}`;
+      const engine = `onnxruntime ${provider}${provider === 'cpu' ? `, ${o.intraOpNumThreads} thread${o.intraOpNumThreads > 1 ? 's' : ''}` : ''}${desc.int8 ? ', int8' : ''}`;
       return new OrtGenerator(session, signature, {
         name: desc.name,
         kind: desc.kind,

@@ -3,13 +3,13 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { RhodopsError } from '../../core/errors.ts';
 import { logger } from '../../core/log.ts';
-import { EXECUTION_PROVIDERS } from '../../core/runtime/ort.ts';
+import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from '../../core/runtime/ort-cli.ts';
 import { DEFAULT_MODEL, defaultServeOptions } from '../server.ts';
 import { render } from './render.ts';
 
 const log = logger('render');
 
-interface RenderCliOptions {
+interface RenderCliOptions extends OrtCliOptions {
   audio?: string;
   model?: string;
   mapping?: string;
@@ -25,8 +25,6 @@ interface RenderCliOptions {
   batch: string;
   segment: string;
   presets?: string;
-  ep: (typeof EXECUTION_PROVIDERS)[number];
-  threads?: string;
   progress: boolean;
 }
 
@@ -37,7 +35,7 @@ const int = (name: string, v: string, min: number, max: number) => {
 };
 
 export function renderCommand(): Command {
-  return new Command('render')
+  return addOrtOptions(new Command('render'))
     .description('render an audio-reactive music video offline, or re-render a logged live session')
     .option('--audio <song>', 'the song: drives the mapping and is muxed into the video (AAC)')
     .option('--model <path>', 'checkpoint directory or .onnx generator (default: the bundled demo)')
@@ -54,8 +52,6 @@ export function renderCommand(): Command {
     .option('--batch <n>', 'frames per engine call', '4')
     .option('--segment <s>', 'seconds per resumable segment', '10')
     .option('--presets <dir>', 'preset folder (default: the server\'s)')
-    .addOption(new Option('--ep <provider>', 'ONNX Runtime execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
-    .option('--threads <n>', 'ONNX Runtime threads per operator')
     .option('--no-progress', 'no progress bar (log lines only)')
     .action(async (o: RenderCliOptions) => {
       const controller = new AbortController();
@@ -82,7 +78,7 @@ export function renderCommand(): Command {
           batch: int('batch', o.batch, 1, 64),
           segmentSeconds: int('segment', o.segment, 1, 3600),
           presetDir: o.presets ? path.resolve(o.presets) : defaultServeOptions().presetDir,
-          ort: { executionProvider: o.ep, ...(o.threads ? { intraOpNumThreads: int('threads', o.threads, 1, 256) } : {}) },
+          ort: ortOptionsFrom(o),
           signal: controller.signal,
           progress: o.progress && process.stderr.isTTY === true,
         });

@@ -187,7 +187,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     const workDir = `${o.out}.parts`;
     // What decides the frames: a change of any of it starts the render over instead of resuming.
     const plan = createHash('sha256')
-      .update(JSON.stringify({ v: 1, upscale: o.upscale, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds }))
+      .update(JSON.stringify({ v: 1, upscale: o.upscale, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds, precision: o.ort.precision ?? 'fp32' }))
       .digest('hex');
     await fs.mkdir(workDir, { recursive: true });
     const planFile = path.join(workDir, 'plan.txt');
