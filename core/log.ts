@@ -16,6 +16,10 @@ export function setLogLevel(level: LogLevel): void {
   current = level;
 }
 
+export function logLevel(): LogLevel {
+  return current;
+}
+
 function enabled(level: LogLevel): boolean {
   return LEVELS.indexOf(level) >= LEVELS.indexOf(current);
 }

@@ -13,7 +13,7 @@ import { RhodopsError, messageOf } from '../../core/errors.ts';
 import type { LatentStateJson } from '../../core/latent/index.ts';
 import { logger } from '../../core/log.ts';
 import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../../core/mapping/index.ts';
-import { openGenerator } from '../../core/runtime/open.ts';
+import { ThreadedGenerator } from '../../core/runtime/threaded.ts';
 import { openUpscaler, type UpscaleFactor, type Upscaler } from '../../core/upscale/esrgan.ts';
 import type { OrtOptions } from '../../core/runtime/ort.ts';
 import type { GeneratorInfo, RgbBatch } from '../../core/runtime/types.ts';
@@ -146,7 +146,8 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
   const fps = o.smooth ? o.fps * 2 : o.fps;
   const session = o.replay ? await readSession(o.replay) : null;
   if (session && !session.end) log.warn(`${o.replay} has no end line (the server stopped without closing it); replaying what it has`);
-  const gen = await openGenerator(o.model, { engine: 'ort', ort: o.ort });
+  // On its own thread: ONNX Runtime blocks the thread it runs on, and this one feeds ffmpeg meanwhile.
+  const gen = await ThreadedGenerator.open(o.model, { engine: 'ort', ort: o.ort });
   let upscaler: Upscaler | null = null;
   try {
     const info = gen.info;

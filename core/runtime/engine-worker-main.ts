@@ -1,0 +1,47 @@
+/** Runs one generator in a worker thread for threaded.ts: a request at a time, answers with transferred buffers. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { setLogLevel, type LogLevel } from '../log.ts';
+import { openGenerator, type OpenOptions } from './open.ts';
+import type { Generator } from './types.ts';
+import type { WorkerReply, WorkerRequest } from './threaded.ts';
+
+const port = parentPort!;
+const { target, options, logLevel } = workerData as { target: string; options: OpenOptions; logLevel: LogLevel };
+setLogLevel(logLevel); // the parent's, which tests set to silent
+
+function errorReply(id: number, e: unknown): WorkerReply {
+  const err = e as { code?: string; message?: string; hint?: string };
+  return { id, kind: 'error', code: err.code ?? null, message: err.message ?? String(e), hint: err.hint ?? null };
+}
+
+let gen: Generator | null = null;
+try {
+  gen = await openGenerator(target, options);
+  port.postMessage({ id: 0, kind: 'ready', info: gen.info } satisfies WorkerReply);
+} catch (e) {
+  port.postMessage(errorReply(0, e));
+}
+
+port.on('message', (req: WorkerRequest) => {
+  void (async () => {
+    try {
+      if (!gen) throw new Error('the generator did not open');
+      if (req.kind === 'dispose') {
+        await gen.dispose();
+        gen = null;
+        port.postMessage({ id: req.id, kind: 'disposed' } satisfies WorkerReply);
+        port.close();
+        return;
+      }
+      if (req.kind === 'rgb') {
+        const out = await gen.generate(req.latents, req.batch);
+        port.postMessage({ id: req.id, kind: 'rgb', out } satisfies WorkerReply, [out.data.buffer as ArrayBuffer]);
+      } else {
+        const out = await gen.generateFloat(req.latents, req.batch);
+        port.postMessage({ id: req.id, kind: 'float', out } satisfies WorkerReply, [out.data.buffer as ArrayBuffer]);
+      }
+    } catch (e) {
+      port.postMessage(errorReply(req.id, e));
+    }
+  })();
+});

@@ -1,0 +1,93 @@
+/**
+ * A generator on its own thread. onnxruntime-node runs a session synchronously on the calling thread, so on
+ * the main thread nothing else moves while a batch is made: an offline render could not feed ffmpeg then,
+ * and waited for it afterwards. Here the engine makes batch k+1 while the main thread converts and pipes
+ * batch k. Latents and frames cross as transferred buffers (no copies).
+ */
+import { Worker } from 'node:worker_threads';
+import { RhodopsError, type ErrorCode } from '../errors.ts';
+import { logLevel } from '../log.ts';
+import type { OpenOptions } from './open.ts';
+import type { FloatBatch, Generator, GeneratorInfo, RgbBatch } from './types.ts';
+
+export type WorkerRequest =
+  | { id: number; kind: 'rgb' | 'float'; latents: Float32Array; batch: number }
+  | { id: number; kind: 'dispose' };
+
+export type WorkerReply =
+  | { id: number; kind: 'ready'; info: GeneratorInfo }
+  | { id: number; kind: 'rgb'; out: RgbBatch }
+  | { id: number; kind: 'float'; out: FloatBatch }
+  | { id: number; kind: 'disposed' }
+  | { id: number; kind: 'error'; code: string | null; message: string; hint: string | null };
+
+function toError(r: Extract<WorkerReply, { kind: 'error' }>): Error {
+  return r.code ? new RhodopsError(r.code as ErrorCode, r.message, r.hint ? { hint: r.hint } : {}) : new Error(r.message);
+}
+
+export class ThreadedGenerator implements Generator {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
+  private exited: Error | null = null;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly info: GeneratorInfo,
+  ) {
+    worker.on('message', (r: WorkerReply) => {
+      const w = this.waiting.get(r.id);
+      this.waiting.delete(r.id);
+      if (r.kind === 'error') w?.reject(toError(r));
+      else w?.resolve(r);
+    });
+    const fail = (e: Error) => {
+      this.exited = e;
+      for (const w of this.waiting.values()) w.reject(e);
+      this.waiting.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the generator's thread exited (code ${code})`)));
+  }
+
+  static async open(target: string, options: OpenOptions = {}): Promise<ThreadedGenerator> {
+    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: { target, options, logLevel: logLevel() } });
+    const ready = await new Promise<WorkerReply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the generator's thread exited (code ${code}) before it opened ${target}`)));
+    });
+    if (ready.kind !== 'ready') {
+      await worker.terminate();
+      throw ready.kind === 'error' ? toError(ready) : new Error(`unexpected first message '${ready.kind}' from the generator's thread`);
+    }
+    return new ThreadedGenerator(worker, ready.info);
+  }
+
+  private request(req: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    if (this.exited) return Promise.reject(this.exited);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(req.id, { resolve, reject });
+      this.worker.postMessage(req, transfer);
+    });
+  }
+
+  /** The latents are copied once, so the caller may reuse its array (the copy is what travels). */
+  private async run<K extends 'rgb' | 'float'>(kind: K, latents: Float32Array, batch: number): Promise<Extract<WorkerReply, { kind: K }>> {
+    const own = Float32Array.from(latents);
+    const r = await this.request({ id: this.nextId++, kind, latents: own, batch }, [own.buffer]);
+    return r as Extract<WorkerReply, { kind: K }>;
+  }
+
+  async generate(latents: Float32Array, batch: number): Promise<RgbBatch> {
+    return (await this.run('rgb', latents, batch)).out;
+  }
+
+  async generateFloat(latents: Float32Array, batch: number): Promise<FloatBatch> {
+    return (await this.run('float', latents, batch)).out;
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.exited) await this.request({ id: this.nextId++, kind: 'dispose' }).catch(() => undefined);
+    await this.worker.terminate();
+  }
+}
