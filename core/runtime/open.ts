@@ -11,7 +11,7 @@ import { readRhodopsMetadata } from '../onnx/metadata.ts';
 import { logger } from '../log.ts';
 import type { Manifest } from '../checkpoint/manifest.ts';
 import type { Checkpoint } from '../checkpoint/io.ts';
-import { buildInt8Pggan, MIN_INT8_PSNR_DB } from './int8.ts';
+import { buildInt8PgganAside, MIN_INT8_PSNR_DB } from './int8.ts';
 import { defaultOrtOptions, OrtGenerator, type OrtOptions } from './ort.ts';
 import { TfjsGenerator } from './tfjs.ts';
 import type { Generator } from './types.ts';
@@ -39,7 +39,7 @@ async function int8Model(ckpt: Checkpoint, o: OrtOptions, where: string): Promis
     log.warn(`int8 applies to PGGAN generators trained by rhodops; ${m.name} (${m.arch?.kind ?? 'bring-your-own ONNX'}) plays in float32.`);
     return null;
   }
-  const b = await buildInt8Pggan(m.arch, await readWeights(ckpt), m.training?.phase ?? fullPhase(m.arch), o, where);
+  const b = await buildInt8PgganAside(m.arch, await readWeights(ckpt), m.training?.phase ?? fullPhase(m.arch), o, where);
   if (b.psnrDb < MIN_INT8_PSNR_DB) {
     log.warn(`${m.name}: the int8 model's images differ from float32's (PSNR ${b.psnrDb.toFixed(1)} dB < ${MIN_INT8_PSNR_DB}); playing float32.`);
     return null;
