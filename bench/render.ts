@@ -16,6 +16,7 @@ import { openUpscaler, type UpscaleEngine, type UpscaleFactor } from '../core/up
 import { render } from '../server/offline/render.ts';
 import { openGenerator } from '../core/runtime/open.ts';
 import type { Precision } from '../core/runtime/ort.ts';
+import { psnr } from '../core/runtime/int8.ts';
 import { gaussianArray } from '../core/random.ts';
 import { DEFAULT_MODEL } from '../server/server.ts';
 import { measure } from './measure.ts';
@@ -31,6 +32,8 @@ export interface RenderRow {
   loopRealtimeMultiple: number;
   /** The same generator alone, batch 4, measured just before: what the frame loop could reach at best. */
   engineFps: number;
+  /** int8 rows: its images against float32's on the same 8 latents (range −1..1). */
+  psnrDb: number | null;
 }
 
 export interface UpscaleRow {
@@ -64,10 +67,15 @@ export async function benchRender(o: { quick: boolean }, say: (m: string) => voi
       ['pggan-mid-256', mid256, 'fp32'],
       ['pggan-mid-256', mid256, 'int8'],
     ];
+    const floatImages = new Map<string, Float32Array>();
     for (const [name, model, precision] of cases) {
       const gen = await openGenerator(model, { ort: { precision } });
       const z = gaussianArray(4 * gen.info.latent.size, 4);
       const engine = await measure(() => gen.generate(z, 4), { minRuns: 5, minTimeMs: o.quick ? 1500 : 4000 });
+      const images = (await gen.generateFloat(gaussianArray(8 * gen.info.latent.size, 88), 8)).data;
+      if (precision === 'fp32') floatImages.set(model, images);
+      const reference = floatImages.get(model);
+      const psnrDb = precision === 'int8' && reference ? psnr(reference, images) : null;
       await gen.dispose();
       say(`render: ${name} ${precision}, ${seconds} s of song at 30 fps…`);
       const r = await render({
@@ -75,8 +83,8 @@ export async function benchRender(o: { quick: boolean }, say: (m: string) => voi
         smooth: false, upscale: null, batch: 4, segmentSeconds: 10, presetDir: path.join(tmp, 'presets'), ort: { precision }, progress: false,
       });
       const engineFps = 4000 / engine.medianMs;
-      rows.push({ model: name, precision, size: r.width, seconds: r.seconds, realtimeMultiple: r.durationS / r.seconds, loopRealtimeMultiple: r.realtimeMultiple, engineFps });
-      say(`  ×${(r.durationS / r.seconds).toFixed(2)} real time (frame loop ×${r.realtimeMultiple.toFixed(2)} = ${(r.realtimeMultiple * 30).toFixed(1)} fps; engine alone ${engineFps.toFixed(1)} fps)`);
+      rows.push({ model: name, precision, size: r.width, seconds: r.seconds, realtimeMultiple: r.durationS / r.seconds, loopRealtimeMultiple: r.realtimeMultiple, engineFps, psnrDb });
+      say(`  ×${(r.durationS / r.seconds).toFixed(2)} real time (frame loop ×${r.realtimeMultiple.toFixed(2)} = ${(r.realtimeMultiple * 30).toFixed(1)} fps; engine alone ${engineFps.toFixed(1)} fps${psnrDb === null ? '' : `; PSNR against float32 ${psnrDb.toFixed(1)} dB`})`);
     }
     const upscale: UpscaleRow[] = [];
     for (const engine of ['ort', 'tfjs-wasm'] as const) {
