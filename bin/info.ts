@@ -42,12 +42,13 @@ export function infoCommand(): Command {
 
 export function exportCommand(): Command {
   return new Command('export')
-    .description('copy a checkpoint for serving or sharing: manifest, generator.onnx and samples, without training state')
+    .description("copy a checkpoint for serving or sharing: manifest, generator.onnx, the generator's weights and samples, without training state")
     .argument('<checkpoint>', 'checkpoint directory')
     .argument('<out>', 'directory to write')
     .option('--no-samples', 'leave the sample sheets out')
-    .action(async (src: string, out: string, o: { samples: boolean }) => {
-      const m = await exportServing(src, out, { samples: o.samples });
+    .option('--no-weights', "leave the generator's float weights out (the copy then plays on ONNX Runtime in float32 only)")
+    .action(async (src: string, out: string, o: { samples: boolean; weights: boolean }) => {
+      const m = await exportServing(src, out, { samples: o.samples, weights: o.weights });
       const bytes = Object.values(m.files).reduce((s, f) => s + f.bytes, 0);
       process.stdout.write(`${out}: ${m.kind} ${m.resolution}×${m.resolution}, ${(bytes / 1e6).toFixed(1)} MB\n`);
     });

@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { saveModelCheckpoint } from '../core/checkpoint/from-model.ts';
+import { openCheckpoint, readWeights } from '../core/checkpoint/io.ts';
+import { exportServing } from '../core/checkpoint/serving.ts';
 import { setLogLevel } from '../core/log.ts';
 import { generatorSpecs } from '../core/models/generator.ts';
 import { initWeights } from '../core/models/params.ts';
@@ -40,7 +42,12 @@ async function stderrOf<T>(f: () => Promise<T>): Promise<{ value: T; text: strin
 describe('int8 generators', () => {
   before(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'rhodops-int8-'));
-    await saveModelCheckpoint(path.join(root, 'pggan'), arch, weights, { name: 'pggan-narrow-32' });
+    // With a critic's weight and optimizer state beside the generator's, as a training run leaves them.
+    const extraWeights = new Map([
+      ['d/8/conv/w', { shape: [3, 3, 4, 4], data: new Float32Array(144) }],
+      ['opt/g/step', { shape: [1], data: new Float32Array(1) }],
+    ]);
+    await saveModelCheckpoint(path.join(root, 'pggan'), arch, weights, { name: 'pggan-narrow-32', extraWeights });
   });
   after(async () => {
     setLogLevel('silent');
@@ -93,6 +100,26 @@ describe('int8 generators', () => {
     } finally {
       await int8.dispose();
       await fp32.dispose();
+    }
+  });
+
+  it('an exported copy keeps only the generator\'s weights and plays in int8; one exported without them plays float32, saying why', async () => {
+    const copy = path.join(root, 'served');
+    await exportServing(path.join(root, 'pggan'), copy, {});
+    const names = [...(await readWeights(await openCheckpoint(copy))).keys()].sort();
+    assert.deepEqual(names, generatorSpecs(arch).map((s) => s.name).sort(), 'no critic, no optimizer state');
+    const bare = path.join(root, 'served-bare');
+    await exportServing(path.join(root, 'pggan'), bare, { weights: false });
+    setLogLevel('info');
+    const [a, b] = [await stderrOf(() => openGenerator(copy, { ort: { precision: 'int8' } })), await stderrOf(() => openGenerator(bare, { ort: { precision: 'int8' } }))];
+    setLogLevel('silent');
+    try {
+      assert.match(a.value.info.engine, /int8/);
+      assert.doesNotMatch(b.value.info.engine, /int8/);
+      assert.match(b.text, /has only its ONNX graph; it plays in float32\. Export it again with its weights/);
+    } finally {
+      await a.value.dispose();
+      await b.value.dispose();
     }
   });
 

@@ -1,16 +1,25 @@
 /**
- * A serving-only copy of a checkpoint: manifest + generator.onnx (+ samples), without the tfjs training
- * state, which is several times larger. What a user shares, and what rhodops bundles as its demo model.
+ * A serving-only copy of a checkpoint: manifest + generator.onnx (+ samples) + the generator's float weights,
+ * without the critic and optimizer state, which are several times larger. What a user shares, and what
+ * rhodops bundles as its demo models. The generator's weights let the copy play on tfjs and in int8.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { openCheckpoint, readOnnx, saveCheckpoint } from './io.ts';
+import { generatorSpecs } from '../models/generator.ts';
+import type { WeightMap } from '../models/params.ts';
+import { openCheckpoint, readOnnx, readWeights, saveCheckpoint, TFJS_DIR } from './io.ts';
 import type { Manifest } from './manifest.ts';
 
-export async function exportServing(src: string, dst: string, opts: { samples?: boolean } = {}): Promise<Manifest> {
+export async function exportServing(src: string, dst: string, opts: { samples?: boolean; weights?: boolean } = {}): Promise<Manifest> {
   const ckpt = await openCheckpoint(src);
   const { format: _f, version: _v, createdAt: _c, files: _files, ...rest } = ckpt.manifest;
-  const manifest = await saveCheckpoint(dst, { manifest: rest, onnx: await readOnnx(ckpt) });
+  const hasWeights = Object.keys(ckpt.manifest.files).some((f) => f.startsWith(`${TFJS_DIR}/`));
+  let weights: WeightMap | undefined;
+  if (opts.weights !== false && ckpt.manifest.arch && hasWeights) {
+    const all = await readWeights(ckpt);
+    weights = new Map(generatorSpecs(ckpt.manifest.arch).map((s) => [s.name, all.get(s.name)!] as const).filter(([, w]) => w !== undefined));
+  }
+  const manifest = await saveCheckpoint(dst, { manifest: rest, onnx: await readOnnx(ckpt), ...(weights ? { weights } : {}) });
   if (opts.samples !== false) {
     const samples = path.join(ckpt.dir, 'samples');
     const files = await fs.readdir(samples).catch(() => [] as string[]);

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RhodopsError } from '../errors.ts';
-import { openCheckpoint, readOnnx, readWeights } from '../checkpoint/io.ts';
+import { openCheckpoint, readOnnx, readWeights, TFJS_DIR } from '../checkpoint/io.ts';
 import { fullPhase } from '../models/arch.ts';
 import { readRhodopsMetadata } from '../onnx/metadata.ts';
 import { logger } from '../log.ts';
@@ -37,6 +37,10 @@ async function int8Model(ckpt: Checkpoint, o: OrtOptions, where: string): Promis
   }
   if (m.arch?.kind !== 'pggan') {
     log.warn(`int8 applies to PGGAN generators trained by rhodops; ${m.name} (${m.arch?.kind ?? 'bring-your-own ONNX'}) plays in float32.`);
+    return null;
+  }
+  if (!Object.keys(m.files).some((f) => f.startsWith(`${TFJS_DIR}/`))) {
+    log.warn(`int8 is calibrated from a model's float weights, and ${m.name} has only its ONNX graph; it plays in float32. Export it again with its weights (rhodops export).`);
     return null;
   }
   const b = await buildInt8PgganAside(m.arch, await readWeights(ckpt), m.training?.phase ?? fullPhase(m.arch), o, where);
