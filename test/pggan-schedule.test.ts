@@ -1,7 +1,7 @@
 // The progressive-growing schedule (pure): images seen → phase and alpha and back, ETA, and the option parsers.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clockAt, etaSeconds, pointAt, stages, totalImages, type Level } from '../trainer/pggan/schedule.ts';
+import { clockAt, etaSeconds, pgganStepCost, pointAt, stages, totalImages, type Level } from '../trainer/pggan/schedule.ts';
 import { parsePerResolution, parseRemedy } from '../trainer/pggan/settings.ts';
 
 const level = (resolution: number, over: Partial<Level> = {}): Level => ({ resolution, batch: 16, lr: 0.001, stabiliseKimg: 2, transitionKimg: 1, ...over });
@@ -68,6 +68,16 @@ describe('PGGAN schedule', () => {
     const expected = 1000 * 0.001 + 3000 * 0.004 + 4000 * 0.016;
     assert.ok(Math.abs(eta - expected) < 1e-9, `${eta} vs ${expected}`);
     assert.equal(etaSeconds(levels, 0, () => null), null, 'nothing measured: no estimate');
+  });
+
+  it('scales by the activations of the run\'s widths when given them: halving widths double the cost per level', () => {
+    const widths: Record<number, number> = { 4: 64, 8: 64, 16: 32 };
+    const cost = (r: number) => pgganStepCost(r, (l) => widths[l]!);
+    assert.deepEqual([cost(4), cost(8), cost(16)], [64 * 16, 64 * 16 + 64 * 64, 64 * 16 + 64 * 64 + 32 * 256]);
+    const eta = etaSeconds(levels, 1000, (r) => (r === 4 ? 0.001 : null), cost)!;
+    const expected = 1000 * 0.001 + 3000 * 0.001 * (cost(8) / cost(4)) + 4000 * 0.001 * (cost(16) / cost(4));
+    assert.ok(Math.abs(eta - expected) < 1e-9, `${eta} vs ${expected}`);
+    assert.ok(eta < etaSeconds(levels, 1000, (r) => (r === 4 ? 0.001 : null))!, 'below the pixel-count estimate');
   });
 
   it('parses per-resolution options and remedies, and says what is wrong', () => {

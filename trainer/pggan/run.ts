@@ -10,6 +10,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Phase } from '../../core/models/arch.ts';
 import { RhodopsError } from '../../core/errors.ts';
+import { widthAt } from '../../core/models/pggan.ts';
 import { exists, writeFileAtomic } from '../../core/fsutil.ts';
 import { logger } from '../../core/log.ts';
 import { openCheckpoint, readWeights } from '../../core/checkpoint/io.ts';
@@ -19,7 +20,7 @@ import type { PackedDataset } from '../prepare/pack-format.ts';
 import { BatchStream, checkPackFits, openPackDir } from './data.ts';
 import { generatedDiversity, guardLatents, isHealthy, observe, realDiversity } from './guard.ts';
 import { gridLatents, phaseStem, writeGrid, writeVideo, type Generate } from './samples.ts';
-import { etaSeconds, pointAt, stages, totalImages, type Stage, type StageKind } from './schedule.ts';
+import { etaSeconds, pgganStepCost, pointAt, stages, totalImages, type Stage, type StageKind } from './schedule.ts';
 import { parsePerResolution, savedSettingsSchema, type GuardSettings, type PgganSettings, type RunState, type SavedSettings } from './settings.ts';
 import { assertCompatible, describePoint, PgganTrainer, type PgganResume, type PgganStepLosses, type RemedyApplied } from './trainer.ts';
 
@@ -467,7 +468,8 @@ class RunLoop {
     const t = this.trainer;
     const res = t.point().resolution;
     const spi = this.secondsPerImage.get(res);
-    const eta = etaSeconds(t.run.levels, t.clock, (r) => this.secondsPerImage.get(r) ?? null);
+    const arch = t.settings.arch;
+    const eta = etaSeconds(t.run.levels, t.clock, (r) => this.secondsPerImage.get(r) ?? null, (r) => pgganStepCost(r, (l) => widthAt(arch, l)));
     return {
       phase: describePoint(t.point()),
       kimg: (t.clock / 1000).toFixed(1),

@@ -82,10 +82,16 @@ export function clockAt(levels: readonly Level[], phase: Phase): number {
 
 /**
  * Estimated seconds to the end of the schedule. `secondsPerImage(res)` is what a caller has measured, or null for
- * resolutions not trained yet; those are extrapolated from the highest measured one, scaled by pixel count
- * (the convolutions dominate, and they grow with pixels): a rough figure, refined as each resolution is reached.
+ * resolutions not trained yet; those are extrapolated from the highest measured one, scaled by `cost(res)`:
+ * pixel count by default, or better, the activations a network of the run's widths holds at `res` (see
+ * pgganStepCost). A rough figure, refined as each resolution is reached.
  */
-export function etaSeconds(levels: readonly Level[], clock: number, secondsPerImage: (res: number) => number | null): number | null {
+export function etaSeconds(
+  levels: readonly Level[],
+  clock: number,
+  secondsPerImage: (res: number) => number | null,
+  cost: (res: number) => number = (r) => r * r,
+): number | null {
   let known: { res: number; s: number } | null = null;
   for (const l of levels) {
     const s = secondsPerImage(l.resolution);
@@ -98,7 +104,18 @@ export function etaSeconds(levels: readonly Level[], clock: number, secondsPerIm
     const left = Math.max(0, Math.min(s.images, s.start + s.images - clock));
     if (left === 0) continue;
     const measured = secondsPerImage(s.resolution);
-    total += left * (measured ?? ref.s * (s.resolution / ref.res) ** 2);
+    total += left * (measured ?? (ref.s * cost(s.resolution)) / cost(ref.res));
   }
   return total;
+}
+
+/**
+ * Relative cost of a training image at `res` for per-level widths `widthAt`: the activation elements from 4² up
+ * (Σ width × pixels). With widths halving as resolution doubles it doubles per level, as measured (16² → 32² →
+ * 64² cost 2.1× and 2.1× with widths 64,64,64,32,16); with constant widths it grows with pixels.
+ */
+export function pgganStepCost(res: number, widthAt: (res: number) => number): number {
+  let c = 0;
+  for (let r = 4; r <= res; r *= 2) c += widthAt(r) * r * r;
+  return c;
 }
