@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { RhodopsError } from '../core/errors.ts';
-import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from '../core/runtime/ort-cli.ts';
+import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from './ort-cli.ts';
 import { parseAudioSpec } from './inputs.ts';
 import { defaultServeOptions, Server } from './server.ts';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { RhodopsError } from '../../core/errors.ts';
 import { logger } from '../../core/log.ts';
-import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from '../../core/runtime/ort-cli.ts';
+import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from '../ort-cli.ts';
 import { DEFAULT_MODEL, defaultServeOptions } from '../server.ts';
 import { render } from './render.ts';
 

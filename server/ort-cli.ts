@@ -1,7 +1,7 @@
 /** The ONNX Runtime options that `serve` and `render` both take, declared and read in one place. */
 import { Option, type Command } from 'commander';
-import { RhodopsError } from '../errors.ts';
-import { EXECUTION_PROVIDERS, PRECISIONS, type ExecutionProvider, type OrtOptions, type Precision } from './ort.ts';
+import { RhodopsError } from '../core/errors.ts';
+import { EXECUTION_PROVIDERS, PRECISIONS, type ExecutionProvider, type OrtOptions, type Precision } from '../core/runtime/ort.ts';
 
 export interface OrtCliOptions {
   ep: ExecutionProvider;
