@@ -47,8 +47,9 @@ export function exportCommand(): Command {
     .argument('<out>', 'directory to write')
     .option('--no-samples', 'leave the sample sheets out')
     .option('--no-weights', "leave the generator's float weights out (the copy then plays on ONNX Runtime in float32 only)")
-    .action(async (src: string, out: string, o: { samples: boolean; weights: boolean }) => {
-      const m = await exportServing(src, out, { samples: o.samples, weights: o.weights });
+    .option('--name <name>', 'the name the copy is listed and played under (default: the checkpoint\'s)')
+    .action(async (src: string, out: string, o: { samples: boolean; weights: boolean; name?: string }) => {
+      const m = await exportServing(src, out, { samples: o.samples, weights: o.weights, ...(o.name ? { name: o.name } : {}) });
       const bytes = Object.values(m.files).reduce((s, f) => s + f.bytes, 0);
       process.stdout.write(`${out}: ${m.kind} ${m.resolution}×${m.resolution}, ${(bytes / 1e6).toFixed(1)} MB\n`);
     });

@@ -105,7 +105,8 @@ describe('int8 generators', () => {
 
   it('an exported copy keeps only the generator\'s weights and plays in int8; one exported without them plays float32, saying why', async () => {
     const copy = path.join(root, 'served');
-    await exportServing(path.join(root, 'pggan'), copy, {});
+    await exportServing(path.join(root, 'pggan'), copy, { name: 'shared-textures' });
+    assert.equal((await openCheckpoint(copy)).manifest.name, 'shared-textures');
     const names = [...(await readWeights(await openCheckpoint(copy))).keys()].sort();
     assert.deepEqual(names, generatorSpecs(arch).map((s) => s.name).sort(), 'no critic, no optimizer state');
     const bare = path.join(root, 'served-bare');

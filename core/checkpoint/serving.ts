@@ -10,7 +10,7 @@ import type { WeightMap } from '../models/params.ts';
 import { openCheckpoint, readOnnx, readWeights, saveCheckpoint, TFJS_DIR } from './io.ts';
 import type { Manifest } from './manifest.ts';
 
-export async function exportServing(src: string, dst: string, opts: { samples?: boolean; weights?: boolean } = {}): Promise<Manifest> {
+export async function exportServing(src: string, dst: string, opts: { samples?: boolean; weights?: boolean; name?: string } = {}): Promise<Manifest> {
   const ckpt = await openCheckpoint(src);
   const { format: _f, version: _v, createdAt: _c, files: _files, ...rest } = ckpt.manifest;
   const hasWeights = Object.keys(ckpt.manifest.files).some((f) => f.startsWith(`${TFJS_DIR}/`));
@@ -19,7 +19,7 @@ export async function exportServing(src: string, dst: string, opts: { samples?: 
     const all = await readWeights(ckpt);
     weights = new Map(generatorSpecs(ckpt.manifest.arch).map((s) => [s.name, all.get(s.name)!] as const).filter(([, w]) => w !== undefined));
   }
-  const manifest = await saveCheckpoint(dst, { manifest: rest, onnx: await readOnnx(ckpt), ...(weights ? { weights } : {}) });
+  const manifest = await saveCheckpoint(dst, { manifest: { ...rest, ...(opts.name ? { name: opts.name } : {}) }, onnx: await readOnnx(ckpt), ...(weights ? { weights } : {}) });
   if (opts.samples !== false) {
     const samples = path.join(ckpt.dir, 'samples');
     const files = await fs.readdir(samples).catch(() => [] as string[]);
