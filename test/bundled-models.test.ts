@@ -24,7 +24,7 @@ describe('bundled models', async () => {
   const names = (await fs.readdir(DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
 
   it('the InfoGAN demo and the PGGAN textures are there', () => {
-    assert.ok(names.includes('infogan-mnist'), names.join(', '));
+    for (const want of ['infogan-mnist', 'pggan-textures-64']) assert.ok(names.includes(want), `${want} in ${names.join(', ')}`);
   });
 
   for (const name of names) {
