@@ -1,18 +1,14 @@
 /** Runs one generator in a worker thread for threaded.ts: a request at a time, answers with transferred buffers. */
-import { parentPort, workerData } from 'node:worker_threads';
-import { setLogLevel, type LogLevel } from '../log.ts';
+import { parentPort } from 'node:worker_threads';
 import { openGenerator, type OpenOptions } from './open.ts';
 import type { Generator } from './types.ts';
 import type { WorkerReply, WorkerRequest } from './threaded.ts';
+import { errorMessage, workerInput } from './worker.ts';
 
 const port = parentPort!;
-const { target, options, logLevel } = workerData as { target: string; options: OpenOptions; logLevel: LogLevel };
-setLogLevel(logLevel); // the parent's, which tests set to silent
+const { target, options } = workerInput<{ target: string; options: OpenOptions }>();
 
-function errorReply(id: number, e: unknown): WorkerReply {
-  const err = e as { code?: string; message?: string; hint?: string };
-  return { id, kind: 'error', code: err.code ?? null, message: err.message ?? String(e), hint: err.hint ?? null };
-}
+const errorReply = (id: number, e: unknown): WorkerReply => ({ id, kind: 'error', ...errorMessage(e) });
 
 let gen: Generator | null = null;
 try {

@@ -5,7 +5,7 @@
  * No data is needed: the generator's input distribution is known (and pixel-normalised at once).
  */
 import { readFileSync } from 'node:fs';
-import { isMainThread, Worker } from 'node:worker_threads';
+import { isMainThread } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { Phase, PgganArch } from '../models/arch.ts';
 import type { WeightMap } from '../models/params.ts';
@@ -13,9 +13,8 @@ import type { ConvProbe } from '../onnx/export-pggan.ts';
 import { exportGeneratorOnnx, ONNX_INPUT, ONNX_OUTPUT } from '../onnx/export.ts';
 import type { ConvRanges, Range } from '../onnx/quantize.ts';
 import { gaussianArray } from '../random.ts';
-import { RhodopsError, type ErrorCode } from '../errors.ts';
-import { logLevel, type LogLevel } from '../log.ts';
 import { createSession, type OrtOptions } from './ort.ts';
+import { errorFrom, firstMessage, startWorker, type ErrorMessage } from './worker.ts';
 
 /** Below this the int8 model visibly differs from the float one; the float one plays instead. */
 export const MIN_INT8_PSNR_DB = 25;
@@ -122,10 +121,9 @@ export interface Int8Job {
   ortOptions: OrtOptions;
   where: string;
   weightBits: 7 | 8;
-  logLevel: LogLevel;
 }
 
-type Int8Reply = { ok: true; build: Int8Build } | { ok: false; code: string | null; message: string; hint: string | null };
+type Int8Reply = { ok: true; build: Int8Build } | ({ ok: false } & ErrorMessage);
 
 /**
  * buildInt8Pggan off the main thread: calibration runs the float model for seconds, and a live server
@@ -134,16 +132,12 @@ type Int8Reply = { ok: true; build: Int8Build } | { ok: false; code: string | nu
 export async function buildInt8PgganAside(arch: PgganArch, weights: WeightMap, phase: Phase, ortOptions: OrtOptions, where: string): Promise<Int8Build> {
   const weightBits = weightBitsForThisCpu();
   if (!isMainThread) return buildInt8Pggan(arch, weights, phase, ortOptions, where, weightBits);
-  const job: Int8Job = { arch, weights, phase, ortOptions, where, weightBits, logLevel: logLevel() };
-  const worker = new Worker(new URL('./int8-worker.js', import.meta.url), { workerData: job });
+  const job: Int8Job = { arch, weights, phase, ortOptions, where, weightBits };
+  const worker = startWorker(new URL('./int8-worker-main.ts', import.meta.url), job);
   try {
-    const reply = await new Promise<Int8Reply>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the int8 calibration thread exited (code ${code})`)));
-    });
+    const reply = await firstMessage<Int8Reply>(worker, `calibrating int8 for ${where}`);
     if (reply.ok) return { ...reply.build, model: new Uint8Array(reply.build.model) };
-    throw reply.code ? new RhodopsError(reply.code as ErrorCode, reply.message, reply.hint ? { hint: reply.hint } : {}) : new Error(reply.message);
+    throw errorFrom(reply);
   } finally {
     await worker.terminate();
   }

@@ -4,11 +4,10 @@
  * and waited for it afterwards. Here the engine makes batch k+1 while the main thread converts and pipes
  * batch k. Latents and frames cross as transferred buffers (no copies).
  */
-import { Worker } from 'node:worker_threads';
-import { RhodopsError, type ErrorCode } from '../errors.ts';
-import { logLevel } from '../log.ts';
+import type { Worker } from 'node:worker_threads';
 import type { OpenOptions } from './open.ts';
 import type { FloatBatch, Generator, GeneratorInfo, RgbBatch } from './types.ts';
+import { errorFrom, firstMessage, startWorker, type ErrorMessage } from './worker.ts';
 
 export type WorkerRequest =
   | { id: number; kind: 'rgb' | 'float'; latents: Float32Array; batch: number }
@@ -19,11 +18,7 @@ export type WorkerReply =
   | { id: number; kind: 'rgb'; out: RgbBatch }
   | { id: number; kind: 'float'; out: FloatBatch }
   | { id: number; kind: 'disposed' }
-  | { id: number; kind: 'error'; code: string | null; message: string; hint: string | null };
-
-function toError(r: Extract<WorkerReply, { kind: 'error' }>): Error {
-  return r.code ? new RhodopsError(r.code as ErrorCode, r.message, r.hint ? { hint: r.hint } : {}) : new Error(r.message);
-}
+  | ({ id: number; kind: 'error' } & ErrorMessage);
 
 export class ThreadedGenerator implements Generator {
   private nextId = 1;
@@ -37,7 +32,7 @@ export class ThreadedGenerator implements Generator {
     worker.on('message', (r: WorkerReply) => {
       const w = this.waiting.get(r.id);
       this.waiting.delete(r.id);
-      if (r.kind === 'error') w?.reject(toError(r));
+      if (r.kind === 'error') w?.reject(errorFrom(r));
       else w?.resolve(r);
     });
     const fail = (e: Error) => {
@@ -50,15 +45,11 @@ export class ThreadedGenerator implements Generator {
   }
 
   static async open(target: string, options: OpenOptions = {}): Promise<ThreadedGenerator> {
-    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { workerData: { target, options, logLevel: logLevel() } });
-    const ready = await new Promise<WorkerReply>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the generator's thread exited (code ${code}) before it opened ${target}`)));
-    });
+    const worker = startWorker(new URL('./engine-worker-main.ts', import.meta.url), { target, options });
+    const ready = await firstMessage<WorkerReply>(worker, `opening ${target}`);
     if (ready.kind !== 'ready') {
       await worker.terminate();
-      throw ready.kind === 'error' ? toError(ready) : new Error(`unexpected first message '${ready.kind}' from the generator's thread`);
+      throw ready.kind === 'error' ? errorFrom(ready) : new Error(`unexpected first message '${ready.kind}' from the generator's thread`);
     }
     return new ThreadedGenerator(worker, ready.info);
   }
