@@ -9,6 +9,7 @@ import { dirname, extname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { RhodopsError } from './errors.ts';
 import { logger } from './log.ts';
+import { track } from './children.ts';
 
 const log = logger('ffmpeg');
 const run = promisify(execFile);
@@ -21,7 +22,9 @@ export interface FfmpegBinary {
 
 async function probe(file: string, tool: 'ffmpeg' | 'ffprobe' = 'ffmpeg'): Promise<string | null> {
   try {
-    const { stdout } = await run(file, ['-hide_banner', '-version'], { timeout: 10_000 });
+    const running = run(file, ['-hide_banner', '-version'], { timeout: 10_000 });
+    track(running.child);
+    const { stdout } = await running;
     return stdout.split('\n')[0]?.replace(new RegExp(`^${tool} version `), '').split(' ')[0] ?? 'unknown';
   } catch {
     return null;
@@ -100,7 +103,7 @@ export function resolveFfprobe(): Promise<FfprobeBinary | null> {
 export async function runFfmpeg(args: string[]): Promise<void> {
   const { path } = await resolveFfmpeg();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(path, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = track(spawn(path, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] }));
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
     child.on('error', reject);

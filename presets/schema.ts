@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { describeZodError, latentSpecSchema } from '../core/checkpoint/manifest.ts';
 import { RhodopsError, messageOf } from '../core/errors.ts';
+import { latentStateJsonSchema } from '../core/latent/state.ts';
 import { layoutSize, stateIssues } from './layout.ts';
 import { bankNameProblem, normalizeName, presetNameProblem } from './names.ts';
 
@@ -26,13 +27,6 @@ const presetName = z
     const problem = presetNameProblem(name);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
-
-export const latentStateSchema = z.object({
-  noise: z.array(z.number()),
-  /** Soft weights per categorical code (one-hot or a mix), each ≥ 0 and summing to 1. */
-  categorical: z.array(z.array(z.number())),
-  continuous: z.array(z.number()),
-});
 
 export const presetModelSchema = z
   .object({
@@ -61,7 +55,7 @@ export const presetSchema = z
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     model: presetModelSchema,
-    state: latentStateSchema,
+    state: latentStateJsonSchema,
     smoothing: smoothingSchema.optional(),
     /** A reference to a mapping file; resolved (and contained) by whoever loads mappings. */
     mapping: z.string().min(1).max(1000).optional(),

@@ -20,12 +20,22 @@ export function containedAudioFile(name: string, dirs: readonly string[]): strin
   });
 }
 
-export function resolveAudioRequest(r: AudioSourceRequest, dirs: readonly string[]): AudioSpec {
+/**
+ * What a page asked for, as the server will play it. A capture device must be one of `captures` (the devices the
+ * server listed, and the one it was started with): ffmpeg reads a device spec as an input, and specs such as
+ * `lavfi:amovie=FILE` or a URL would make it read or write files or fetch from the network.
+ */
+export function resolveAudioRequest(r: AudioSourceRequest, dirs: readonly string[], captures: ReadonlySet<string>): AudioSpec {
   switch (r.kind) {
     case 'none':
     case 'browser':
       return { kind: r.kind };
     case 'capture':
+      if (!captures.has(r.device)) {
+        throw new RhodopsError('AUDIO_DEVICE_UNKNOWN', `'${r.device.slice(0, 120)}' is not a capture device this server listed`, {
+          hint: 'pick one from GET /api/audio/devices (as backend:id), or "" for the default input',
+        });
+      }
       return { kind: 'capture', spec: r.device };
     case 'file':
       return { kind: 'file', path: containedAudioFile(r.file, dirs), loop: r.loop };

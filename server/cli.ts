@@ -1,6 +1,7 @@
 /** `rhodops serve` (= `npm start`): the performance server on the bundled demo model unless told otherwise. */
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { endChildren } from '../core/children.ts';
 import { RhodopsError } from '../core/errors.ts';
 import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from './ort-cli.ts';
 import { parseAudioSpec } from './inputs.ts';
@@ -17,8 +18,24 @@ interface ServeCliOptions extends OrtCliOptions {
   midi: string;
   audio?: string;
   audioDir?: string[];
+  allowOrigin?: string[];
   mapping?: string;
   directions: 'random' | 'principal';
+}
+
+/** The longest a stop (SIGINT, SIGTERM) may take: takes are finished, audio and clients closed. */
+const SHUTDOWN_MS = 4000;
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
 
 export function serveCommand(): Command {
@@ -35,6 +52,7 @@ export function serveCommand(): Command {
     .option('--midi <port>', "MIDI inputs: a name (any part), an index from 'rhodops midi list', all, or none", d.midi)
     .option('--audio <source>', "audio that drives the mapping: a file to play along, 'capture[:DEVICE]' (see 'rhodops audio list'), or 'browser'")
     .option('--audio-dir <dir...>', 'folders control pages may pick audio files from (default: the current folder)')
+    .option('--allow-origin <origin...>', 'web pages served elsewhere that may control this server (e.g. http://192.168.1.20:3000); pages from other sites are refused')
     .addOption(new Option('--directions <kind>', "the knobs' latent directions: seeded random, or the model's principal ones (computed once, cached)").choices(['random', 'principal']).default('random'))
     .option('--mapping <file>', 'a mapping JSON file (default: the built-in mapping; see README "Mappings")')
     .action(async (o: ServeCliOptions) => {
@@ -59,17 +77,29 @@ export function serveCommand(): Command {
         ...(audio ? { audio } : {}),
         audioDirs: [...(o.audioDir ?? [process.cwd()]).map((dir) => path.resolve(dir)), ...(audio?.kind === 'file' ? [path.dirname(audio.path)] : [])],
         ...(o.mapping ? { mapping: path.resolve(o.mapping) } : {}),
+        allowOrigins: o.allowOrigin ?? [],
       });
       const q = server.token ? `?token=${server.token}` : '';
       process.stdout.write(`rhodops is playing. Open ${server.url}${q} (controls) or ${server.url}output${q} (projector).\n`);
       if (server.token) process.stdout.write(`access token: ${server.token}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.stdout.write('stopping…\n');
-          void server.close().then(resolve);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilSignal();
+      process.stdout.write('stopping…\n');
+      // Whatever happens in close(), the process ends within SHUTDOWN_MS with no child left behind; a second
+      // Ctrl-C ends it at once.
+      const force = (why: string, code: number) => {
+        void endChildren(500).then((n) => {
+          process.stderr.write(`${why}${n ? `; ended ${n} child process(es)` : ''}\n`);
+          process.exit(code);
+        });
+      };
+      const timer = setTimeout(() => force(`stopping took over ${SHUTDOWN_MS / 1000} s`, 1), SHUTDOWN_MS);
+      const again = () => force('stopped at once', 130);
+      process.once('SIGINT', again);
+      process.once('SIGTERM', again);
+      await server.close();
+      clearTimeout(timer);
+      await endChildren(500);
+      // Nothing of ours is left running; a library's stray handle must not keep the process alive.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
     });
 }

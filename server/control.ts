@@ -4,11 +4,10 @@ import type { PresetStore } from '../presets/store.ts';
 import { checkCompatible } from '../presets/layout.ts';
 import { DEFAULT_BANK } from '../presets/schema.ts';
 import type { LiveState } from './live-state.ts';
-import type { ControlMessage, ServerMessage } from './protocol.ts';
+import type { AudioSourceRequest, ControlMessage, ServerMessage } from './protocol.ts';
 import type { Engine } from './engine.ts';
 import type { LiveInputs } from './inputs.ts';
 import { loadPresetMapping, saveMappingForPreset } from './mapping-store.ts';
-import { resolveAudioRequest } from './audio-files.ts';
 import type { DisplayChange } from './display-settings.ts';
 
 export interface ControlContext {
@@ -18,8 +17,8 @@ export interface ControlContext {
   inputs: LiveInputs;
   /** Where the mappings presets refer to are kept. */
   mappingDir: string;
-  /** Folders audio files may be played from. */
-  audioDirs: string[];
+  /** Changes the audio source a page asked for (checked, one change at a time). */
+  setAudio(source: AudioSourceRequest): Promise<void>;
   /** Output pages' drawing settings: merges a change and tells every page. */
   setDisplay(change: DisplayChange): void;
   /** Tells every page the presets changed. */
@@ -96,7 +95,7 @@ export async function applyControl(ctx: ControlContext, msg: ControlMessage, rep
       ctx.inputs.setMapping(msg.mapping);
       return;
     case 'audioSource':
-      return ctx.inputs.setAudio(resolveAudioRequest(msg.source, ctx.audioDirs));
+      return ctx.setAudio(msg.source);
     case 'ping':
       reply({ type: 'pong', ...(msg.id ? { id: msg.id } : {}), t: msg.t, serverTime: Date.now() });
       return;

@@ -4,7 +4,7 @@
  * one playing and reports why.
  */
 import { logger } from '../core/log.ts';
-import { messageOf } from '../core/errors.ts';
+import { RhodopsError, messageOf } from '../core/errors.ts';
 import { openGenerator, type OpenOptions } from '../core/runtime/open.ts';
 import type { Generator, GeneratorInfo, RgbBatch } from '../core/runtime/types.ts';
 
@@ -41,7 +41,7 @@ export class Engine {
 
   /** Starts loading another model; it replaces the current one at the next frame boundary. */
   switchTo(path: string): Promise<ModelRef> {
-    if (this.pending) return Promise.reject(new Error('a model switch is already in progress'));
+    if (this.pending) return Promise.reject(new RhodopsError('BUSY', 'a model switch is already in progress', { hint: 'wait for it: the new model takes over when it has loaded' }));
     const started = performance.now();
     this.pending = openGenerator(path, this.openOptions)
       .then((gen) => {

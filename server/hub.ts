@@ -1,40 +1,85 @@
 /**
  * Connected WebSocket clients: frames out with per-client backpressure (a client whose send buffer is
- * over the cap skips frames, so one slow client never slows the others or grows server memory), control
- * messages in, validated, size- and rate-limited; every bad message gets an error reply and changes nothing.
+ * over the cap skips frames, and replies, so one slow client never slows the others or grows server memory;
+ * one that stays over it is closed), control messages in, validated, size-, rate- and cost-limited; every bad
+ * message gets a short error reply and changes nothing, and nothing a client sends can throw out of here.
  */
 import type { WebSocket } from 'ws';
 import { controlMessageSchema, type ControlMessage, type ServerMessage } from './protocol.ts';
 import { describeZodError } from '../core/checkpoint/manifest.ts';
+import { clip, toWireError, type ErrorCode, type WireError } from '../core/errors.ts';
 import { logger } from '../core/log.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 const log = logger('ws');
 
 export interface HubOptions {
-  /** Skip frames for a client while its unsent bytes exceed this. */
+  /** Skip frames and replies for a client while its unsent bytes exceed this. */
   maxBufferedBytes: number;
-  /** Larger control messages are refused with an error reply (ws closes past its own, larger hard cap). */
+  /** A client over `maxBufferedBytes` for this long is not reading: it is closed. */
+  maxOverBufferMs: number;
+  /** Larger messages are refused with an error reply (ws closes past its own, larger hard cap). */
   maxMessageBytes: number;
   /** Token bucket per client: sustained messages per second, and the burst allowed. */
   messagesPerSecond: number;
   burst: number;
+  /**
+   * Bytes per second of JSON text per remote address, and its burst: parsing and validating cost grows with
+   * size, so many large messages cost as much as the rate limit's count of small ones allows, not 64× more.
+   */
+  textBytesPerSecond: number;
+  textBurstBytes: number;
+  /** Bytes per second of binary messages (browser microphone PCM) per address: a few times real time. */
+  binaryBytesPerSecond: number;
+  binaryBurstBytes: number;
+  /** Connections at once from one address, and from all. */
+  maxClientsPerAddress: number;
+  maxClients: number;
+  /** The longest error text a reply carries. */
+  maxErrorChars: number;
 }
 
-export const DEFAULT_HUB_OPTIONS: HubOptions = { maxBufferedBytes: 1 << 20, maxMessageBytes: 64 << 10, messagesPerSecond: 240, burst: 480 };
+export const DEFAULT_HUB_OPTIONS: HubOptions = {
+  maxBufferedBytes: 1 << 20,
+  maxOverBufferMs: 10_000,
+  maxMessageBytes: 64 << 10,
+  messagesPerSecond: 240,
+  burst: 480,
+  textBytesPerSecond: 256 << 10,
+  textBurstBytes: 512 << 10,
+  // 48 kHz float32 mono is 188 KiB/s.
+  binaryBytesPerSecond: 1 << 20,
+  binaryBurstBytes: 2 << 20,
+  maxClientsPerAddress: 16,
+  maxClients: 64,
+  maxErrorChars: 400,
+};
 
+/** What status shows of a client: never its address, which other clients must not learn. */
 export interface ClientStats {
   id: number;
-  address: string;
   framesSent: number;
   framesDropped: number;
+  /** Replies and broadcasts skipped because the client was not reading. */
+  messagesDropped: number;
   messagesIn: number;
   errors: number;
 }
 
 interface Client extends ClientStats {
   ws: WebSocket;
-  tokens: number;
-  lastRefill: number;
+  address: string;
+  count: TokenBucket;
+  /** When its send buffer went over the cap (NaN while under). */
+  overSince: number;
+  /** The last RATE_LIMITED reply: one a second at most, or the replies would be the flood. */
+  lastRateReply: number;
+}
+
+interface AddressState {
+  clients: number;
+  text: TokenBucket;
+  binary: TokenBucket;
 }
 
 /** What the hub hands on: validated control messages, binary messages (browser audio), departures. */
@@ -46,51 +91,160 @@ export interface HubHandlers {
 
 export class Hub {
   private readonly clients = new Set<Client>();
+  private readonly addresses = new Map<string, AddressState>();
   private nextId = 1;
+  private lastInternalLog = 0;
+  private readonly opts: HubOptions;
 
   constructor(
-    private readonly opts: HubOptions,
+    opts: Partial<HubOptions>,
     private readonly handlers: HubHandlers,
-  ) {}
+  ) {
+    this.opts = { ...DEFAULT_HUB_OPTIONS, ...opts };
+  }
+
+  /** Whether a new connection from `address` may join; a refusal says why. */
+  admit(address: string): WireError | null {
+    if (this.clients.size >= this.opts.maxClients) {
+      return { code: 'TOO_MANY_CONNECTIONS', message: `the server has its maximum of ${this.opts.maxClients} connections`, hint: 'close pages you no longer use' };
+    }
+    if ((this.addresses.get(address)?.clients ?? 0) >= this.opts.maxClientsPerAddress) {
+      return { code: 'TOO_MANY_CONNECTIONS', message: `${this.opts.maxClientsPerAddress} connections from one address at most`, hint: 'close pages you no longer use' };
+    }
+    return null;
+  }
 
   add(ws: WebSocket, address: string, welcome: ServerMessage): void {
-    const c: Client = { ws, id: this.nextId++, address, framesSent: 0, framesDropped: 0, messagesIn: 0, errors: 0, tokens: this.opts.burst, lastRefill: performance.now() };
+    const now = performance.now();
+    const c: Client = {
+      ws,
+      id: this.nextId++,
+      address,
+      framesSent: 0,
+      framesDropped: 0,
+      messagesDropped: 0,
+      messagesIn: 0,
+      errors: 0,
+      count: new TokenBucket(this.opts.messagesPerSecond, this.opts.burst, now),
+      overSince: Number.NaN,
+      lastRateReply: -Infinity,
+    };
     this.clients.add(c);
-    ws.on('message', (data, isBinary) => this.receive(c, data as Buffer | Buffer[] | ArrayBuffer, isBinary));
+    this.addressOf(address, now).clients++;
+    ws.on('message', (data, isBinary) => {
+      try {
+        this.receive(c, data as Buffer | Buffer[] | ArrayBuffer, isBinary);
+      } catch (e) {
+        this.internal(c, e);
+      }
+    });
     ws.on('close', () => {
-      this.clients.delete(c);
-      this.handlers.left(c.id);
+      if (!this.clients.delete(c)) return;
+      const a = this.addresses.get(address);
+      if (a) a.clients--;
+      try {
+        this.handlers.left(c.id);
+      } catch (e) {
+        this.logInternal(e);
+      }
     });
     ws.on('error', (e) => log.debug(`client ${c.id}: ${e.message}`));
     this.send(c, welcome);
   }
 
-  private send(c: Client, m: ServerMessage): void {
-    if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify(m));
+  /** Per-address budgets outlive a connection (reconnecting must not refill them); idle full ones are forgotten. */
+  private addressOf(address: string, now: number): AddressState {
+    let a = this.addresses.get(address);
+    if (!a) {
+      if (this.addresses.size >= 1024) {
+        for (const [k, v] of this.addresses) if (v.clients === 0 && v.text.full(now) && v.binary.full(now)) this.addresses.delete(k);
+      }
+      a = {
+        clients: 0,
+        text: new TokenBucket(this.opts.textBytesPerSecond, this.opts.textBurstBytes, now),
+        binary: new TokenBucket(this.opts.binaryBytesPerSecond, this.opts.binaryBurstBytes, now),
+      };
+      this.addresses.set(address, a);
+    }
+    return a;
   }
 
-  private fail(c: Client, code: string, message: string, id?: string, hint?: string): void {
+  /**
+   * Whether the client can take more now. Over the buffer cap, what would be sent is skipped; a client over
+   * it for `maxOverBufferMs` is not reading, and is closed (its buffer freed).
+   */
+  private writable(c: Client, now: number): boolean {
+    if (c.ws.readyState !== c.ws.OPEN) return false;
+    if (c.ws.bufferedAmount <= this.opts.maxBufferedBytes) {
+      c.overSince = Number.NaN;
+      return true;
+    }
+    if (Number.isNaN(c.overSince)) c.overSince = now;
+    else if (now - c.overSince > this.opts.maxOverBufferMs) {
+      log.warn(`client ${c.id} has read nothing for ${(this.opts.maxOverBufferMs / 1000).toFixed(0)} s with its buffer full: closed`);
+      c.ws.terminate();
+    }
+    return false;
+  }
+
+  private sendText(c: Client, text: string, now = performance.now()): void {
+    if (this.writable(c, now)) c.ws.send(text);
+    else if (c.ws.readyState === c.ws.OPEN) c.messagesDropped++;
+  }
+
+  private send(c: Client, m: ServerMessage): void {
+    this.sendText(c, JSON.stringify(m));
+  }
+
+  private fail(c: Client, code: ErrorCode, message: string, id?: string, hint?: string): void {
     c.errors++;
-    this.send(c, { type: 'error', code, message, ...(hint ? { hint } : {}), ...(id ? { id } : {}) });
+    const max = this.opts.maxErrorChars;
+    this.send(c, { type: 'error', code, message: clip(message, max), ...(hint ? { hint: clip(hint, max) } : {}), ...(id ? { id: id.slice(0, 64) } : {}) });
+  }
+
+  /** Something a handler did not expect: the client hears INTERNAL, the log hears of it once a second at most. */
+  private internal(c: Client, e: unknown, id?: string): void {
+    this.logInternal(e);
+    const w = toWireError(e, this.opts.maxErrorChars);
+    this.fail(c, w.code, w.message, id, w.hint);
+  }
+
+  private logInternal(e: unknown): void {
+    const now = performance.now();
+    if (now - this.lastInternalLog < 1000) return;
+    this.lastInternalLog = now;
+    log.error(`a client's message failed inside the server (the show goes on): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   }
 
   private receive(c: Client, data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
     const now = performance.now();
     c.messagesIn++;
-    c.tokens = Math.min(this.opts.burst, c.tokens + ((now - c.lastRefill) / 1000) * this.opts.messagesPerSecond);
-    c.lastRefill = now;
-    if (c.tokens < 1) return this.fail(c, 'RATE_LIMITED', `more than ${this.opts.messagesPerSecond} messages per second; this one was ignored`);
-    c.tokens--;
+    if (!c.count.take(1, now)) {
+      if (now - c.lastRateReply >= 1000) {
+        c.lastRateReply = now;
+        this.fail(c, 'RATE_LIMITED', `more than ${this.opts.messagesPerSecond} messages per second; messages are ignored until the rate falls`);
+      }
+      return;
+    }
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (buf.byteLength > this.opts.maxMessageBytes) {
       return this.fail(c, 'TOO_LARGE', `message of ${buf.byteLength} bytes; the limit is ${this.opts.maxMessageBytes}`);
+    }
+    const budget = isBinary ? this.addressOf(c.address, now).binary : this.addressOf(c.address, now).text;
+    if (!budget.take(buf.byteLength, now)) {
+      if (now - c.lastRateReply >= 1000) {
+        c.lastRateReply = now;
+        this.fail(c, 'RATE_LIMITED', `more than ${Math.round(budget.rate / 1024)} KiB of ${isBinary ? 'audio' : 'messages'} per second from this address; this one was ignored`);
+      }
+      return;
     }
     if (isBinary) {
       try {
         this.handlers.binary(buf, c.id);
       } catch (e) {
-        const err = e as { code?: string; message?: string; hint?: string };
-        this.fail(c, err.code ?? 'BAD_MESSAGE', err.message ?? String(e), undefined, err.hint);
+        const w = toWireError(e, this.opts.maxErrorChars);
+        if (w.code === 'INTERNAL') this.internal(c, e);
+        else this.fail(c, w.code, w.message, undefined, w.hint);
       }
       return;
     }
@@ -98,31 +252,36 @@ export class Hub {
     try {
       json = JSON.parse(buf.toString('utf8'));
     } catch {
-      return this.fail(c, 'BAD_JSON', 'the message is not valid JSON');
+      return this.fail(c, 'BAD_JSON', 'the message is not valid JSON', undefined, 'send control messages as JSON text');
     }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+      return this.fail(c, 'BAD_MESSAGE', `a control message is a JSON object with a "type"; got ${Array.isArray(json) ? 'an array' : json === null ? 'null' : `a ${typeof json}`}`);
+    }
+    const fields = json as Record<string, unknown>;
+    const id = typeof fields['id'] === 'string' ? fields['id'] : undefined;
     const parsed = controlMessageSchema.safeParse(json);
     if (!parsed.success) {
-      const type = (json as { type?: unknown } | null)?.type;
+      const type = fields['type'];
       const known = controlMessageSchema.options.some((o) => o.shape.type.value === type);
-      const id = typeof (json as { id?: unknown }).id === 'string' ? (json as { id: string }).id : undefined;
       return known
-        ? this.fail(c, 'BAD_MESSAGE', `'${String(type)}': ${describeZodError(parsed.error)}`, id)
-        : this.fail(c, 'UNKNOWN_TYPE', `unknown message type ${JSON.stringify(type ?? null)}`, id);
+        ? this.fail(c, 'BAD_MESSAGE', `'${String(type)}': ${describeZodError(parsed.error, 3)}`, id)
+        : this.fail(c, 'UNKNOWN_TYPE', `unknown message type ${clip(JSON.stringify(type ?? null), 80)}`, id);
     }
     try {
       this.handlers.control(parsed.data, (m) => this.send(c, m), now, c.id);
     } catch (e) {
-      const err = e as { code?: string; message?: string; hint?: string };
-      this.fail(c, err.code ?? 'FAILED', err.message ?? String(e), parsed.data.id, err.hint);
+      const w = toWireError(e, this.opts.maxErrorChars);
+      if (w.code === 'INTERNAL') this.internal(c, e, parsed.data.id);
+      else this.fail(c, w.code, w.message, parsed.data.id, w.hint);
     }
   }
 
   /** Sends a frame to every client that can take it; the others skip it. */
   broadcastFrame(msg: Buffer): void {
+    const now = performance.now();
     for (const c of this.clients) {
-      if (c.ws.readyState !== c.ws.OPEN) continue;
-      if (c.ws.bufferedAmount > this.opts.maxBufferedBytes) {
-        c.framesDropped++;
+      if (!this.writable(c, now)) {
+        if (c.ws.readyState === c.ws.OPEN) c.framesDropped++;
         continue;
       }
       c.ws.send(msg, { binary: true });
@@ -132,7 +291,12 @@ export class Hub {
 
   broadcast(m: ServerMessage): void {
     const text = JSON.stringify(m);
-    for (const c of this.clients) if (c.ws.readyState === c.ws.OPEN) c.ws.send(text);
+    const now = performance.now();
+    for (const c of this.clients) this.sendText(c, text, now);
+  }
+
+  get maxMessageBytes(): number {
+    return this.opts.maxMessageBytes;
   }
 
   get size(): number {
@@ -140,10 +304,15 @@ export class Hub {
   }
 
   stats(): ClientStats[] {
-    return [...this.clients].map(({ id, address, framesSent, framesDropped, messagesIn, errors }) => ({ id, address, framesSent, framesDropped, messagesIn, errors }));
+    return [...this.clients].map(({ id, framesSent, framesDropped, messagesDropped, messagesIn, errors }) => ({ id, framesSent, framesDropped, messagesDropped, messagesIn, errors }));
   }
 
   closeAll(): void {
     for (const c of this.clients) c.ws.close(1001, 'server shutting down');
+  }
+
+  /** Ends every connection at once (shutdown that cannot wait for close handshakes). */
+  terminateAll(): void {
+    for (const c of this.clients) c.ws.terminate();
   }
 }

@@ -205,8 +205,27 @@ export class LiveInputs {
     this.armed = null;
   }
 
-  /** Replaces the audio source; the old one stops first. A source that cannot start leaves none, and says why. */
-  async setAudio(spec: AudioSpec): Promise<void> {
+  /**
+   * Replaces the audio source; the old one stops first. A source that cannot start leaves none, and says why.
+   * Changes run one at a time, in order, and a change asked for while others wait makes those moot: however
+   * many overlap, one source at most runs (each is a process holding a device), and it is the last one asked for.
+   */
+  setAudio(spec: AudioSpec): Promise<void> {
+    const generation = ++this.audioGeneration;
+    const run = async () => {
+      if (this.closed || generation !== this.audioGeneration) return;
+      await this.replaceAudio(spec);
+    };
+    const done = this.audioChanges.then(run, run);
+    this.audioChanges = done.catch(() => undefined);
+    return done;
+  }
+
+  private audioChanges: Promise<void> = Promise.resolve();
+  private audioGeneration = 0;
+  private closed = false;
+
+  private async replaceAudio(spec: AudioSpec): Promise<void> {
     const old = this.audio;
     this.audio = null;
     this.audioSpec = { kind: 'none' };
@@ -216,6 +235,10 @@ export class LiveInputs {
     source.on('features', (f) => this.onFeatures(f));
     source.on('error', (e) => log.warn(`audio: ${e.message}; the show goes on without it`));
     await source.start();
+    if (this.closed) {
+      await source.stop();
+      return;
+    }
     this.audio = source;
     this.audioSpec = spec;
     log.info(`audio: ${source.name}`);
@@ -303,8 +326,12 @@ export class LiveInputs {
     return this.audio !== null;
   }
 
+  /** Stops MIDI and the audio source, after any change under way (which then starts nothing). */
   async close(): Promise<void> {
+    this.closed = true;
     this.midi.close();
+    await this.audioChanges;
     await this.audio?.stop().catch((e: unknown) => log.warn(`audio: while stopping: ${messageOf(e)}`));
+    this.audio = null;
   }
 }

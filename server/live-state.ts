@@ -144,8 +144,16 @@ export class LiveState implements LatentSource {
   }
 
   latentAt(now: number, dt: number): Float32Array {
-    this.current = smoothState(this.springs, this.current, this.targetAt(now), Math.min(Math.max(dt, 0), 1));
-    const v = toVector(this.spec, this.current, this.out);
+    const target = this.targetAt(now);
+    this.current = smoothState(this.springs, this.current, target, Math.min(Math.max(dt, 0), 1));
+    let v = toVector(this.spec, this.current, this.out);
+    // Springs that went non-finite would stay so: cut to the target instead (the render loop refuses a
+    // non-finite latent either way).
+    if (!v.every(Number.isFinite)) {
+      resetSprings(this.springs);
+      this.current = target;
+      v = toVector(this.spec, this.current, this.out);
+    }
     this.journal?.frame(now, dt, v);
     return v;
   }

@@ -71,6 +71,7 @@ export class RenderLoop {
   private errors = 0;
   private lastError: string | null = null;
   private lastErrorLog = 0;
+  private lastLatent: Float32Array | null = null;
   sink: FrameSink | null = null;
   onModelSwap: (() => void) | null = null;
 
@@ -124,7 +125,7 @@ export class RenderLoop {
         this.source.modelChanged(this.engine.model.info.latent);
         this.onModelSwap?.();
       }
-      rgb = await this.engine.render(this.source.latentAt(start / 1000, dt));
+      rgb = await this.engine.render(this.finite(this.source.latentAt(start / 1000, dt)));
     } catch (e) {
       this.failed(e, start);
     }
@@ -144,6 +145,22 @@ export class RenderLoop {
       next = now;
     }
     this.schedule(next);
+  }
+
+  /**
+   * The latent, if every value is finite; else the last one that was (a non-finite latent makes a black frame
+   * and, through the springs, every frame after it). Counted as an error, logged once a second at most.
+   */
+  private finite(latent: Float32Array): Float32Array {
+    for (let i = 0; i < latent.length; i++) {
+      if (!Number.isFinite(latent[i]!)) {
+        this.failed(new Error(`the latent has a non-finite value at ${i} (${latent[i]}); the last finite one plays`), performance.now());
+        return this.lastLatent && this.lastLatent.length === latent.length ? this.lastLatent : new Float32Array(latent.length);
+      }
+    }
+    if (this.lastLatent?.length !== latent.length) this.lastLatent = new Float32Array(latent.length);
+    this.lastLatent.set(latent);
+    return latent;
   }
 
   private failed(e: unknown, at: number): void {

@@ -4,6 +4,8 @@
  * so control pages (and the latency bench) know which frame showed their change.
  */
 import { z } from 'zod';
+import { latentStateJsonSchema } from '../core/latent/state.ts';
+import { numberList } from '../core/number-list.ts';
 import { targetSchema } from '../core/mapping/index.ts';
 import type { MappingInputJson } from '../core/mapping/index.ts';
 import type { GeneratorInfo } from '../core/runtime/types.ts';
@@ -12,11 +14,7 @@ import type { InputsStatus, MeterFeatures } from './inputs.ts';
 import type { LiveControls } from './live-state.ts';
 import type { ServerStatus } from './server.ts';
 
-const latentJson = z.object({
-  noise: z.array(z.number().finite()),
-  categorical: z.array(z.array(z.number().finite().min(0))),
-  continuous: z.array(z.number().finite()),
-});
+const latentJson = latentStateJsonSchema;
 
 const finite = z.number().finite();
 const id = z.string().max(64).optional();
@@ -33,7 +31,7 @@ export type AudioSourceRequest = z.infer<typeof audioSourceSchema>;
 
 export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('set'), id, state: latentJson }),
-  z.object({ type: z.literal('randomize'), id, seed: z.number().int().min(0).optional() }),
+  z.object({ type: z.literal('randomize'), id, seed: z.number().int().min(0).max(2 ** 32 - 1).optional() }),
   z.object({ type: z.literal('category'), id, code: index, value: index }),
   z.object({ type: z.literal('crossfade'), id, code: index, from: index, to: index, t: z.number().min(0).max(1) }),
   z.object({ type: z.literal('continuous'), id, index, value: finite.min(-10).max(10) }),
@@ -46,7 +44,7 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('presetSave'), id, bank: z.string().max(128).optional(), name: z.string().min(1).max(128) }),
   z.object({ type: z.literal('ping'), id, t: finite }),
   /** Raw MIDI bytes from the browser's Web MIDI devices (parsed like a hardware port's). */
-  z.object({ type: z.literal('midi'), id, bytes: z.array(z.number().int().min(0).max(255)).min(1).max(4096) }),
+  z.object({ type: z.literal('midi'), id, bytes: numberList({ min: 1, max: 4096, lo: 0, hi: 255, integer: true }) }),
   /** MIDI learn: the next control moved is routed to `target`. */
   z.object({ type: z.literal('learn'), id, target: targetSchema }),
   z.object({ type: z.literal('learnCancel'), id }),

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { WebSocketServer } from 'ws';
-import { RhodopsError, messageOf } from '../core/errors.ts';
+import { RhodopsError, messageOf, toWireError, type WireError } from '../core/errors.ts';
 import { logger } from '../core/log.ts';
 import type { OrtOptions } from '../core/runtime/ort.ts';
 import type { GeneratorInfo } from '../core/runtime/types.ts';
@@ -17,7 +17,7 @@ import { DEFAULT_BANK } from '../presets/schema.ts';
 import { PresetStore } from '../presets/store.ts';
 import { apiRouter, recordingsRouter } from './api.ts';
 import { applyControl, recallPreset, type ControlContext } from './control.ts';
-import { containedAudioFile } from './audio-files.ts';
+import { containedAudioFile, resolveAudioRequest } from './audio-files.ts';
 import { Engine } from './engine.ts';
 import { DEFAULT_HUB_OPTIONS, Hub, type ClientStats, type HubOptions } from './hub.ts';
 import { LiveInputs, type AudioSpec, type InputsStatus } from './inputs.ts';
@@ -26,15 +26,24 @@ import { RenderLoop, type LatentSource, type LoopStats } from './loop.ts';
 import { readMappingFile } from './mapping-store.ts';
 import { decodePcmMessage } from './pcm-message.ts';
 import { modelPrincipalDirections } from './principal.ts';
-import type { ServerMessage } from './protocol.ts';
+import type { AudioSourceRequest, ServerMessage } from './protocol.ts';
 import { prepareRecorder, Recorder, type Take, type TakeStats, type TakeSummary } from './recorder/index.ts';
 import { displayScale } from './encoder.ts';
 import { ensureClientBuilt } from './client-build.ts';
 import { DEFAULT_DISPLAY, type DisplayChange, type DisplaySettings } from './display-settings.ts';
-import { authorized, generateToken, isLoopback } from './security.ts';
+import { checkAccess, checkHost, generateToken, isLoopback, parseAllowedOrigins, type AccessPolicy, type Refusal } from './security.ts';
+import { AudioDeviceCache } from './audio-device-cache.ts';
+import { deviceSpec } from '../core/audio/index.ts';
 import { SessionLog, type SessionStats } from './session/log.ts';
 
 const log = logger('serve');
+
+function withStatus(w: WireError | null, status: number): Refusal | null {
+  return w ? { ...w, status } : null;
+}
+
+/** Mapped preset recalls at most this often: each reads a file and may replace the mapping. */
+const MIN_RECALL_INTERVAL_MS = 100;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface ServeOptions {
@@ -53,7 +62,7 @@ export interface ServeOptions {
   recordingsDir: string;
   clientDir: string;
   seed: number;
-  hub: HubOptions;
+  hub: Partial<HubOptions>;
   /** MIDI ports to play from: `all` (default), a name, an index, or `none` (Web MIDI from browsers still plays). */
   midi: string;
   /** The audio source at start. */
@@ -64,6 +73,8 @@ export interface ServeOptions {
   mappingDir: string;
   /** Folders a control page may play audio files from. */
   audioDirs: string[];
+  /** Origins of other control surfaces (web pages served elsewhere) that may use the API and the WebSocket. */
+  allowOrigins: string[];
   /** The knobs' latent directions: seeded random ones, or the model's principal ones (computed once, cached). */
   directions: 'random' | 'principal';
   /** Where principal directions are cached (default ~/.cache/rhodops/directions). */
@@ -109,6 +120,7 @@ export function defaultServeOptions(): ServeOptions {
     mapping: null,
     mappingDir: path.join(ROOT, 'presets', 'user-mappings'),
     audioDirs: [process.cwd()],
+    allowOrigins: [],
     directions: 'random',
   };
 }
@@ -135,6 +147,14 @@ export class Server {
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
   url = '';
+  readonly policy: AccessPolicy;
+  /** `GET /api/audio/devices` and the capture devices the network may choose from: one probe at a time, cached. */
+  readonly audioDevices = new AudioDeviceCache();
+  private takeStarting = false;
+  private takeStopping: Promise<TakeSummary & { session: SessionStats | null }> | null = null;
+  private sessionStarting = false;
+  private closing: Promise<void> | null = null;
+  private recall: { busy: boolean; next: (() => Promise<void>) | null; lastAt: number } = { busy: false, next: null, lastAt: -Infinity };
 
   private constructor(options: ServeOptions, engine: Engine, mapping: Mapping) {
     this.options = options;
@@ -160,7 +180,7 @@ export class Server {
       engine,
       inputs: this.inputs,
       mappingDir: options.mappingDir,
-      audioDirs: options.audioDirs,
+      setAudio: (source) => this.setAudioSource(source),
       setDisplay: (change) => this.setDisplay(change),
       presetsChanged: () => this.hub.broadcast({ type: 'presets' }),
     };
@@ -178,8 +198,9 @@ export class Server {
             if (msg.type !== 'ping') this.broadcastState();
           },
           (e: unknown) => {
-            const err = e as { code?: string; hint?: string };
-            reply({ type: 'error', code: err.code ?? 'FAILED', message: messageOf(e), ...(err.hint ? { hint: err.hint } : {}), ...(msg.id ? { id: msg.id } : {}) });
+            const w = toWireError(e);
+            if (w.code === 'INTERNAL') log.warn(`'${msg.type}' failed inside the server: ${messageOf(e)}`);
+            reply({ type: 'error', ...w, ...(msg.id ? { id: msg.id } : {}) });
           },
         );
       },
@@ -208,8 +229,14 @@ export class Server {
       this.broadcastState();
       if (this.options.directions === 'principal') void this.usePrincipalDirections().catch((e: unknown) => log.warn(`principal directions: ${messageOf(e)}; random ones play`));
     };
+    this.policy = { token: this.token, loopback: isLoopback(options.host), allowOrigins: parseAllowedOrigins(options.allowOrigins) };
     const app = express();
     app.disable('x-powered-by');
+    app.use((req, res, next) => {
+      const refused = checkHost(req, this.policy);
+      if (refused) return void res.status(refused.status).json({ error: { code: refused.code, message: refused.message, hint: refused.hint } });
+      next();
+    });
     app.use('/api', apiRouter(this));
     app.use('/recordings', recordingsRouter(options.recordingsDir, this));
     // The pages, and the bundles built from client/src at start (client/dist).
@@ -217,14 +244,21 @@ export class Server {
     app.use('/dist', express.static(path.join(options.clientDir, 'dist'), { dotfiles: 'deny' }));
     app.get('/output', (_req, res) => res.sendFile('output.html', { root: path.join(options.clientDir, 'pages') }));
     this.http = http.createServer(app);
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+    // ws reads a whole message before the hub can refuse it: its cap is the hub's, with room for the frame header.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: (this.hub.maxMessageBytes + 1024) * 2 });
     this.http.on('upgrade', (req, socket, head) => {
-      if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws' || !authorized(req, this.token)) {
-        socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
-        socket.destroy();
+      socket.on('error', () => undefined); // a client gone mid-handshake
+      const address = req.socket.remoteAddress ?? '?';
+      const refused: Refusal | null =
+        new URL(req.url ?? '/', 'http://x').pathname !== '/ws'
+          ? { status: 404, code: 'NOT_FOUND', message: 'WebSocket connections go to /ws' }
+          : (checkAccess(req, this.policy) ?? (this.closing ? { status: 503, code: 'BUSY', message: 'the server is shutting down' } : null) ?? withStatus(this.hub.admit(address), 429));
+      if (refused) {
+        const body = JSON.stringify({ error: { code: refused.code, message: refused.message, ...(refused.hint ? { hint: refused.hint } : {}) } });
+        socket.end(`HTTP/1.1 ${refused.status} ${http.STATUS_CODES[refused.status] ?? 'Refused'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.hub.add(ws, req.socket.remoteAddress ?? '?', this.welcome()));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.hub.add(ws, address, this.welcome()));
     });
   }
 
@@ -342,7 +376,19 @@ export class Server {
   }
 
   async startRecording(o: { smooth: boolean; audio?: string | undefined }) {
-    if (this.take) throw new RhodopsError('RECORDING_ACTIVE', 'a recording is already running', { hint: 'stop it first (POST /api/recordings/stop)' });
+    if (this.take || this.takeStarting || this.takeStopping) {
+      throw new RhodopsError('RECORDING_ACTIVE', `a recording is already ${this.takeStarting ? 'starting' : this.takeStopping ? 'stopping' : 'running'}`, { hint: 'stop it first (POST /api/recordings/stop), or wait for it to finish' });
+    }
+    if (this.closing) throw new RhodopsError('BUSY', 'the server is shutting down');
+    this.takeStarting = true;
+    try {
+      return await this.startTake(o);
+    } finally {
+      this.takeStarting = false;
+    }
+  }
+
+  private async startTake(o: { smooth: boolean; audio?: string | undefined }) {
     const info = this.engine.model.info;
     const scale = displayScale(info.width, this.options.displaySize);
     const [width, height] = [info.width * scale, info.height * scale];
@@ -364,23 +410,71 @@ export class Server {
     return this.options.fps === 'max' ? 60 : this.options.fps;
   }
 
-  async stopRecording(): Promise<TakeSummary> {
+  /** Stops the take; a second stop while the first is finishing gets the same result. */
+  stopRecording(): Promise<TakeSummary & { session: SessionStats | null }> {
+    if (this.takeStopping) return this.takeStopping;
     const take = this.take;
-    if (!take) throw new RhodopsError('NOT_FOUND', 'no recording is running');
+    if (!take) return Promise.reject(new RhodopsError('NOT_FOUND', 'no recording is running', { hint: 'GET /api/status shows whether one is' }));
     this.loop.sink = null;
     this.take = null;
-    if (this.session?.withTake) await this.stopSession().catch((e: unknown) => log.warn(`session log: ${messageOf(e)}`));
-    this.lastTake = await take.stop();
-    return this.lastTake;
+    this.takeStopping = (async () => {
+      let session: SessionStats | null = null;
+      if (this.session?.withTake) session = await this.stopSession().catch((e: unknown) => (log.warn(`session log: ${messageOf(e)}`), null));
+      this.lastTake = await take.stop();
+      return { ...this.lastTake, session };
+    })().finally(() => {
+      this.takeStopping = null;
+    });
+    return this.takeStopping;
   }
 
-  private async recallFromInput(bank: string, name: string, crossfade: number): Promise<void> {
+  /**
+   * A recall from MIDI or the mapping. One runs at a time, at most one every MIN_RECALL_INTERVAL_MS, and of
+   * those asked for meanwhile only the newest waits: a mapping that fires recalls at every frame cannot flood the
+   * disk or the loop.
+   */
+  private recallFromInput(bank: string, name: string, crossfade: number): Promise<void> {
+    const run = async () => {
+      try {
+        await recallPreset(this.control, bank, name, crossfade);
+        this.broadcastState();
+      } catch (e) {
+        log.warn(`mapped preset recall '${bank}/${name}' failed: ${messageOf(e)}`);
+      }
+    };
+    this.recall.next = run;
+    return this.pumpRecalls();
+  }
+
+  private async pumpRecalls(): Promise<void> {
+    const r = this.recall;
+    if (r.busy) return;
+    r.busy = true;
     try {
-      await recallPreset(this.control, bank, name, crossfade);
-      this.broadcastState();
-    } catch (e) {
-      log.warn(`mapped preset recall '${bank}/${name}' failed: ${messageOf(e)}`);
+      while (r.next && !this.closing) {
+        const wait = r.lastAt + MIN_RECALL_INTERVAL_MS - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const next = r.next;
+        r.next = null;
+        r.lastAt = performance.now();
+        if (next) await next();
+      }
+    } finally {
+      r.busy = false;
     }
+  }
+
+  /**
+   * An audio source a page asked for: files from the audio folders; capture devices only as the server listed
+   * them (or the one it was started with), never lavfi, URLs or paths; one change at a time.
+   */
+  async setAudioSource(source: AudioSourceRequest): Promise<void> {
+    const captures = new Set<string>(['', 'default']);
+    if (this.options.audio.kind === 'capture') captures.add(this.options.audio.spec);
+    if (source.kind === 'capture' && !captures.has(source.device)) {
+      for (const d of (await this.audioDevices.list()).devices) captures.add(deviceSpec(d));
+    }
+    await this.inputs.setAudio(resolveAudioRequest(source, this.options.audioDirs, captures));
   }
 
   /** MIDI program change N: the Nth preset (from 0) of the default bank, in the order the page lists them. */
@@ -396,7 +490,16 @@ export class Server {
    * state as it is now: `NAME.session.jsonl` in the recordings folder.
    */
   async startSession(name?: string, withTake = false): Promise<SessionStats> {
-    if (this.session) throw new RhodopsError('RECORDING_ACTIVE', `a session log is already running (${this.session.log.file})`, { hint: 'stop it first (POST /api/sessions/stop)' });
+    if (this.session || this.sessionStarting) throw new RhodopsError('RECORDING_ACTIVE', `a session log is already ${this.session ? `running (${path.basename(this.session.log.file)})` : 'starting'}`, { hint: 'stop it first (POST /api/sessions/stop)' });
+    this.sessionStarting = true;
+    try {
+      return await this.openSession(name, withTake);
+    } finally {
+      this.sessionStarting = false;
+    }
+  }
+
+  private async openSession(name: string | undefined, withTake: boolean): Promise<SessionStats> {
     const base = name ?? `session-${new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}`;
     if (!/^[\w.-]{1,120}$/.test(base)) throw new RhodopsError('BAD_OPTION', `session name '${base}': letters, digits, '.', '-' and '_' only`);
     const info = this.engine.model.info;
@@ -430,7 +533,9 @@ export class Server {
     this.live.journal = null;
     this.inputs.journal = null;
     this.lastSession = await s.log.close();
-    if (this.lastSession.dropped > 0) log.warn(`session log ${path.basename(s.log.file)}: ${this.lastSession.dropped} events dropped (the disk fell behind); a replay of it will not be exact`);
+    const last = this.lastSession;
+    if (last.error) log.warn(`session log ${path.basename(s.log.file)}: writing failed (${last.error}); ${last.dropped} events were lost, a replay of it stops where it failed`);
+    else if (last.dropped > 0) log.warn(`session log ${path.basename(s.log.file)}: ${last.dropped} events dropped (the disk fell behind); a replay of it will not be exact`);
     return this.lastSession;
   }
 
@@ -438,19 +543,42 @@ export class Server {
     return Recorder.list(this.options.recordingsDir);
   }
 
-  async close(): Promise<void> {
-    await this.loop.stop();
-    await this.inputs.close();
+  /**
+   * Stops everything: the loop, inputs (audio sources and their processes), the take (its MP4 is made) and the
+   * session log, clients and the HTTP server. Each step's failure is logged and the next still runs; a take
+   * starting meanwhile is refused. `rhodops serve` bounds the whole by a few seconds, then ends what is left.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const step = async (what: string, f: () => unknown) => {
+      try {
+        await f();
+      } catch (e) {
+        log.warn(`shutting down, ${what}: ${messageOf(e)}`);
+      }
+    };
     if (this.stateTimer) clearTimeout(this.stateTimer);
     for (const t of this.pushTimers) clearInterval(t);
-    if (this.take) await this.stopRecording().catch(() => undefined);
-    if (this.session) await this.stopSession().catch(() => undefined);
+    await step('render loop', () => this.loop.stop());
+    await step('inputs', () => this.inputs.close());
+    // A take being started finishes starting (its ffmpeg runs), then is stopped with the others.
+    for (let i = 0; i < 100 && (this.takeStarting || this.sessionStarting); i++) await new Promise((r) => setTimeout(r, 20));
+    await step('recording', () => (this.take || this.takeStopping ? this.stopRecording() : undefined));
+    await step('session log', () => (this.session ? this.stopSession() : undefined));
     this.hub.closeAll();
+    await step('clients', () => new Promise((r) => setTimeout(r, this.hub.size > 0 ? 200 : 0)));
+    this.hub.terminateAll();
     this.wss.close();
-    await new Promise<void>((resolve) => {
-      this.http.close(() => resolve());
-      this.http.closeAllConnections();
-    });
-    await this.engine.close();
+    await step('http', () =>
+      new Promise<void>((resolve) => {
+        this.http.close(() => resolve());
+        this.http.closeAllConnections();
+      }),
+    );
+    await step('engine', () => this.engine.close());
   }
 }

@@ -171,12 +171,12 @@ describe('offline render', () => {
     const server = await startTestServer(root, { fps: 30, model: DEFAULT_MODEL });
     try {
       const c = await TestClient.connect(server);
-      const started = (await (await fetch(`${server.url}api/sessions/start`, { method: 'POST' })).json()) as { file: string };
+      const started = (await (await fetch(`${server.url}api/sessions/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { file: string };
       for (const m of [{ type: 'drift', speed: 1 }, { type: 'category', code: 0, value: 7 }, { type: 'midi', bytes: [0xb0, 3, 120] }, { type: 'continuous', index: 1, value: -1.5 }]) {
         c.send(m);
         await sleep(300);
       }
-      await fetch(`${server.url}api/sessions/stop`, { method: 'POST' });
+      await fetch(`${server.url}api/sessions/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       c.close();
       const r = await render({ ...base(), audio: null, replay: started.file, out: path.join(root, 'replay.mp4') });
       assert.ok(r.frames >= 30, `about 1.2 s of frames: ${r.frames}`);

@@ -113,7 +113,7 @@ describe('the server side of the pages', () => {
   it('a model switch is pushed with the new model info', async () => {
     await tinyModel(path.join(root, 'models'), 'other', 5);
     const page = await TestClient.connect(server);
-    assert.equal((await api(server, 'models/switch', 'POST', { model: 'other' })).status, 202);
+    assert.equal((await api(server, 'models/switch', 'POST', { model: 'other' })).status, 200);
     const m = await page.waitFor((x) => x['type'] === 'model', 10000);
     assert.equal((m['model'] as { name: string }).name, 'other');
     await page.waitFor((x) => x['type'] === 'state' && x['model'] === 'other');

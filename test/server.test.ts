@@ -120,7 +120,8 @@ describe('performance server', () => {
     await tinyModel(path.join(root, 'models'), 'other', 7);
     const c = await TestClient.connect(server);
     const res = await fetch(`${server.url}api/models/switch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'other' }) });
-    assert.equal(res.status, 202);
+    assert.equal(res.status, 200, 'answered once the model has loaded');
+    assert.deepEqual(await res.json(), { switched: 'other' });
     const started = c.frames.length;
     for (let i = 0; i < 100 && server.status().model.name !== 'other'; i++) await sleep(20);
     assert.equal(server.status().model.name, 'other');
@@ -146,7 +147,7 @@ describe('performance server', () => {
 });
 
 describe('access control', () => {
-  it('off loopback, a token is generated and required for WebSocket connections and REST mutations', async () => {
+  it('off loopback, a token is generated and required for WebSocket connections and every REST route; the pages need none', async () => {
     setLogLevel('silent');
     const root = await tempRoot('rhodops-token-');
     const server = await startTestServer(root, { host: '0.0.0.0' });
@@ -160,7 +161,9 @@ describe('access control', () => {
       const post = (headers: Record<string, string>) => fetch(`${url}api/presets`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"name":"p"}' });
       assert.equal((await post({})).status, 401);
       assert.equal((await post({ authorization: `Bearer ${server.token}` })).status, 200);
-      assert.equal((await fetch(`${url}api/status`)).status, 200);
+      assert.equal((await fetch(`${url}api/status`)).status, 401, 'reading needs the token too: paths, devices and presets are not for the network');
+      assert.equal((await fetch(`${url}api/status`, { headers: { authorization: `Bearer ${server.token}` } })).status, 200);
+      assert.equal((await fetch(`${url}output`)).status, 200, 'the pages load, and ask for the token themselves');
     } finally {
       await server.close();
       await fs.rm(root, { recursive: true, force: true });

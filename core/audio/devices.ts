@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { resolveFfmpeg } from '../ffmpeg.ts';
 import { messageOf } from '../errors.ts';
+import { track } from '../children.ts';
 
 export type DeviceBackend = 'pulse' | 'alsa' | 'avfoundation' | 'dshow';
 
@@ -46,11 +47,11 @@ export interface DeviceProbe {
 
 function runCommand(file: string, args: string[]): Promise<CommandResult> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: 10_000, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
+    track(execFile(file, args, { timeout: 10_000, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
       const missing = error !== null && (error.code === 'ENOENT' || error.code === 'EACCES');
       resolve({ stdout: String(stdout), stderr: String(stderr), code, missing });
-    });
+    }));
   });
 }
 

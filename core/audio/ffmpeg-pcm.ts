@@ -6,6 +6,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { F32leReader } from './pcm.ts';
+import { track } from '../children.ts';
 
 export interface PcmExit {
   code: number | null;
@@ -37,7 +38,7 @@ export class FfmpegPcm {
    * @param onSamples each stdout chunk as whole samples (the array may be kept)
    */
   constructor(ffmpeg: string, args: string[], onSamples: (samples: Float32Array) => void) {
-    this.child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-nostdin', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = track(spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-nostdin', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.child.stdout.on('data', (chunk: Buffer) => {
       const samples = this.reader.read(chunk);
       if (samples.length > 0) onSamples(samples);

@@ -16,6 +16,7 @@ import { logger } from '../log.ts';
 import { describeExit, FfmpegPcm, pcmOutputArgs } from './ffmpeg-pcm.ts';
 import type { Seconds } from './options.ts';
 import { BaseAudioSource, type AudioSourceKind, type SourceBaseOptions } from './source.ts';
+import { track } from '../children.ts';
 
 const log = logger('audio');
 
@@ -43,10 +44,10 @@ export async function probeDuration(file: string): Promise<Seconds | null> {
   const probe = await resolveFfprobe();
   if (!probe) return null;
   return new Promise((resolve) => {
-    execFile(probe.path, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=noprint_wrappers=1:nokey=1', file], { timeout: 15_000 }, (err, stdout) => {
+    track(execFile(probe.path, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=noprint_wrappers=1:nokey=1', file], { timeout: 15_000 }, (err, stdout) => {
       const d = Number(String(stdout).trim());
       resolve(!err && Number.isFinite(d) && d > 0 ? d : null);
-    });
+    }));
   });
 }
 

@@ -75,8 +75,11 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestInput = z.input<typeof manifestSchema>;
 
 /** "latent.size: is 10 but …; arch.widths: …" — every problem, each with its field path. */
-export function describeZodError(err: z.ZodError): string {
-  return err.issues
+export function describeZodError(err: z.ZodError, maxIssues = Infinity): string {
+  const shown = err.issues
+    .slice(0, maxIssues)
     .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(top level)'}: ${i.message}`)
     .join('; ');
+  const more = err.issues.length - Math.min(maxIssues, err.issues.length);
+  return more > 0 ? `${shown}; and ${more} more` : shown;
 }

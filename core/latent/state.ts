@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { LatentSpec } from '../checkpoint/manifest.ts';
 import { describeZodError } from '../checkpoint/manifest.ts';
 import { RhodopsError } from '../errors.ts';
+import { numberList } from '../number-list.ts';
 import { gaussianArray, rng } from '../random.ts';
 
 export interface LatentState {
@@ -152,12 +153,20 @@ export function cloneState(state: LatentState): LatentState {
   };
 }
 
-/** The JSON form of a state (presets store it). */
+/**
+ * The largest magnitude of a noise or continuous value in a state from outside (a page, a preset, a session log).
+ * A standard normal never comes near it, and float32 arithmetic on it (norms, truncation) cannot overflow:
+ * `1e308` is finite in JSON but Infinity in a Float32Array, and a non-finite latent makes black frames.
+ */
+export const LATENT_VALUE_MAX = 100;
+
+/** The JSON form of a state (presets, the control protocol and session logs store it), with bounded sizes and values. */
 export const latentStateJsonSchema = z.object({
-  noise: z.array(z.number()),
-  /** Soft weights per categorical code (one-hot or a mix), each ≥ 0 and summing to 1. */
-  categorical: z.array(z.array(z.number())),
-  continuous: z.array(z.number()),
+  // Lengths far past any model's (a message's size caps what the network can send anyway).
+  noise: numberList({ max: 1 << 18, lo: -LATENT_VALUE_MAX, hi: LATENT_VALUE_MAX }),
+  /** Soft weights per categorical code (one-hot or a mix), each ≥ 0 and summing to 1 (stateFromJson says which is not). */
+  categorical: z.array(numberList({ max: 4096, lo: -LATENT_VALUE_MAX, hi: LATENT_VALUE_MAX })).max(64),
+  continuous: numberList({ max: 1024, lo: -LATENT_VALUE_MAX, hi: LATENT_VALUE_MAX }),
 });
 export type LatentStateJson = z.infer<typeof latentStateJsonSchema>;
 

@@ -83,10 +83,14 @@ export class MappingApplier {
     if (out.morph !== undefined && this.effects.morph && this.#changed(`morph ${JSON.stringify([out.morph.from, out.morph.to])}`, out.morph.t)) {
       this.effects.morph(out.morph.from, out.morph.to, out.morph.t);
     }
-    for (const a of out.actions) {
-      if (a.type === 'reseed') this.live.randomize(a.seed);
-      else this.effects.recall?.(a);
-    }
+    // Of several reseeds or recalls in one frame only the last of each shows (each replaces what the one
+    // before set), so only those run: a mapping with many triggering routes costs one of each per frame.
+    const lastReseed = out.actions.findLastIndex((a) => a.type === 'reseed');
+    const lastRecall = out.actions.findLastIndex((a) => a.type === 'recall');
+    out.actions.forEach((a, i) => {
+      if (a.type === 'reseed' && i === lastReseed) this.live.randomize(a.seed);
+      else if (a.type === 'recall' && i === lastRecall) this.effects.recall?.(a);
+    });
     return this.#sent;
   }
 

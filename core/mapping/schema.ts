@@ -15,8 +15,11 @@ import { RhodopsError, messageOf } from '../errors.ts';
 import { AUDIO_FEATURES, CHROMA_BINS } from './inputs.ts';
 
 export const MAPPING_VERSION = 1;
-/** Far more routes than a controller has knobs; a cap so a broken file cannot make every tick slow. */
-export const MAX_ROUTES = 512;
+/**
+ * Far more routes than a controller has knobs (the built-in mapping and the chroma routes make 27); a cap so a
+ * broken or hostile mapping cannot make every tick slow (checking 512 routes took 15 ms).
+ */
+export const MAX_ROUTES = 128;
 /** Time constants are seconds; longer than this is almost surely a unit mistake (ms for s). */
 export const MAX_MAPPING_TIME_CONSTANT = 60;
 /** Output ranges and summed direction/continuous values are kept within ±this (the control protocol's bound). */

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { resolveFfmpeg, runFfmpeg } from '../../core/ffmpeg.ts';
 import { RhodopsError } from '../../core/errors.ts';
+import { track } from '../../core/children.ts';
 
 export const segmentName = (i: number) => `segment-${String(i).padStart(5, '0')}.mkv`;
 
@@ -33,7 +34,7 @@ export class SegmentEncoder {
     // One thread and a fixed GOP: the same frames make the same bytes on any machine with this ffmpeg.
     const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-r', String(o.fps), '-i', 'pipe:0',
       '-c:v', 'libx264', '-preset', 'fast', '-crf', String(o.crf ?? 16), '-pix_fmt', 'yuv420p', '-g', String(Math.round(o.fps * 2)), '-threads', '1', '-f', 'matroska', partial];
-    const child = spawn(ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = track(spawn(ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] }));
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', reject);

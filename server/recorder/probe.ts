@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { resolveFfprobe } from '../../core/ffmpeg.ts';
+import { track } from '../../core/children.ts';
 
 const run = promisify(execFile);
 
@@ -27,7 +28,9 @@ export interface ProbeResult {
 export async function probeJson(file: string, args: string[]): Promise<ProbeResult | null> {
   const bin = await resolveFfprobe();
   if (!bin) return null;
-  const { stdout } = await run(bin.path, ['-v', 'error', ...args, '-of', 'json', file], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+  const running = run(bin.path, ['-v', 'error', ...args, '-of', 'json', file], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+  track(running.child);
+  const { stdout } = await running;
   return JSON.parse(stdout) as ProbeResult;
 }
 

@@ -8,6 +8,7 @@
  * dies, the take fails once (`error`, an FFMPEG_FAILED with ffmpeg's last lines, and an 'ended'
  * event), and pushFrame returns false from then on.
  */
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { finishTake } from './finish.ts';
 import { frameBytesOf, resolveTakeOptions, type ResolvedTakeOptions, type TakeOptions } from './options.ts';
 import { hasAudioStream } from './probe.ts';
 import { FrameQueue } from './queue.ts';
+import { track } from '../../core/children.ts';
 
 const log = logger('recorder');
 
@@ -132,7 +134,7 @@ function lastLines(text: string | null | undefined, n: number): string {
 
 /** fluent-ffmpeg keeps the child process on an undocumented field while it runs (2.1.3: processor.js). */
 interface WithProcess {
-  ffmpegProc?: { pid?: number };
+  ffmpegProc?: ChildProcess;
 }
 
 export class Take extends EventEmitter<TakeEvents> {
@@ -191,7 +193,11 @@ export class Take extends EventEmitter<TakeEvents> {
       .inputOptions(liveInputOptions(spec))
       .output(this.mkvPath)
       .outputOptions(liveOutputOptions(spec));
-    this.command.on('start', (line) => log.debug(`recording ${name}: ${line}`));
+    this.command.on('start', (line) => {
+      const child = (this.command as unknown as WithProcess).ffmpegProc;
+      if (child) track(child);
+      log.debug(`recording ${name}: ${line}`);
+    });
     this.command.on('end', () => this.onExit(undefined));
     this.command.on('error', (err, _stdout, stderr) => this.onExit(this.describeFailure(err, stderr)));
     activeRecordings.add(this.mkvPath);

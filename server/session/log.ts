@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { MappingInput } from '../../core/mapping/index.ts';
 import type { LiveJournal, LiveOp } from '../live-state.ts';
+import { logger } from '../../core/log.ts';
 import { latentHash, SESSION_FORMAT, SESSION_VERSION, type SessionHeader } from './format.ts';
 
 /** Typed arrays (chroma bins) as plain arrays; JSON.stringify would write them as objects. */
@@ -15,12 +16,16 @@ function replacer(_key: string, value: unknown): unknown {
   return ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as Float32Array) : value;
 }
 
+const log = logger('session');
+
 export interface SessionStats {
   file: string;
   frames: number;
   events: number;
   dropped: number;
   bytes: number;
+  /** The write error that stopped the log (disk full, say): events after it are counted as dropped. */
+  error: string | null;
 }
 
 export class SessionLog implements LiveJournal {
@@ -29,6 +34,7 @@ export class SessionLog implements LiveJournal {
   private dropped = 0;
   private bytes = 0;
   private closed = false;
+  private failure: Error | null = null;
 
   private constructor(
     readonly file: string,
@@ -51,16 +57,22 @@ export class SessionLog implements LiveJournal {
       out.once('open', () => resolve());
       out.once('error', reject);
     });
-    out.on('error', () => undefined); // a later write error surfaces at close()
     const log = new SessionLog(file, out, o.maxBufferedBytes ?? 8 << 20);
+    out.on('error', (e) => log.fail(e));
     log.write({ format: SESSION_FORMAT, version: SESSION_VERSION, ...header() }, true);
     o.attach?.(log);
     return log;
   }
 
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    log.warn(`session log ${path.basename(this.file)}: ${e.message}; events from now on are dropped (a replay of it stops here)`);
+  }
+
   private write(line: unknown, always = false): void {
     if (this.closed) return;
-    if (!always && this.out.writableLength > this.maxBufferedBytes) {
+    if (this.failure || this.out.destroyed || (!always && this.out.writableLength > this.maxBufferedBytes)) {
       this.dropped++;
       return;
     }
@@ -88,14 +100,22 @@ export class SessionLog implements LiveJournal {
   }
 
   stats(): SessionStats {
-    return { file: this.file, frames: this.frames, events: this.events, dropped: this.dropped, bytes: this.bytes };
+    return { file: this.file, frames: this.frames, events: this.events, dropped: this.dropped, bytes: this.bytes, error: this.failure ? this.failure.message : null };
   }
 
   async close(): Promise<SessionStats> {
     if (this.closed) return this.stats();
     this.write({ end: { frames: this.frames, events: this.events, dropped: this.dropped, stoppedAt: new Date().toISOString() } }, true);
     this.closed = true;
-    await new Promise<void>((resolve, reject) => this.out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    // A failed stream is destroyed and never calls end's callback: the failure is in the stats instead.
+    if (!this.failure && !this.out.destroyed) {
+      await new Promise<void>((resolve) =>
+        this.out.end((e?: Error | null) => {
+          if (e) this.fail(e);
+          resolve();
+        }),
+      );
+    }
     return this.stats();
   }
 }

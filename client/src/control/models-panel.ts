@@ -1,7 +1,7 @@
 /**
  * The model switcher: the server's models (GET /api/models), switched with POST /api/models/switch. The
- * switch runs in the background on the server (frames keep coming from the old model), so the panel shows
- * "switching" until the `model` message, or a status that says it ended without one (a failed load).
+ * server loads the model while frames keep coming from the old one and answers when it has loaded (or with
+ * why it could not: a toast), so the panel shows "switching" until the answer or the `model` message.
  */
 import type { ModelEntry } from '../lib/protocol.ts';
 import { fill, h, panel } from './dom.ts';
@@ -15,7 +15,6 @@ export class ModelsPanel {
   private current = '';
   /** The model asked for, until it plays or the switch ends without it. */
   private pending: ModelEntry | null = null;
-  private sawSwitching = false;
 
   constructor(private readonly page: Page) {
     this.select.addEventListener('change', () => void this.switchTo(this.select.value));
@@ -26,16 +25,7 @@ export class ModelsPanel {
       this.pending = null;
       void this.refresh();
     });
-    page.bus.on('status', (m) => {
-      if (!this.pending) return this.describe();
-      if (m.status.switching) this.sawSwitching = true;
-      else if (this.sawSwitching && m.status.model.path !== this.pending.path) {
-        page.toasts.show('error', `could not switch to ${this.pending.name}; still playing ${m.status.model.name}`, 'the server log says why');
-        this.pending = null;
-        this.select.value = this.current;
-      }
-      this.describe();
-    });
+    page.bus.on('status', () => this.describe());
   }
 
   async refresh(): Promise<void> {
@@ -58,9 +48,8 @@ export class ModelsPanel {
     const m = this.models.find((x) => x.path === path);
     if (!m || path === this.current) return;
     this.pending = m;
-    this.sawSwitching = false;
     this.describe();
-    const r = await this.page.call<{ switching: string }>('/models/switch', { method: 'POST', body: { model: m.path } }, 'switch model');
+    const r = await this.page.call<{ switched: string }>('/models/switch', { method: 'POST', body: { model: m.path } }, 'switch model');
     if (!r) {
       this.pending = null;
       this.select.value = this.current;

@@ -127,10 +127,13 @@ export class ApiError extends Error {
 /** The REST API, with the access token; an error reply becomes an ApiError carrying the server's code and hint. */
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
   const t = accessToken();
+  const method = init.method ?? 'GET';
+  // The server takes changes as JSON only (a cross-site page cannot send that without asking first).
+  const body = init.body ?? (method === 'GET' ? undefined : {});
   const headers: Record<string, string> = {};
   if (t) headers['authorization'] = `Bearer ${t}`;
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`/api${path}`, { method: init.method ?? 'GET', headers, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) });
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`/api${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string; hint?: string } } | null;
   if (!res.ok) throw new ApiError(json?.error?.code ?? `HTTP_${res.status}`, json?.error?.message ?? res.statusText, json?.error?.hint);
   return json as T;
