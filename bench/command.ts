@@ -22,6 +22,7 @@ import { benchRender, type RenderRow, type UpscaleRow } from './render.ts';
 import { benchAugment, type AugmentBenchRow } from './augment.ts';
 import { benchPgganTraining, type PgganTrainingRow } from './pggan-training.ts';
 import { DEFAULT_MODEL } from '../server/server.ts';
+import { benchHostile, hostileReport, type HostileRow } from './hostile.ts';
 
 interface BenchOptions {
   quick: boolean;
@@ -30,6 +31,8 @@ interface BenchOptions {
   client: boolean;
   render: boolean;
   datasets: boolean;
+  hostile: boolean;
+  hostileOnly: boolean;
   threads: string;
   json?: string;
   only?: string;
@@ -46,6 +49,8 @@ export function benchCommand(): Command {
     .option('--no-client', 'skip the output-page section (headless Chromium)')
     .option('--no-render', 'skip the offline-render section')
     .option('--no-datasets', 'skip the dataset-augmentation section')
+    .option('--no-hostile', 'skip the hostile-client section (attackers in child processes against a live server)')
+    .option('--hostile-only', 'run only the hostile-client section', false)
     .option('--json <file>', 'where to write the results (default bench/results/<time>.json)')
     .action((o: BenchOptions) => runBench(o));
 }
@@ -57,6 +62,21 @@ async function runBench(o: BenchOptions): Promise<void> {
   const timing = o.quick ? { minRuns: 3, minTimeMs: 600 } : { minRuns: 5, minTimeMs: 2000 };
   const started = Date.now();
   const say = (m: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${m}\n`);
+  const machine = { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model, node: process.version, onnxruntime: ort.env.versions.node };
+  const hostileSection = async () => {
+    say(`hostile clients: flood, non-reader, /api/audio/devices burst, all three (attackers in child processes)…`);
+    return benchHostile({ quick: o.quick }, say);
+  };
+
+  if (o.hostileOnly) {
+    const hostile = await hostileSection();
+    process.stdout.write(['hostile clients (demo InfoGAN at 30 fps, one healthy client on its own thread, attackers in child processes):', ...hostileReport(hostile)].join('\n') + '\n');
+    const file = o.json ?? path.join('bench', 'results', `hostile-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, JSON.stringify({ date: new Date().toISOString(), quick: o.quick, machine, hostile }, null, 2) + '\n');
+    process.stderr.write(`results written to ${file}\n`);
+    return;
+  }
 
   await initBackend('wasm');
   say(`ORT matmul peak (${threads} thread${threads > 1 ? 's' : ''})…`);
@@ -110,6 +130,9 @@ async function runBench(o: BenchOptions): Promise<void> {
       await fs.rm(tmp, { recursive: true, force: true });
     }
   }
+
+  const hostile: HostileRow[] = [];
+  if (o.hostile) hostile.push(...(await hostileSection()));
 
   const client: ClientBenchRow[] = [];
   if (o.client) {
@@ -179,6 +202,7 @@ async function runBench(o: BenchOptions): Promise<void> {
           ),
         ]
       : []),
+    ...(hostile.length ? ['', 'hostile clients (demo InfoGAN at 30 fps, one healthy client on its own thread, attackers in child processes; same run):', ...hostileReport(hostile)] : []),
     ...(client.length
       ? [
           '',
@@ -212,7 +236,7 @@ async function runBench(o: BenchOptions): Promise<void> {
   const report = {
     date: new Date().toISOString(),
     quick: o.quick,
-    machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model, node: process.version, onnxruntime: ort.env.versions.node },
+    machine,
     ortThreads: threads,
     peak,
     convProbeGflops: convGflops,
@@ -221,6 +245,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     pggan,
     inputs: { audio, mapping },
     server,
+    hostile,
     client,
     render,
     augment,

@@ -33,6 +33,7 @@ import { ensureClientBuilt } from './client-build.ts';
 import { DEFAULT_DISPLAY, type DisplayChange, type DisplaySettings } from './display-settings.ts';
 import { checkAccess, checkHost, generateToken, isLoopback, parseAllowedOrigins, type AccessPolicy, type Refusal } from './security.ts';
 import { AudioDeviceCache } from './audio-device-cache.ts';
+import { RequestLimiter } from './request-limit.ts';
 import { deviceSpec } from '../core/audio/index.ts';
 import { SessionLog, type SessionStats } from './session/log.ts';
 
@@ -75,6 +76,8 @@ export interface ServeOptions {
   audioDirs: string[];
   /** Origins of other control surfaces (web pages served elsewhere) that may use the API and the WebSocket. */
   allowOrigins: string[];
+  /** REST requests per second per address (twice as many in a burst); more get RATE_LIMITED. */
+  requestsPerSecond: number;
   /** The knobs' latent directions: seeded random ones, or the model's principal ones (computed once, cached). */
   directions: 'random' | 'principal';
   /** Where principal directions are cached (default ~/.cache/rhodops/directions). */
@@ -121,6 +124,7 @@ export function defaultServeOptions(): ServeOptions {
     mappingDir: path.join(ROOT, 'presets', 'user-mappings'),
     audioDirs: [process.cwd()],
     allowOrigins: [],
+    requestsPerSecond: 100,
     directions: 'random',
   };
 }
@@ -237,8 +241,14 @@ export class Server {
       if (refused) return void res.status(refused.status).json({ error: { code: refused.code, message: refused.message, hint: refused.hint } });
       next();
     });
-    app.use('/api', apiRouter(this));
-    app.use('/recordings', recordingsRouter(options.recordingsDir, this));
+    const limiter = new RequestLimiter(options.requestsPerSecond, options.requestsPerSecond * 2);
+    const limited: express.RequestHandler = (req, res, next) => {
+      if (limiter.allow(req.socket.remoteAddress ?? '?')) return next();
+      res.set('Retry-After', '1');
+      res.status(429).json({ error: { code: 'RATE_LIMITED', message: `more than ${limiter.perSecond} requests a second from this address`, hint: 'poll less often' } });
+    };
+    app.use('/api', limited, apiRouter(this));
+    app.use('/recordings', limited, recordingsRouter(options.recordingsDir, this));
     // The pages, and the bundles built from client/src at start (client/dist).
     app.use(express.static(path.join(options.clientDir, 'pages'), { dotfiles: 'deny', index: 'index.html' }));
     app.use('/dist', express.static(path.join(options.clientDir, 'dist'), { dotfiles: 'deny' }));

@@ -89,7 +89,8 @@ describe('hostile clients', () => {
     setLogLevel('silent');
     root = await tempRoot('rhodops-hostile-');
     await fs.mkdir(path.join(root, 'songs'), { recursive: true });
-    server = await startTestServer(root, { allowOrigins: ['http://192.168.1.20:3000'] });
+    // These tests send hundreds of requests in a row; the request limit has its own test.
+    server = await startTestServer(root, { allowOrigins: ['http://192.168.1.20:3000'], requestsPerSecond: 10_000 });
   });
   after(async () => {
     await server.close();
@@ -295,6 +296,12 @@ describe('hostile clients', () => {
       assert.equal(refused.length, 1, 'a fifth connection from one address is refused');
       assert.deepEqual(refused.map((r) => !r.open && [r.status, r.code]), [[429, 'TOO_MANY_CONNECTIONS']]);
       for (const r of extra) if (r.open) r.ws.close();
+
+      // REST: a burst past the per-address budget (100 a second, 200 at once) is answered 429, not queued.
+      const burst = await Promise.all(Array.from({ length: 400 }, () => request(`${s.url}api/audio/devices`)));
+      const limited = burst.filter((r) => r.status === 429);
+      assert.ok(limited.length >= 100 && limited.every((r) => errorCode(r) === 'RATE_LIMITED'), `${limited.length} of 400 limited`);
+      assert.ok(burst.filter((r) => r.status === 200).length >= 150);
       c.close();
     } finally {
       await s.close();
