@@ -209,7 +209,8 @@ export class Hub {
     this.fail(c, w.code, w.message, id, w.hint);
   }
 
-  private logInternal(e: unknown): void {
+  /** Logs a failure inside a handler, once a second at most (a client can repeat what caused it). */
+  logInternal(e: unknown): void {
     const now = performance.now();
     if (now - this.lastInternalLog < 1000) return;
     this.lastInternalLog = now;

@@ -158,7 +158,7 @@ export class Server {
   private takeStopping: Promise<TakeSummary & { session: SessionStats | null }> | null = null;
   private sessionStarting = false;
   private closing: Promise<void> | null = null;
-  private recall: { busy: boolean; next: (() => Promise<void>) | null; lastAt: number } = { busy: false, next: null, lastAt: -Infinity };
+  private recall: { busy: boolean; next: (() => Promise<void>) | null; lastAt: number; warnedAt: number } = { busy: false, next: null, lastAt: -Infinity, warnedAt: -Infinity };
 
   private constructor(options: ServeOptions, engine: Engine, mapping: Mapping) {
     this.options = options;
@@ -203,7 +203,7 @@ export class Server {
           },
           (e: unknown) => {
             const w = toWireError(e);
-            if (w.code === 'INTERNAL') log.warn(`'${msg.type}' failed inside the server: ${messageOf(e)}`);
+            if (w.code === 'INTERNAL') this.hub.logInternal(e);
             reply({ type: 'error', ...w, ...(msg.id ? { id: msg.id } : {}) });
           },
         );
@@ -429,7 +429,12 @@ export class Server {
     this.take = null;
     this.takeStopping = (async () => {
       let session: SessionStats | null = null;
-      if (this.session?.withTake) session = await this.stopSession().catch((e: unknown) => (log.warn(`session log: ${messageOf(e)}`), null));
+      if (this.session?.withTake) {
+        session = await this.stopSession().catch((e: unknown) => {
+          log.warn(`session log: ${messageOf(e)}`);
+          return null;
+        });
+      }
       this.lastTake = await take.stop();
       return { ...this.lastTake, session };
     })().finally(() => {
@@ -449,7 +454,12 @@ export class Server {
         await recallPreset(this.control, bank, name, crossfade);
         this.broadcastState();
       } catch (e) {
-        log.warn(`mapped preset recall '${bank}/${name}' failed: ${messageOf(e)}`);
+        // A mapping can ask ten times a second for a preset that is not there: say so every few seconds.
+        const now = performance.now();
+        if (now - this.recall.warnedAt > 5000) {
+          this.recall.warnedAt = now;
+          log.warn(`mapped preset recall '${bank}/${name}' failed: ${messageOf(e)}`);
+        }
       }
     };
     this.recall.next = run;
