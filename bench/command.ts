@@ -21,7 +21,7 @@ import { benchClient, type ClientBenchRow } from './client.ts';
 import { benchRender, type RenderRow, type UpscaleRow } from './render.ts';
 import { benchAugment, type AugmentBenchRow } from './augment.ts';
 import { benchPgganTraining, type PgganTrainingRow } from './pggan-training.ts';
-import { DEFAULT_MODEL } from '../server/server.ts';
+import { DEFAULT_MODEL } from '../presets/bundled.ts';
 import { benchHostile, hostileReport, type HostileRow } from './hostile.ts';
 
 interface BenchOptions {

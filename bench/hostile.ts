@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DEFAULT_MODEL, Server } from '../server/server.ts';
+import { DEFAULT_MODEL } from '../presets/bundled.ts';
+import { Server } from '../server/server.ts';
 import type { AttackCounts, AttackerMessage, AttackMode, AttackOptions } from './hostile-attacker.ts';
 import { formatTable } from './table.ts';
 

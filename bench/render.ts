@@ -13,12 +13,12 @@ import { generatorSpecs } from '../core/models/generator.ts';
 import { initWeights } from '../core/models/params.ts';
 import { pgganArch } from '../core/models/presets.ts';
 import { openUpscaler, type UpscaleEngine, type UpscaleFactor } from '../core/upscale/esrgan.ts';
-import { render } from '../server/offline/render.ts';
+import { render } from '../render/render.ts';
 import { openGenerator } from '../core/runtime/open.ts';
 import type { Precision } from '../core/runtime/ort.ts';
 import { psnr } from '../core/runtime/int8.ts';
 import { gaussianArray } from '../core/random.ts';
-import { DEFAULT_MODEL } from '../server/server.ts';
+import { DEFAULT_MODEL } from '../presets/bundled.ts';
 import { measure } from './measure.ts';
 
 export interface RenderRow {

@@ -138,7 +138,7 @@ export async function benchServer(model: string, opts: { quick: boolean; full: b
     result.frameIntervalMs = 1000 / 30;
     say(`  ${name}: control → frame latency p50 ${result.latencyP50Ms.toFixed(1)} ms, p95 ${result.latencyP95Ms.toFixed(1)} ms (${lat.length} messages)`);
     // The same for a MIDI knob through the mapping.
-    server.inputs.setMapping({ version: 1, name: 'bench', routes: [{ source: { kind: 'midi cc', controller: 1 }, transform: { out: [-2, 2] }, target: { kind: 'direction', index: 0 } }] });
+    server.instrument.setMapping({ version: 1, name: 'bench', routes: [{ source: { kind: 'midi cc', controller: 1 }, transform: { out: [-2, 2] }, target: { kind: 'direction', index: 0 } }] });
     for (let i = 0; i < n; i++) {
       c.ws.send(JSON.stringify({ type: 'midi', bytes: [0xb0, 1, (i % 2) * 127], id: `midi${i}` }));
       await sleep(70 + ((i * 37) % 40));

@@ -8,7 +8,7 @@ import { setLogLevel, type LogLevel } from '../core/log.ts';
 import { exportCommand, infoCommand } from './info.ts';
 import { benchCommand } from '../bench/command.ts';
 import { serveCommand } from '../server/cli.ts';
-import { renderCommand } from '../server/offline/cli.ts';
+import { renderCommand } from '../render/cli.ts';
 import { datasetCommand } from '../trainer/prepare/cli.ts';
 import { midiCommand } from '../server/midi/index.ts';
 import { audioCommand } from '../core/audio/index.ts';

@@ -14,7 +14,7 @@ import { listModels } from './models.ts';
 import { recallPreset, savePreset } from './control.ts';
 import { mappingToJson } from '../core/mapping/index.ts';
 import { listAudioFiles } from './audio-files.ts';
-import { audioSourceSchema } from './protocol.ts';
+import { audioSourceSchema } from '../protocol/messages.ts';
 import type { Server } from './server.ts';
 import { logger } from '../core/log.ts';
 
@@ -98,8 +98,8 @@ export function apiRouter(server: Server): express.Router {
     return { ok: true, warnings };
   });
 
-  route('get', '/mapping', () => mappingToJson(server.inputs.mapping));
-  route('put', '/mapping', (req) => mappingToJson(server.inputs.setMapping(req.body)));
+  route('get', '/mapping', () => mappingToJson(server.instrument.mapping));
+  route('put', '/mapping', (req) => mappingToJson(server.instrument.setMapping(req.body)));
   route('get', '/inputs', () => server.inputs.status());
   route('post', '/audio', async (req) => {
     const { source } = body(z.strictObject({ source: audioSourceSchema }), req);

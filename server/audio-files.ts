@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RhodopsError } from '../core/errors.ts';
 import type { AudioSpec } from './inputs.ts';
-import type { AudioSourceRequest } from './protocol.ts';
+import type { AudioSourceRequest } from '../protocol/messages.ts';
 
 export function containedAudioFile(name: string, dirs: readonly string[]): string {
   for (const dir of dirs) {

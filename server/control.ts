@@ -1,20 +1,18 @@
-/** Applies validated control messages to the live state; the one place that knows what each message does. */
+/** Applies validated control messages to the instrument; the one place that knows what each message does. */
 import { RhodopsError } from '../core/errors.ts';
 import type { PresetStore } from '../presets/store.ts';
 import { checkCompatible } from '../presets/layout.ts';
 import { DEFAULT_BANK } from '../presets/schema.ts';
-import type { LiveState } from './live-state.ts';
-import type { AudioSourceRequest, ControlMessage, ServerMessage } from './protocol.ts';
+import type { Instrument } from '../instrument/instrument.ts';
+import type { AudioSourceRequest, ControlMessage, ServerMessage } from '../protocol/messages.ts';
 import type { Engine } from './engine.ts';
-import type { LiveInputs } from './inputs.ts';
-import { loadPresetMapping, saveMappingForPreset } from './mapping-store.ts';
-import type { DisplayChange } from './display-settings.ts';
+import { loadPresetMapping, saveMappingForPreset } from '../instrument/mapping-files.ts';
+import type { DisplayChange } from '../protocol/display.ts';
 
 export interface ControlContext {
-  live: LiveState;
+  instrument: Instrument;
   presets: PresetStore;
   engine: Engine;
-  inputs: LiveInputs;
   /** Where the mappings presets refer to are kept. */
   mappingDir: string;
   /** Changes the audio source a page asked for (checked, one change at a time). */
@@ -31,15 +29,15 @@ export async function recallPreset(ctx: ControlContext, bank: string, name: stri
   const compat = checkCompatible(preset, ctx.engine.model.info.latent, ctx.engine.model.info.name);
   // Load the mapping first: a preset whose mapping file is broken changes nothing.
   const mapping = preset.mapping ? await loadPresetMapping(ctx.mappingDir, preset.mapping) : null;
-  ctx.live.setState(preset.state, crossfade);
-  if (preset.smoothing?.timeConstant !== undefined) ctx.live.setSmoothing(preset.smoothing.timeConstant);
-  if (mapping) ctx.inputs.setMapping(mapping);
-  ctx.inputs.stateReplaced();
+  const { instrument } = ctx;
+  instrument.apply({ op: 'setState', args: [preset.state, crossfade] });
+  if (preset.smoothing?.timeConstant !== undefined) instrument.apply({ op: 'setSmoothing', args: [preset.smoothing.timeConstant] });
+  if (mapping) instrument.setMapping(mapping);
   return compat.warnings;
 }
 
 export async function savePreset(ctx: ControlContext, bank: string, name: string): Promise<void> {
-  const snap = ctx.live.snapshot();
+  const snap = ctx.instrument.snapshot();
   const info = ctx.engine.model.info;
   await ctx.presets.save({
     name,
@@ -47,34 +45,34 @@ export async function savePreset(ctx: ControlContext, bank: string, name: string
     model: { id: info.name, kind: info.kind, latent: info.latent },
     state: snap.state,
     smoothing: { timeConstant: snap.controls.smoothing },
-    mapping: await saveMappingForPreset(ctx.mappingDir, ctx.inputs.mapping),
+    mapping: await saveMappingForPreset(ctx.mappingDir, ctx.instrument.mapping),
   });
 }
 
 /** Applies one message; async ones (presets) resolve when done. Throws RhodopsError on a bad request. */
 export async function applyControl(ctx: ControlContext, msg: ControlMessage, reply: (m: ServerMessage) => void): Promise<void> {
-  const { live } = ctx;
+  const { instrument } = ctx;
   switch (msg.type) {
     case 'set':
-      return live.setState(msg.state);
+      return instrument.apply({ op: 'setState', args: [msg.state, 0] });
     case 'transition':
-      return live.setState(msg.state, msg.seconds);
+      return instrument.apply({ op: 'setState', args: [msg.state, msg.seconds] });
     case 'randomize':
-      return live.randomize(msg.seed ?? Math.floor(Math.random() * 2 ** 31));
+      return instrument.apply({ op: 'randomize', args: [msg.seed ?? Math.floor(Math.random() * 2 ** 31)] });
     case 'category':
-      return live.setCategory(msg.code, msg.value);
+      return instrument.apply({ op: 'setCategory', args: [msg.code, msg.value] });
     case 'crossfade':
-      return live.crossfade(msg.code, msg.from, msg.to, msg.t);
+      return instrument.apply({ op: 'crossfade', args: [msg.code, msg.from, msg.to, msg.t] });
     case 'continuous':
-      return live.setContinuous(msg.index, msg.value);
+      return instrument.apply({ op: 'setContinuous', args: [msg.index, msg.value] });
     case 'direction':
-      return live.setDirection(msg.index, msg.value);
+      return instrument.apply({ op: 'setDirection', args: [msg.index, msg.value] });
     case 'drift':
-      return live.setDrift(msg.speed);
+      return instrument.apply({ op: 'setDrift', args: [msg.speed] });
     case 'truncation':
-      return live.setTruncation(msg.psi);
+      return instrument.apply({ op: 'setTruncation', args: [msg.psi] });
     case 'smoothing':
-      return live.setSmoothing(msg.timeConstant);
+      return instrument.apply({ op: 'setSmoothing', args: [msg.timeConstant] });
     case 'presetRecall': {
       const warnings = await recallPreset(ctx, msg.bank ?? DEFAULT_BANK, msg.name, msg.crossfade ?? 1);
       if (warnings.length) reply({ type: 'error', code: 'PRESET_OTHER_MODEL', message: warnings.join(' '), ...(msg.id ? { id: msg.id } : {}) });
@@ -88,11 +86,11 @@ export async function applyControl(ctx: ControlContext, msg: ControlMessage, rep
     case 'midi':
       throw new RhodopsError('BAD_OPTION', 'midi messages are handled by the server, not here');
     case 'learn':
-      return ctx.inputs.armLearn(msg.target);
+      return instrument.armLearn(msg.target);
     case 'learnCancel':
-      return ctx.inputs.cancelLearn();
+      return instrument.cancelLearn();
     case 'mapping':
-      ctx.inputs.setMapping(msg.mapping);
+      instrument.setMapping(msg.mapping);
       return;
     case 'audioSource':
       return ctx.setAudio(msg.source);

@@ -6,7 +6,7 @@
  */
 import sharp from 'sharp';
 import type { RgbBatch } from '../core/runtime/types.ts';
-import { FRAME_FORMAT_JPEG, FRAME_FORMAT_RGB } from './frame-message.ts';
+import { FRAME_FORMAT_JPEG, FRAME_FORMAT_RGB } from '../protocol/frames.ts';
 
 /** Up to this many pixels a frame is sent raw (12 KB at 64², 370 KB/s at 30 fps). */
 const RAW_MAX_PIXELS = 64 * 64;

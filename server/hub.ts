@@ -5,11 +5,12 @@
  * message gets a short error reply and changes nothing, and nothing a client sends can throw out of here.
  */
 import type { WebSocket } from 'ws';
-import { controlMessageSchema, type ControlMessage, type ServerMessage } from './protocol.ts';
+import { controlMessageSchema, type ControlMessage, type ServerMessage } from '../protocol/messages.ts';
 import { describeZodError } from '../core/checkpoint/manifest.ts';
 import { clip, toWireError, type ErrorCode, type WireError } from '../core/errors.ts';
 import { logger } from '../core/log.ts';
 import { TokenBucket } from './token-bucket.ts';
+import type { ClientStats } from '../protocol/status.ts';
 
 const log = logger('ws');
 
@@ -54,17 +55,6 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   maxClients: 64,
   maxErrorChars: 400,
 };
-
-/** What status shows of a client: never its address, which other clients must not learn. */
-export interface ClientStats {
-  id: number;
-  framesSent: number;
-  framesDropped: number;
-  /** Replies and broadcasts skipped because the client was not reading. */
-  messagesDropped: number;
-  messagesIn: number;
-  errors: number;
-}
 
 interface Client extends ClientStats {
   ws: WebSocket;

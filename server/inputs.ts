@@ -1,8 +1,7 @@
 /**
- * The live inputs of the server: MIDI (hardware ports and Web MIDI forwarded by browsers), one audio source
- * (capture, a file played along, or a browser's microphone), the mapping engine they feed, and MIDI learn.
- * Each tick the mapping is evaluated at the loop's time and applied to the live state, so the mapping itself
- * stays pure: the same timeline of inputs gives the same latents, live or offline.
+ * The live server's input devices: MIDI (hardware ports and Web MIDI forwarded by browsers) and one audio source
+ * (capture, a file played along, or a browser's microphone), with the meters pages show. Every MIDI message and
+ * audio-feature frame is stamped on the server's clock and pushed into the instrument, which maps them.
  */
 import { messageOf, RhodopsError } from '../core/errors.ts';
 import type { LatentSpec } from '../core/checkpoint/manifest.ts';
@@ -18,26 +17,10 @@ import {
   type FeatureFrame,
   type PcmFormat,
 } from '../core/audio/index.ts';
-import {
-  arm,
-  audioInputFrom,
-  DEFAULT_MAPPING,
-  cancel,
-  directionsNeeded,
-  learnIdle,
-  learnInput,
-  MappingApplier,
-  MappingEngine,
-  midiInputFrom,
-  parseMapping,
-  type LearnState,
-  type Mapping,
-  type MappingEffects,
-  type MappingInput,
-  type TargetInput,
-} from '../core/mapping/index.ts';
-import { MidiManager, type MidiManagerOptions, type MidiStatus, type TaggedMidiEvent } from './midi/index.ts';
-import type { LiveState } from './live-state.ts';
+import { audioInputFrom, midiInputFrom } from '../core/mapping/index.ts';
+import { MidiManager, type MidiManagerOptions, type TaggedMidiEvent } from './midi/index.ts';
+import type { Instrument } from '../instrument/instrument.ts';
+import type { InputsStatus, MeterFeatures, MidiStatus } from '../protocol/status.ts';
 
 const log = logger('inputs');
 
@@ -57,39 +40,10 @@ export interface InputsOptions {
   /** MIDI ports to connect (`NAME`, `INDEX` or `all`), or null for none (Web MIDI still works). */
   midi: string | null;
   midiOptions?: Partial<Omit<MidiManagerOptions, 'select' | 'now'>>;
-  mapping: Mapping;
-  /** The loop's clock, in seconds. */
+  /** The instrument's clock, in seconds. */
   now: () => number;
-}
-
-export interface InputEffects extends MappingEffects {
   /** A MIDI program change: recall the preset at that position of the current bank. */
   program?(program: number): void;
-  /** MIDI learn made (or replaced) a route. */
-  learned?(mapping: Mapping, route: number): void;
-  /** The mapping was replaced (by a page, the REST API, learn or a preset recall). */
-  mappingChanged?(mapping: Mapping): void;
-}
-
-export interface InputsStatus {
-  midi: MidiStatus;
-  audio: (AudioSourceStatus & { spec: AudioSpec['kind']; positionS?: number; durationS?: number | null }) | null;
-  /** The newest audio features, for meters. */
-  features: MeterFeatures | null;
-  mapping: { name: string; routes: number; warnings: readonly string[] };
-  learning: TargetInput | null;
-}
-
-/** What a page's meters show: normalised 0..1 levels, whether an onset was heard since the last reading, tempo. */
-export interface MeterFeatures {
-  rms: number;
-  bass: number;
-  mid: number;
-  treble: number;
-  onset: boolean;
-  tempo: number;
-  beatPhase: number;
-  time: number;
 }
 
 export class LiveInputs {
@@ -98,28 +52,14 @@ export class LiveInputs {
   private readonly extractor = new FeatureExtractor();
   private audio: AudioSource | null = null;
   private audioSpec: AudioSpec = { kind: 'none' };
-  private mappingNow: Mapping;
-  private readonly engine: MappingEngine;
-  private readonly applier: MappingApplier;
-  private learn: LearnState = learnIdle();
-  private armed: TargetInput | null = null;
   private latest: FeatureFrame | null = null;
   private readonly now: () => number;
-  /** Hears every input the mapping is fed (a session log, while one records). */
-  journal: ((input: MappingInput) => void) | null = null;
 
   constructor(
-    private readonly live: LiveState,
-    layout: LatentSpec,
-    o: InputsOptions,
-    private readonly effects: InputEffects,
+    private readonly instrument: Instrument,
+    private readonly o: InputsOptions,
   ) {
     this.now = o.now;
-    this.mappingNow = o.mapping;
-    this.live.useDirections(directionsNeeded(o.mapping));
-    this.engine = new MappingEngine(o.mapping, { layout, directions: this.live.directionCount });
-    this.reportWarnings();
-    this.applier = new MappingApplier(live, effects);
     // With `none` the manager still takes Web MIDI (feed) but never opens a system port.
     this.midi = new MidiManager({ ...o.midiOptions, select: o.midi ?? 'none', now: o.now });
     this.midi.on('event', (e) => this.onMidi(e));
@@ -129,61 +69,13 @@ export class LiveInputs {
     this.midi.start();
   }
 
-  get mapping(): Mapping {
-    return this.mappingNow;
-  }
-
-  /** Before each frame: the mapping's values at `now`, applied to the live state. True when a control moved. */
-  tick(now: number): boolean {
-    return this.applier.apply(this.engine.evaluate(now)) > 0;
-  }
-
-  modelChanged(layout: LatentSpec): void {
-    this.engine.configure({ layout, directions: this.live.directionCount });
-    this.applier.reset();
-  }
-
-  /** A preset recall replaced the state: the next tick re-sends every mapped value on top of it. */
-  stateReplaced(): void {
-    this.applier.reset();
-  }
-
-  setMapping(raw: unknown): Mapping {
-    const mapping = parseMapping(raw);
-    this.live.useDirections(directionsNeeded(mapping));
-    this.engine.configure({ directions: this.live.directionCount });
-    this.engine.setMapping(mapping);
-    this.mappingNow = mapping;
-    this.reportWarnings();
-    this.effects.mappingChanged?.(mapping);
-    return mapping;
-  }
-
-  /** Routes this model cannot play: the user's own mapping says each; the built-in one (made for every model) only in debug. */
-  private reportWarnings(): void {
-    const builtIn = this.mappingNow === DEFAULT_MAPPING;
-    for (const w of this.engine.warnings) (builtIn ? log.debug : log.warn)(`mapping '${this.mappingNow.name}': ${w}`);
-  }
-
   private onMidi(e: TaggedMidiEvent): void {
     if (e.type === 'programChange') {
-      this.effects.program?.(e.program);
+      this.o.program?.(e.program);
       return;
     }
     const input = midiInputFrom(e, e.time);
-    if (!input) return;
-    if (this.armed) {
-      const r = learnInput(this.learn, this.mappingNow, input);
-      this.learn = r.state;
-      if (r.learned) {
-        this.armed = null;
-        this.setMapping(r.mapping);
-        log.info(`learned: ${e.port} → route ${r.learned.index}${r.learned.replaced ? ' (replacing the old one)' : ''}`);
-        this.effects.learned?.(this.mappingNow, r.learned.index);
-      }
-    }
-    this.engine.push(input);
-    this.journal?.(input);
+    if (input) this.instrument.push(input);
   }
 
   /** Bytes a browser forwarded from its Web MIDI devices. */
@@ -193,16 +85,6 @@ export class LiveInputs {
 
   clientLeft(client: string): void {
     this.midi.forget(`web:${client}`);
-  }
-
-  armLearn(target: TargetInput): void {
-    this.learn = arm(this.learn, target);
-    this.armed = target;
-  }
-
-  cancelLearn(): void {
-    this.learn = cancel(this.learn);
-    this.armed = null;
   }
 
   /**
@@ -272,9 +154,7 @@ export class LiveInputs {
     const now = this.now();
     const newest = frames[frames.length - 1]!.time;
     for (const f of frames) {
-      const input = audioInputFrom({ ...f, time: now - (newest - f.time) });
-      this.engine.push(input);
-      this.journal?.(input);
+      this.instrument.push(audioInputFrom({ ...f, time: now - (newest - f.time) }));
       if (f.onset) this.onsetSinceMeters = true;
     }
     this.latest = frames[frames.length - 1]!;
@@ -304,8 +184,8 @@ export class LiveInputs {
         ? { ...a.status(), spec: this.audioSpec.kind, ...(a instanceof FileAudioSource ? { positionS: a.position(), durationS: a.durationS } : {}) }
         : null,
       features: f ? this.meterFeatures(f) : null,
-      mapping: { name: this.mappingNow.name, routes: this.mappingNow.routes.length, warnings: this.engine.warnings },
-      learning: this.armed,
+      mapping: { name: this.instrument.mapping.name, routes: this.instrument.mapping.routes.length, warnings: this.instrument.warnings },
+      learning: this.instrument.learning,
     };
   }
 

@@ -1,26 +1,25 @@
 /**
- * The render clock. Each tick: latent from the live state → engine → RGB → JPEG (once) → every client and
- * the recorder. Ticks the engine cannot keep up with are skipped, never queued. An error anywhere in a tick
- * is logged with its cause and the last good frame is sent again: the show goes on.
+ * The render clock. Each tick: the instrument's latent at the tick's time → engine → RGB → JPEG (once) → every
+ * client and the recorder. Ticks the engine cannot keep up with are skipped, never queued. An error anywhere in
+ * a tick is logged with its cause and the last good frame is sent again: the show goes on. The clock is an
+ * option, and `frame()` makes one frame at its reading, so a test can drive the loop by hand.
  */
+import { EventEmitter } from 'node:events';
 import { messageOf } from '../core/errors.ts';
 import type { RgbBatch } from '../core/runtime/types.ts';
-import type { LatentSpec } from '../core/checkpoint/manifest.ts';
+import type { Instrument } from '../instrument/instrument.ts';
 import { logger } from '../core/log.ts';
 import { displayScale, encodeFrame, enlarge, fitFrame, type EncodedFrame } from './encoder.ts';
 import type { Engine } from './engine.ts';
-import { encodeFrameMessage } from './frame-message.ts';
+import { encodeFrameMessage } from '../protocol/frames.ts';
 import type { Hub } from './hub.ts';
-import type { ServerMessage } from './protocol.ts';
+import type { ServerMessage } from '../protocol/messages.ts';
+import type { LoopStats } from '../protocol/status.ts';
 
 const log = logger('loop');
 
-export interface LatentSource {
-  /** The model input for this tick; `now` in seconds on the loop's clock, `dt` since the last tick. */
-  latentAt(now: number, dt: number): Float32Array;
-  /** Called when the engine switched model between frames, with the new model's latent layout. */
-  modelChanged(spec: LatentSpec): void;
-}
+/** What the loop asks for latents: the instrument. */
+export type FrameSource = Pick<Instrument, 'frameAt' | 'modelChanged' | 'cut'>;
 
 export interface FrameSink {
   /** The sink's fixed frame size; frames of another size (after a model switch) are fitted into it. */
@@ -35,18 +34,8 @@ export interface LoopOptions {
   jpegQuality: number;
   /** Recordings of small models are enlarged (nearest) to at least this many pixels wide. */
   displaySize: number;
-}
-
-export interface LoopStats {
-  seq: number;
-  /** Frames sent per second, averaged over the last second or so. */
-  fps: number;
-  targetFps: number | 'max';
-  engineMs: number;
-  encodeMs: number;
-  skippedTicks: number;
-  errors: number;
-  lastError: string | null;
+  /** Milliseconds on a monotonic clock (performance.now); a test passes its own. */
+  clock?: () => number;
 }
 
 interface PendingAck {
@@ -55,7 +44,12 @@ interface PendingAck {
   reply: (m: ServerMessage) => void;
 }
 
-export class RenderLoop {
+export interface LoopEvents {
+  /** The engine switched model between two frames (the instrument has the new layout already). */
+  modelSwapped: [];
+}
+
+export class RenderLoop extends EventEmitter<LoopEvents> {
   private cancelTick: (() => void) | null = null;
   private running = false;
   private seq = 0;
@@ -65,28 +59,35 @@ export class RenderLoop {
   private inFlight = 0;
   private readonly acks: PendingAck[] = [];
   private readonly sentTimes: number[] = [];
-  private lastTick = 0;
+  private lastTick = Number.NaN;
   private encodeMs = 0;
   private skipped = 0;
   private errors = 0;
   private lastError: string | null = null;
   private lastErrorLog = 0;
   private lastLatent: Float32Array | null = null;
-  sink: FrameSink | null = null;
-  onModelSwap: (() => void) | null = null;
+  private sink: FrameSink | null = null;
+  private readonly clock: () => number;
 
   constructor(
     private readonly engine: Engine,
-    private readonly source: LatentSource,
+    private readonly source: FrameSource,
     private readonly hub: Hub,
     private readonly o: LoopOptions,
-  ) {}
+  ) {
+    super();
+    this.clock = o.clock ?? (() => performance.now());
+  }
+
+  /** Where frames are recorded from now on (a take), or null to stop recording. */
+  record(sink: FrameSink | null): void {
+    this.sink = sink;
+  }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.lastTick = performance.now();
-    this.schedule(this.lastTick);
+    this.schedule(this.clock());
   }
 
   async stop(): Promise<void> {
@@ -103,7 +104,7 @@ export class RenderLoop {
 
   private schedule(due: number): void {
     if (!this.running) return;
-    const wait = due - performance.now();
+    const wait = due - this.clock();
     // setTimeout never fires in under a millisecond; a frame that is already due starts at once.
     if (wait >= 1) {
       const t = setTimeout(() => void this.tick(due), wait);
@@ -114,32 +115,46 @@ export class RenderLoop {
     }
   }
 
-  private async tick(due: number): Promise<void> {
-    const interval = this.o.fps === 'max' ? 0 : 1000 / this.o.fps;
-    const start = performance.now();
-    const dt = (start - this.lastTick) / 1000;
+  /**
+   * One frame at the clock's reading: the latent, the engine, then encoding and sending, which run off the tick
+   * in frame order (this frame's encoding overlaps the next frame's engine run; at most one frame waits for the
+   * encoder, never a queue). Resolves when the engine is done; `flushed()` waits for the sending.
+   */
+  async frame(): Promise<void> {
+    const start = this.clock();
+    // The first frame steps one frame interval, as a renderer's first frame does.
+    const dt = Number.isNaN(this.lastTick) ? (this.o.fps === 'max' ? 0 : 1 / this.o.fps) : (start - this.lastTick) / 1000;
     this.lastTick = start;
     let rgb: RgbBatch | null = null;
     try {
       if (this.engine.swapIfReady()) {
         this.source.modelChanged(this.engine.model.info.latent);
-        this.onModelSwap?.();
+        this.source.cut();
+        this.emit('modelSwapped');
       }
-      rgb = await this.engine.render(this.finite(this.source.latentAt(start / 1000, dt)));
+      rgb = await this.engine.render(this.finite(this.source.frameAt(start / 1000, dt)));
     } catch (e) {
       this.failed(e, start);
     }
-    // Encoding and sending run off the tick, in frame order, so this frame's encoding overlaps the next
-    // frame's engine run. At most one frame waits for the encoder: never a queue.
     const previous = this.output;
     const busy = this.inFlight > 0;
     this.inFlight++;
     this.output = previous.then(() => this.encodeAndSend(rgb, start)).finally(() => this.inFlight--);
     if (busy) await previous;
+  }
+
+  /** Resolves once every frame made so far has been sent. */
+  flushed(): Promise<void> {
+    return this.output;
+  }
+
+  private async tick(due: number): Promise<void> {
+    const interval = this.o.fps === 'max' ? 0 : 1000 / this.o.fps;
+    await this.frame();
     // Next tick on the grid. After an overrun the ticks missed are skipped, not bunched, and the next frame
     // starts at once on a grid anchored there: waiting for the old grid point would only add idle time.
     let next = due + interval;
-    const now = performance.now();
+    const now = this.clock();
     if (next < now) {
       if (interval > 0) this.skipped += Math.floor((now - next) / interval) + 1;
       next = now;
@@ -154,7 +169,7 @@ export class RenderLoop {
   private finite(latent: Float32Array): Float32Array {
     for (let i = 0; i < latent.length; i++) {
       if (!Number.isFinite(latent[i]!)) {
-        this.failed(new Error(`the latent has a non-finite value at ${i} (${latent[i]}); the last finite one plays`), performance.now());
+        this.failed(new Error(`the latent has a non-finite value at ${i} (${latent[i]}); the last finite one plays`), this.clock());
         return this.lastLatent && this.lastLatent.length === latent.length ? this.lastLatent : new Float32Array(latent.length);
       }
     }
@@ -177,20 +192,20 @@ export class RenderLoop {
   private async encodeAndSend(rgb: RgbBatch | null, tickStart: number): Promise<void> {
     if (rgb) {
       try {
-        const t0 = performance.now();
+        const t0 = this.clock();
         this.lastGood = { encoded: await encodeFrame(rgb, this.o.jpegQuality), rgb };
-        const ms = performance.now() - t0;
+        const ms = this.clock() - t0;
         this.encodeMs = this.encodeMs === 0 ? ms : this.encodeMs * 0.9 + ms * 0.1;
       } catch (e) {
         this.failed(e, tickStart);
       }
     }
-    if (!this.lastGood || !this.running) return;
+    if (!this.lastGood) return;
     this.send(this.lastGood.encoded, tickStart);
     const sink = this.sink;
     if (sink) {
-      // The recorder keeps its own clock from these times; performance.now() never jumps, Date.now() can.
-      const at = performance.now();
+      // The recorder keeps its own clock from these times; a monotonic clock never jumps, Date.now() can.
+      const at = this.clock();
       try {
         const rgb = this.lastGood.rgb;
         const scale = displayScale(rgb.width, this.o.displaySize);
@@ -206,7 +221,7 @@ export class RenderLoop {
     const seq = ++this.seq;
     const { width, height, format, data } = frame;
     this.hub.broadcastFrame(encodeFrameMessage({ seq, captureTime: Date.now(), width, height, format }, data));
-    const sentAt = performance.now();
+    const sentAt = this.clock();
     this.sentTimes.push(sentAt);
     while (this.sentTimes.length > 0 && sentAt - this.sentTimes[0]! > 2000) this.sentTimes.shift();
     for (let i = this.acks.length - 1; i >= 0; i--) {

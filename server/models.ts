@@ -2,13 +2,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readManifest } from '../core/checkpoint/io.ts';
-
-export interface ModelEntry {
-  name: string;
-  path: string;
-  kind: string;
-  resolution: number | null;
-}
+import type { ModelEntry } from '../protocol/status.ts';
 
 export async function listModels(dirs: string[]): Promise<ModelEntry[]> {
   const out: ModelEntry[] = [];

@@ -15,27 +15,31 @@ import type { GeneratorInfo } from '../core/runtime/types.ts';
 import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../core/mapping/index.ts';
 import { DEFAULT_BANK } from '../presets/schema.ts';
 import { PresetStore } from '../presets/store.ts';
+import { BUNDLED_MODELS_DIR, DEFAULT_MAPPING_DIR, DEFAULT_MODEL, DEFAULT_PRESET_DIR } from '../presets/bundled.ts';
 import { apiRouter, recordingsRouter } from './api.ts';
 import { applyControl, recallPreset, type ControlContext } from './control.ts';
 import { containedAudioFile, resolveAudioRequest } from './audio-files.ts';
 import { Engine } from './engine.ts';
-import { DEFAULT_HUB_OPTIONS, Hub, type ClientStats, type HubOptions } from './hub.ts';
-import { LiveInputs, type AudioSpec, type InputsStatus } from './inputs.ts';
-import { LiveState } from './live-state.ts';
-import { RenderLoop, type LatentSource, type LoopStats } from './loop.ts';
-import { readMappingFile } from './mapping-store.ts';
-import { decodePcmMessage } from './pcm-message.ts';
+import { DEFAULT_HUB_OPTIONS, Hub, type HubOptions } from './hub.ts';
+import { LiveInputs, type AudioSpec } from './inputs.ts';
+import { Instrument, presetKey } from '../instrument/instrument.ts';
+import type { LatentStateJson } from '../core/latent/index.ts';
+import { checkCompatible } from '../presets/layout.ts';
+import { RenderLoop } from './loop.ts';
+import { readMappingFile } from '../instrument/mapping-files.ts';
+import { decodePcmMessage } from '../protocol/pcm.ts';
 import { modelPrincipalDirections } from './principal.ts';
-import type { AudioSourceRequest, ServerMessage } from './protocol.ts';
-import { prepareRecorder, Recorder, type Take, type TakeStats, type TakeSummary } from './recorder/index.ts';
+import type { AudioSourceRequest, ServerMessage } from '../protocol/messages.ts';
+import { prepareRecorder, Recorder, type Take } from './recorder/index.ts';
 import { displayScale } from './encoder.ts';
 import { ensureClientBuilt } from './client-build.ts';
-import { DEFAULT_DISPLAY, type DisplayChange, type DisplaySettings } from './display-settings.ts';
+import { DEFAULT_DISPLAY, type DisplayChange, type DisplaySettings } from '../protocol/display.ts';
 import { checkAccess, checkHost, generateToken, isLoopback, parseAllowedOrigins, type AccessPolicy, type Refusal } from './security.ts';
 import { AudioDeviceCache } from './audio-device-cache.ts';
 import { RequestLimiter } from './request-limit.ts';
 import { deviceSpec } from '../core/audio/index.ts';
-import { SessionLog, type SessionStats } from './session/log.ts';
+import { SessionLog } from '../instrument/session-log.ts';
+import type { ServerStatus, SessionStats, TakeSummary } from '../protocol/status.ts';
 
 const log = logger('serve');
 
@@ -84,24 +88,6 @@ export interface ServeOptions {
   directionsCacheDir?: string;
 }
 
-/** What `GET /api/status` and the pages' `status` message carry. */
-export interface ServerStatus {
-  model: { name: string; kind: string; width: number; height: number; latent: GeneratorInfo['latent']; path: string };
-  engine: string;
-  switching: boolean;
-  loop: LoopStats;
-  clients: ClientStats[];
-  recording: TakeStats | null;
-  /** The session log being written (every change and input, timestamped, for an offline replay). */
-  session: SessionStats | null;
-  lastSession: SessionStats | null;
-  inputs: InputsStatus;
-  lastTake: TakeSummary | null;
-  memory: { rssMB: number };
-}
-
-export const DEFAULT_MODEL = path.join(ROOT, 'presets', 'models', 'infogan-mnist');
-
 export function defaultServeOptions(): ServeOptions {
   return {
     model: DEFAULT_MODEL,
@@ -112,8 +98,8 @@ export function defaultServeOptions(): ServeOptions {
     jpegQuality: 85,
     displaySize: 256,
     ort: {},
-    modelDirs: [path.join(ROOT, 'presets', 'models'), path.resolve('checkpoints')],
-    presetDir: path.join(ROOT, 'presets', 'user'),
+    modelDirs: [BUNDLED_MODELS_DIR, path.resolve('checkpoints')],
+    presetDir: DEFAULT_PRESET_DIR,
     recordingsDir: path.resolve('recordings'),
     clientDir: path.join(ROOT, 'client'),
     seed: 1,
@@ -121,7 +107,7 @@ export function defaultServeOptions(): ServeOptions {
     midi: 'all',
     audio: { kind: 'none' },
     mapping: null,
-    mappingDir: path.join(ROOT, 'presets', 'user-mappings'),
+    mappingDir: DEFAULT_MAPPING_DIR,
     audioDirs: [process.cwd()],
     allowOrigins: [],
     requestsPerSecond: 100,
@@ -133,7 +119,7 @@ export class Server {
   readonly options: ServeOptions;
   readonly token: string | null;
   readonly engine: Engine;
-  readonly live: LiveState;
+  readonly instrument: Instrument;
   readonly presets: PresetStore;
   readonly hub: Hub;
   readonly loop: RenderLoop;
@@ -166,27 +152,27 @@ export class Server {
     this.engine = engine;
     const now = () => performance.now() / 1000;
     this.now = now;
-    this.live = new LiveState(engine.model.info.latent, options.seed, now);
+    this.instrument = new Instrument({ layout: engine.model.info.latent, seed: options.seed, mapping, now });
     this.presets = new PresetStore({ dir: options.presetDir });
-    this.inputs = new LiveInputs(this.live, engine.model.info.latent, { midi: options.midi, mapping, now }, {
-      recall: (a) => void this.recallFromInput(a.bank ?? DEFAULT_BANK, a.name, a.crossfade),
-      program: (n) => void this.recallProgram(n),
-      learned: (m, route) => this.hub.broadcast({ type: 'learned', route, mapping: mappingToJson(m) }),
-      mappingChanged: (m) => {
-        const json = mappingToJson(m);
-        this.session?.log.mapping(this.now(), json);
-        this.hub.broadcast({ type: 'mapping', mapping: json });
-      },
+    this.inputs = new LiveInputs(this.instrument, { midi: options.midi, now, program: (n) => void this.recallProgram(n) });
+    // State broadcasts follow the instrument's changes (coalesced), not the frame loop.
+    this.instrument.on('changed', () => this.broadcastState());
+    this.instrument.on('learned', (m, route) => this.hub.broadcast({ type: 'learned', route, mapping: mappingToJson(m) }));
+    this.instrument.on('mapping', (m) => {
+      this.hub.broadcast({ type: 'mapping', mapping: mappingToJson(m) });
+      void this.refreshPresetStates();
     });
     this.control = {
-      live: this.live,
+      instrument: this.instrument,
       presets: this.presets,
       engine,
-      inputs: this.inputs,
       mappingDir: options.mappingDir,
+      presetsChanged: () => {
+        this.hub.broadcast({ type: 'presets' });
+        void this.refreshPresetStates();
+      },
       setAudio: (source) => this.setAudioSource(source),
       setDisplay: (change) => this.setDisplay(change),
-      presetsChanged: () => this.hub.broadcast({ type: 'presets' }),
     };
     this.hub = new Hub(options.hub, {
       control: (msg, reply, receivedAt, client) => {
@@ -199,7 +185,6 @@ export class Server {
         applyControl(this.control, msg, reply).then(
           () => {
             if (msg.id) this.loop.ackAfterNextFrame(msg.id, receivedAt, reply);
-            if (msg.type !== 'ping') this.broadcastState();
           },
           (e: unknown) => {
             const w = toWireError(e);
@@ -214,25 +199,12 @@ export class Server {
       },
       left: (client) => this.inputs.clientLeft(String(client)),
     });
-    // The mapping is evaluated at each frame's time, just before the live state makes the latent.
-    const source: LatentSource = {
-      latentAt: (t, dt) => {
-        // Controls the mapping moved are shown moving on every control page.
-        if (this.inputs.tick(t)) this.broadcastState();
-        return this.live.latentAt(t, dt);
-      },
-      modelChanged: (spec) => {
-        this.live.modelChanged(spec);
-        this.inputs.modelChanged(spec);
-      },
-    };
-    this.loop = new RenderLoop(engine, source, this.hub, { fps: options.fps, jpegQuality: options.jpegQuality, displaySize: options.displaySize });
-    this.loop.onModelSwap = () => {
-      this.live.cut();
+    this.loop = new RenderLoop(engine, this.instrument, this.hub, { fps: options.fps, jpegQuality: options.jpegQuality, displaySize: options.displaySize });
+    this.loop.on('modelSwapped', () => {
       this.hub.broadcast({ type: 'model', model: this.engine.model.info });
-      this.broadcastState();
+      void this.refreshPresetStates();
       if (this.options.directions === 'principal') void this.usePrincipalDirections().catch((e: unknown) => log.warn(`principal directions: ${messageOf(e)}; random ones play`));
-    };
+    });
     this.policy = { token: this.token, loopback: isLoopback(options.host), allowOrigins: parseAllowedOrigins(options.allowOrigins) };
     const app = express();
     app.disable('x-powered-by');
@@ -303,6 +275,7 @@ export class Server {
     const port = (server.http.address() as AddressInfo).port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     server.url = `http://${host}:${port}/`;
+    await server.refreshPresetStates();
     if (options.directions === 'principal') await server.usePrincipalDirections();
     server.inputs.start();
     server.loop.start();
@@ -317,14 +290,14 @@ export class Server {
     const t0 = performance.now();
     const dirs = await modelPrincipalDirections(
       { path: model.path, name: model.info.name, latent: model.info.latent, generate: (l, b) => this.engine.sample(l, b) },
-      this.live.directionCount,
+      this.instrument.directionCount,
       this.options.directionsCacheDir,
     );
-    if (this.engine.model === model && this.live.setDirections(dirs)) log.info(`principal directions of ${model.info.name} in ${(performance.now() - t0).toFixed(0)} ms`);
+    if (this.engine.model === model && this.instrument.setDirections(dirs)) log.info(`principal directions of ${model.info.name} in ${(performance.now() - t0).toFixed(0)} ms`);
   }
 
   private welcome(): ServerMessage {
-    const snap = this.live.snapshot();
+    const snap = this.instrument.snapshot();
     return {
       type: 'welcome',
       server: 'rhodops',
@@ -333,7 +306,7 @@ export class Server {
       state: snap.state,
       controls: snap.controls,
       display: this.display,
-      mapping: mappingToJson(this.inputs.mapping),
+      mapping: mappingToJson(this.instrument.mapping),
     };
   }
 
@@ -363,7 +336,7 @@ export class Server {
     if (this.stateTimer) return;
     this.stateTimer = setTimeout(() => {
       this.stateTimer = null;
-      const snap = this.live.snapshot();
+      const snap = this.instrument.snapshot();
       this.hub.broadcast({ type: 'state', model: this.engine.model.info.name, state: snap.state, controls: snap.controls });
     }, 50);
   }
@@ -408,7 +381,7 @@ export class Server {
     const take = await Recorder.start({ dir: this.options.recordingsDir, width, height, fps: this.recordingFps(), smooth: o.smooth, ...audio });
     take.on('error', (e) => log.error(`recording failed: ${e.message}; the show goes on`));
     this.take = take;
-    this.loop.sink = take;
+    this.loop.record(take);
     log.info(`recording ${take.stats().name}`);
     // A session log beside the take (unless one is already running), so the take can be re-rendered offline.
     if (!this.session) await this.startSession(take.name, true).catch((e: unknown) => log.warn(`session log: ${messageOf(e)}; the take records without one`));
@@ -425,7 +398,7 @@ export class Server {
     if (this.takeStopping) return this.takeStopping;
     const take = this.take;
     if (!take) return Promise.reject(new RhodopsError('NOT_FOUND', 'no recording is running', { hint: 'GET /api/status shows whether one is' }));
-    this.loop.sink = null;
+    this.loop.record(null);
     this.take = null;
     this.takeStopping = (async () => {
       let session: SessionStats | null = null;
@@ -444,17 +417,16 @@ export class Server {
   }
 
   /**
-   * A recall from MIDI or the mapping. One runs at a time, at most one every MIN_RECALL_INTERVAL_MS, and of
-   * those asked for meanwhile only the newest waits: a mapping that fires recalls at every frame cannot flood the
-   * disk or the loop.
+   * A recall from a MIDI program change (a hardware port, or a page's Web MIDI). One runs at a time, at most one
+   * every MIN_RECALL_INTERVAL_MS, and of those asked for meanwhile only the newest waits: program changes sent
+   * as fast as a page can cannot flood the disk or the loop.
    */
-  private recallFromInput(bank: string, name: string, crossfade: number): Promise<void> {
+  private recallFromMidi(bank: string, name: string, crossfade: number): Promise<void> {
     const run = async () => {
       try {
         await recallPreset(this.control, bank, name, crossfade);
-        this.broadcastState();
       } catch (e) {
-        // A mapping can ask ten times a second for a preset that is not there: say so every few seconds.
+        // A controller can ask ten times a second for a preset that is not there: say so every few seconds.
         const now = performance.now();
         if (now - this.recall.warnedAt > 5000) {
           this.recall.warnedAt = now;
@@ -485,6 +457,36 @@ export class Server {
   }
 
   /**
+   * Loads the states of the presets the mapping recalls or morphs between, for this model, into the instrument
+   * (which applies them at frame times, as offline and in replay). Called when the mapping, the presets or the
+   * model change; a preset that is missing or made for another layout is left out, and the instrument says so.
+   */
+  async refreshPresetStates(): Promise<void> {
+    const refs = new Map<string, { bank: string; name: string }>();
+    for (const r of this.instrument.mapping.routes) {
+      const t = r.target;
+      const add = (bank: string | undefined, name: string) => refs.set(presetKey(bank, name), { bank: bank ?? DEFAULT_BANK, name });
+      if (t.kind === 'preset recall') add(t.bank, t.name);
+      if (t.kind === 'morph') {
+        add(t.from.bank, t.from.name);
+        add(t.to.bank, t.to.name);
+      }
+    }
+    const info = this.engine.model.info;
+    const states = new Map<string, LatentStateJson>();
+    for (const [key, ref] of refs) {
+      try {
+        const preset = await this.presets.load(ref.bank, ref.name);
+        checkCompatible(preset, info.latent, info.name);
+        states.set(key, preset.state);
+      } catch (e) {
+        log.debug(`preset ${key} for the mapping: ${messageOf(e)}`);
+      }
+    }
+    if (this.engine.model.info === info) this.instrument.setPresets(states);
+  }
+
+  /**
    * An audio source a page asked for: files from the audio folders; capture devices only as the server listed
    * them (or the one it was started with), never lavfi, URLs or paths; one change at a time.
    */
@@ -502,7 +504,7 @@ export class Server {
     const list = await this.presets.list(DEFAULT_BANK).catch(() => null);
     const preset = list?.presets[n];
     if (!preset) return void log.warn(`program change ${n}: the bank '${DEFAULT_BANK}' has ${list?.presets.length ?? 0} presets`);
-    await this.recallFromInput(DEFAULT_BANK, preset.name, 1);
+    await this.recallFromMidi(DEFAULT_BANK, preset.name, 1);
   }
 
   /**
@@ -529,12 +531,10 @@ export class Server {
       t0: this.now(),
       fps: this.options.fps,
       model: { name: info.name, kind: info.kind, path: this.engine.model.path, width: info.width, height: info.height, latent: info.latent },
-      mapping: mappingToJson(this.inputs.mapping),
-      live: this.live.internals(),
+      ...this.instrument.internals(),
     }), {
       attach: (l) => {
-        this.live.journal = l;
-        this.inputs.journal = (input) => l.input(input.time, input);
+        this.instrument.journal = l;
       },
     }).catch((e: unknown) => {
       const code = (e as { code?: string }).code;
@@ -550,8 +550,7 @@ export class Server {
     const s = this.session;
     if (!s) throw new RhodopsError('NOT_FOUND', 'no session log is running');
     this.session = null;
-    this.live.journal = null;
-    this.inputs.journal = null;
+    this.instrument.journal = null;
     this.lastSession = await s.log.close();
     const last = this.lastSession;
     if (last.error) log.warn(`session log ${path.basename(s.log.file)}: writing failed (${last.error}); ${last.dropped} events were lost, a replay of it stops where it failed`);

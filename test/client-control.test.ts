@@ -10,9 +10,9 @@ import { packPcm } from '../client/src/control/pcm.ts';
 import { keyLabel, orderBanks, presetForKey } from '../client/src/control/preset-keys.ts';
 import { Throttled } from '../client/src/control/throttle.ts';
 import { DEFAULT_MAPPING_JSON } from '../core/mapping/defaults.ts';
-import { DEFAULT_DISPLAY } from '../server/display-settings.ts';
+import { DEFAULT_DISPLAY } from '../protocol/display.ts';
 import { setLogLevel } from '../core/log.ts';
-import { decodePcmMessage } from '../server/pcm-message.ts';
+import { decodePcmMessage } from '../protocol/pcm.ts';
 import type { Server } from '../server/server.ts';
 import { launchChromium, openPage, screenshot } from './helpers/browser.ts';
 import { sleep, startTestServer, tempRoot, TestClient, tinyModel } from './helpers/server.ts';
@@ -141,8 +141,8 @@ describe('control page in Chromium', () => {
       assert.deepEqual(errors, [], 'the page logged no errors and threw nothing');
     }
     // Each test starts from the same server: built-in mapping, no audio, no learn armed.
-    server.inputs.cancelLearn();
-    server.inputs.setMapping(DEFAULT_MAPPING_JSON);
+    server.instrument.cancelLearn();
+    server.instrument.setMapping(DEFAULT_MAPPING_JSON);
     await server.inputs.setAudio({ kind: 'none' });
     server.setDisplay(DEFAULT_DISPLAY);
   });
@@ -175,12 +175,12 @@ describe('control page in Chromium', () => {
     const sendsBefore = server.hub.stats().reduce((n, s) => n + s.messagesIn, 0);
 
     await dragSlider(page, 'slider-direction-0', 1);
-    const d0 = await until('direction 0 on the server after dragging its slider right', () => server.live.snapshot().controls.directions[0]!, (v) => v > 2.9);
+    const d0 = await until('direction 0 on the server after dragging its slider right', () => server.instrument.snapshot().controls.directions[0]!, (v) => v > 2.9);
     assert.ok(d0 <= 3, `the slider's range ends at 3 (got ${d0})`);
     assert.equal(await page.getByTestId('value-direction-0').textContent(), '+3.00', 'the readout shows the value');
 
     await dragSlider(page, 'slider-continuous-0', 0);
-    await until('continuous code 0 on the server after dragging its slider left', () => server.live.snapshot().state.continuous[0]!, (v) => v < -1.9);
+    await until('continuous code 0 on the server after dragging its slider left', () => server.instrument.snapshot().state.continuous[0]!, (v) => v < -1.9);
     const sends = server.hub.stats().reduce((n, s) => n + s.messagesIn, 0) - sendsBefore;
     assert.ok(sends >= 2 && sends < 60, `two drags of 8 moves each sent a few messages, throttled (got ${sends})`);
 
@@ -204,14 +204,14 @@ describe('control page in Chromium', () => {
     await page.getByTestId('randomize').click();
     const other = saved.categorical[0]!.indexOf(Math.max(...saved.categorical[0]!)) === 2 ? 0 : 2;
     await page.getByTestId(`category-0-${other}`).click();
-    await until('the state changed', () => server.live.snapshot().state, (s) => JSON.stringify(s) !== JSON.stringify(saved));
+    await until('the state changed', () => server.instrument.snapshot().state, (s) => JSON.stringify(s) !== JSON.stringify(saved));
 
     // Crossfade 0 (Home on the focused slider), then tap the tile.
     await page.getByTestId('slider-preset-crossfade').focus();
     await page.keyboard.press('Home');
     assert.equal(await page.getByTestId('value-preset-crossfade').textContent(), '0.0 s');
     await tile.getByTestId('preset-recall').click();
-    await until('the recalled state equals the saved one', () => server.live.snapshot().state, (s) => JSON.stringify(s) === JSON.stringify(saved));
+    await until('the recalled state equals the saved one', () => server.instrument.snapshot().state, (s) => JSON.stringify(s) === JSON.stringify(saved));
     assert.ok(await tile.evaluate((el) => el.classList.contains('active')), 'the recalled tile is marked');
 
     // Rename in edit mode.
@@ -225,15 +225,15 @@ describe('control page in Chromium', () => {
 
     // Key 1 recalls the first preset of the first bank (focus off any text box first).
     await page.getByTestId('randomize').click();
-    await until('new noise', () => server.live.snapshot().state, (s) => JSON.stringify(s) !== JSON.stringify(saved));
+    await until('new noise', () => server.instrument.snapshot().state, (s) => JSON.stringify(s) !== JSON.stringify(saved));
     await page.getByTestId('preset-name').focus();
     await page.keyboard.press('1');
     await sleep(300);
-    assert.notEqual(JSON.stringify(server.live.snapshot().state), JSON.stringify(saved), 'a key typed into the name box is text, not a shortcut');
+    assert.notEqual(JSON.stringify(server.instrument.snapshot().state), JSON.stringify(saved), 'a key typed into the name box is text, not a shortcut');
     await page.getByTestId('preset-name').fill('');
     await page.locator('body').click({ position: { x: 5, y: 200 } });
     await page.keyboard.press('1');
-    await until('key 1 recalled the preset', () => server.live.snapshot().state, (s) => JSON.stringify(s) === JSON.stringify(saved));
+    await until('key 1 recalled the preset', () => server.instrument.snapshot().state, (s) => JSON.stringify(s) === JSON.stringify(saved));
 
     // Delete asks first; cancel keeps it, confirm deletes it.
     await renamed.getByTestId('preset-delete').click();
@@ -254,7 +254,7 @@ describe('control page in Chromium', () => {
     await until('direction 0 at 0 on the page', () => page.getByTestId('slider-direction-0').inputValue(), (v) => Number(v) === 0);
     c.send({ type: 'midi', bytes: [0xb0, 1, 127] });
     const shown = await until('the page slider follows CC 1 at 127 (→ +2)', () => page.getByTestId('slider-direction-0').inputValue(), (v) => Number(v) > 1.95);
-    const server0 = server.live.snapshot().controls.directions[0]!;
+    const server0 = server.instrument.snapshot().controls.directions[0]!;
     assert.ok(Math.abs(Number(shown) - server0) < 0.06, `the slider shows the server's value (${shown} vs ${server0})`);
   });
 
@@ -282,7 +282,7 @@ describe('control page in Chromium', () => {
     await sleep(100);
     // CC 2 → direction 1 in the built-in mapping; a burst, batched into few messages.
     await page.evaluate('for (let v = 0; v <= 127; v += 4) window.fakeMidi([0xb0, 2, v]); window.fakeMidi([0xb0, 2, 0]);');
-    await until('direction 1 on the server follows the browser knob to −2', () => server.live.snapshot().controls.directions[1]!, (v) => v < -1.95);
+    await until('direction 1 on the server follows the browser knob to −2', () => server.instrument.snapshot().controls.directions[1]!, (v) => v < -1.95);
     const errors = c.messages.filter((m) => m['type'] === 'error');
     assert.deepEqual(errors, [], 'no rate-limit errors: the burst was batched');
   });
@@ -296,7 +296,7 @@ describe('control page in Chromium', () => {
     await until('the server is armed for direction 3', () => server.status().inputs.learning, (l) => JSON.stringify(l) === JSON.stringify({ kind: 'direction', index: 3 }));
     c.send({ type: 'midi', bytes: [0xb0, 21, 10, 21, 90] });
     await until("direction 3's label shows CC 21", () => page.getByTestId('sources-direction-3').textContent(), (t) => (t ?? '').includes('CC 21'));
-    const route = server.inputs.mapping.routes.find((r) => r.target.kind === 'direction' && r.target.index === 3);
+    const route = server.instrument.mapping.routes.find((r) => r.target.kind === 'direction' && r.target.index === 3);
     assert.deepEqual([route?.source.kind, (route?.source as { controller?: number } | undefined)?.controller], ['midi cc', 21], 'the server mapping routes CC 21 to direction 3');
     await until('the learn button disarms', () => page.getByTestId('learn-direction-3').getAttribute('aria-pressed'), (v) => v === 'false');
     assert.ok(await page.getByTestId('learn-banner').isHidden(), 'the banner is gone');
@@ -404,7 +404,7 @@ describe('control page in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 820, height: 1180 }, hasTouch: true, isMobile: true });
     const tablet = await control({ context });
     await tablet.getByTestId('category-0-1').tap();
-    await until('the tapped category plays', () => server.live.snapshot().state.categorical[0]!, (w) => w[1] === 1);
+    await until('the tapped category plays', () => server.instrument.snapshot().state.categorical[0]!, (w) => w[1] === 1);
     await until('the tapped value is lit', () => tablet.getByTestId('category-0-1').evaluate((el) => el.classList.contains('on')), (on) => on);
     // Checkboxes are drawn at 22 px inside a 40 px tall label that toggles them too; everything else is 40 px.
     const small = await tablet.evaluate(() =>

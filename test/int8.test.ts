@@ -18,7 +18,7 @@ import { buildInt8Pggan, psnr } from '../core/runtime/int8.ts';
 import { openGenerator } from '../core/runtime/open.ts';
 import { defaultOrtOptions } from '../core/runtime/ort.ts';
 import { gaussianArray } from '../core/random.ts';
-import { DEFAULT_MODEL } from '../server/server.ts';
+import { DEFAULT_MODEL } from '../presets/bundled.ts';
 
 let root: string;
 const arch = pgganArch('narrow', 32, { latentSize: 32 });

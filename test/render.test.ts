@@ -11,11 +11,11 @@ import { decodeAudioFile, extractFeatures } from '../core/audio/index.ts';
 import { runFfmpeg } from '../core/ffmpeg.ts';
 import { setLogLevel } from '../core/log.ts';
 import { parseMapping } from '../core/mapping/index.ts';
-import { OfflinePerformance } from '../server/offline/performance.ts';
-import { render, type RenderOptions } from '../server/offline/render.ts';
-import { parseTimelineText } from '../server/offline/timeline.ts';
+import { OfflinePerformance } from '../render/performance.ts';
+import { render, type RenderOptions } from '../render/render.ts';
+import { parseTimelineText } from '../render/timeline.ts';
 import { probeJson } from '../server/recorder/probe.ts';
-import { DEFAULT_MODEL } from '../server/server.ts';
+import { DEFAULT_MODEL } from '../presets/bundled.ts';
 import { sleep, startTestServer, tempRoot, TestClient } from './helpers/server.ts';
 
 const CLICKS = [1.0, 2.2, 3.7, 4.6];

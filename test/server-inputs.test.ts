@@ -7,14 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import { runFfmpeg } from '../core/ffmpeg.ts';
 import { setLogLevel } from '../core/log.ts';
 import { probeJson } from '../server/recorder/probe.ts';
-import { encodePcmMessage } from '../server/pcm-message.ts';
+import { encodePcmMessage } from '../protocol/pcm.ts';
 import type { Server } from '../server/server.ts';
 import { sleep, startTestServer, tempRoot, TestClient } from './helpers/server.ts';
 
 const api = (server: Server, p: string, method = 'GET', body?: unknown) =>
   fetch(`${server.url}api/${p}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 
-const directions = (server: Server) => server.live.snapshot().controls.directions;
+const directions = (server: Server) => server.instrument.snapshot().controls.directions;
 
 /** A mapping with one route: CC `controller` (any channel) → latent direction `index`, no smoothing. */
 const ccMapping = (controller: number, index: number) => ({
@@ -148,7 +148,7 @@ describe('live inputs through the server', () => {
     assert.equal((await api(server, 'presets', 'POST', { name: 'b with cc13' })).status, 200);
     const c = await TestClient.connect(server);
     c.send({ type: 'midi', bytes: [0xc0, 0] }); // program 0 = the first preset of the bank
-    const controller = () => (server.inputs.mapping.routes[0]!.source as { controller?: number }).controller;
+    const controller = () => (server.instrument.mapping.routes[0]!.source as { controller?: number }).controller;
     for (let i = 0; i < 100 && controller() !== 12; i++) await sleep(20);
     assert.equal(controller(), 12, 'program 0 recalled preset a, and its mapping');
     const res = await api(server, 'presets/default/b with cc13/recall', 'POST', { crossfade: 0 });
@@ -164,7 +164,7 @@ describe('live inputs through the server', () => {
       const files = await fs.readdir(cacheDir);
       assert.equal(files.length, 1, `one cache file: ${files.join(', ')}`);
       const cached = JSON.parse(await fs.readFile(path.join(cacheDir, files[0]!), 'utf8')) as { directions: number[][]; explainedRatio: number[] };
-      const live = (other.live as unknown as { directions: Float32Array[] }).directions;
+      const live = other.instrument.internals().live.directions;
       assert.ok(cached.directions.length >= 1 && cached.explainedRatio[0]! > 0, 'directions with explained variance');
       assert.deepEqual(Array.from(live[0]!), cached.directions[0]!.map((v) => Math.fround(v)), 'knob 0 is the first principal direction');
     } finally {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runFfmpeg } from '../core/ffmpeg.ts';
 import { setLogLevel } from '../core/log.ts';
-import { DEFAULT_DISPLAY } from '../server/display-settings.ts';
+import { DEFAULT_DISPLAY } from '../protocol/display.ts';
 import type { Server } from '../server/server.ts';
 import { sleep, startTestServer, tempRoot, tinyModel, TestClient } from './helpers/server.ts';
 
@@ -58,7 +58,7 @@ describe('the server side of the pages', () => {
     const state = await page.waitFor((m) => m['type'] === 'state' && ofType(page, 'state').indexOf(m) >= before);
     const dirs = (state['controls'] as { directions: number[] }).directions;
     assert.ok(dirs[0]! > 0.5, `direction 0 moved up with CC 1 at 127 in the broadcast state: ${dirs[0]}`);
-    assert.equal(dirs[0], server.live.snapshot().controls.directions[0], 'the broadcast shows the server state');
+    assert.equal(dirs[0], server.instrument.snapshot().controls.directions[0], 'the broadcast shows the server state');
     const count = ofType(page, 'state').length;
     await sleep(300);
     assert.equal(ofType(page, 'state').length, count, 'a knob at rest sends nothing more');

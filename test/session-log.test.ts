@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setLogLevel } from '../core/log.ts';
 import type { Server } from '../server/server.ts';
-import { readSession, replayLatents } from '../server/session/read.ts';
+import { readSession, replayLatents } from '../instrument/session-read.ts';
 import { sleep, startTestServer, tempRoot, TestClient } from './helpers/server.ts';
 
 const api = (server: Server, p: string, method = 'GET', body?: unknown) =>
@@ -22,8 +22,8 @@ describe('session logs and replay', () => {
     setLogLevel('silent');
     root = await tempRoot('rhodops-session-');
     server = await startTestServer(root, { fps: 40 });
-    const original = server.live.latentAt.bind(server.live);
-    server.live.latentAt = (t, dt) => {
+    const original = server.instrument.frameAt.bind(server.instrument);
+    server.instrument.frameAt = (t, dt) => {
       const v = original(t, dt);
       live.set(t, Float32Array.from(v));
       return v;

@@ -9,7 +9,7 @@ import { setLogLevel } from '../core/log.ts';
 import { openGenerator } from '../core/runtime/open.ts';
 import { ThreadedGenerator } from '../core/runtime/threaded.ts';
 import { gaussianArray } from '../core/random.ts';
-import { DEFAULT_MODEL } from '../server/server.ts';
+import { DEFAULT_MODEL } from '../presets/bundled.ts';
 
 let root: string;
 

@@ -7,7 +7,7 @@
 import type { MappingAction, MappingOutput } from './engine.ts';
 import type { PresetRef } from './schema.ts';
 
-/** The setters LiveState has (server/live-state.ts); the offline renderer can implement the same. */
+/** The setters LiveState has (instrument/live-state.ts); the offline renderer can implement the same. */
 export interface LiveControlsLike {
   setDirection(index: number, value: number): void;
   setCategory(code: number, value: number): void;

@@ -23,7 +23,7 @@ import { CHROMA_BINS } from './inputs.ts';
 import { cholesky, choleskySolve, orthonormalize, principalComponents } from './pca.ts';
 import { parseRoute, type Mapping, type Route } from './schema.ts';
 
-/** How many direction knobs the server has before the chroma directions (server/live-state.ts DIRECTION_KNOBS). */
+/** How many direction knobs the server has before the chroma directions (instrument/live-state.ts DIRECTION_KNOBS). */
 export const KNOB_DIRECTIONS = 8;
 
 /** k seeded orthonormal directions in an n-dimensional noise space; the first j of k are the j asked for alone. */

@@ -12,6 +12,7 @@
 import { RhodopsError } from '../../core/errors.ts';
 import type { Seconds } from '../../core/latent/units.ts';
 import type { MidiEvent } from './events.ts';
+import type { ClockState } from '../../protocol/status.ts';
 
 export const PULSES_PER_QUARTER = 24;
 
@@ -34,17 +35,6 @@ export const DEFAULT_CLOCK_OPTIONS: Readonly<MidiClockOptions> = { windowPulses:
 /** Tempo limits: intervals outside these restart the fit whatever the current estimate. */
 const MIN_BPM = 20;
 const MAX_BPM = 999;
-
-export interface ClockState {
-  /** Between start/continue and stop. */
-  running: boolean;
-  /** Beats per minute, or null before enough pulses, after start/stop/reset, or when the clock went quiet. */
-  bpm: number | null;
-  /** Quarter notes since start (the first pulse after start is position 0); moved by song position when stopped. */
-  position: number;
-  /** Time of the last pulse, or null. */
-  lastPulse: Seconds | null;
-}
 
 function bad(message: string): RhodopsError {
   return new RhodopsError('BAD_OPTION', message, { hint: 'Leave clock options out for the defaults.' });

@@ -5,10 +5,10 @@
  */
 export type * from './events.ts';
 export { DEFAULT_PARSER_OPTIONS, MidiParser, type MidiParserOptions } from './parser.ts';
-export { DEFAULT_CLOCK_OPTIONS, MidiClock, PULSES_PER_QUARTER, type ClockState, type MidiClockOptions } from './clock.ts';
+export { DEFAULT_CLOCK_OPTIONS, MidiClock, PULSES_PER_QUARTER, type MidiClockOptions } from './clock.ts';
 export { DeviceTimebase } from './timebase.ts';
 export { formatPortList, RtMidiPortLister, type BytesListener, type InputPort, type OutputPort, type PortList, type PortLister, type RtMidiPortListerOptions } from './ports.ts';
 export { describeSelection, matchInputs, parseMidiSelection, portKeys, type MidiSelection } from './selection.ts';
 export { feedbackMessages, feedbackProblem, type FeedbackValue } from './feedback.ts';
-export { MidiManager, type MidiConnection, type MidiManagerOptions, type MidiPortStatus, type MidiStatus } from './manager.ts';
+export { MidiManager, type MidiConnection, type MidiManagerOptions } from './manager.ts';
 export { midiCommand, midiListText } from './cli.ts';

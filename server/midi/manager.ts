@@ -21,13 +21,14 @@ import { EventEmitter } from 'node:events';
 import { messageOf, RhodopsError } from '../../core/errors.ts';
 import type { Seconds } from '../../core/latent/units.ts';
 import { logger, type Logger } from '../../core/log.ts';
-import { MidiClock, type ClockState, type MidiClockOptions } from './clock.ts';
+import { MidiClock, type MidiClockOptions } from './clock.ts';
 import type { TaggedMidiEvent } from './events.ts';
 import { feedbackMessages, feedbackProblem, type FeedbackValue } from './feedback.ts';
 import { MidiParser, type MidiParserOptions } from './parser.ts';
 import { RtMidiPortLister, type InputPort, type OutputPort, type PortList, type PortLister } from './ports.ts';
 import { describeSelection, matchInputs, parseMidiSelection, portKeys, type MidiSelection } from './selection.ts';
 import { DeviceTimebase } from './timebase.ts';
+import type { MidiPortStatus, MidiStatus } from '../../protocol/status.ts';
 
 export interface MidiManagerOptions {
   /** `NAME` (any part, ignoring case), `INDEX` (of `rhodops midi list`) or `all`. */
@@ -43,28 +44,6 @@ export interface MidiManagerOptions {
   /** Most forwarding sources (`feed`) at once; bytes from more are dropped. Default 16. */
   maxRemoteSources: number;
   log: Logger;
-}
-
-export interface MidiPortStatus {
-  name: string;
-  /** A system port, or bytes forwarded through `feed` (Web MIDI). */
-  source: 'port' | 'remote';
-  connected: boolean;
-  /** Time of the latest event, on the `now` clock; null before the first. */
-  lastEventTime: Seconds | null;
-  events: number;
-  /** The system lists an output of the same name, so `sendFeedback` can reach it. */
-  feedback: boolean;
-  clock: ClockState;
-}
-
-export interface MidiStatus {
-  /** Whether the MIDI subsystem answered the latest scan; null before the first scan. */
-  available: boolean | null;
-  reason: string | null;
-  hint: string | null;
-  selection: string;
-  ports: MidiPortStatus[];
 }
 
 export interface MidiConnection {

@@ -17,8 +17,8 @@
 import { listTakes } from './list.ts';
 import { startTake } from './take.ts';
 
-export { listTakes, type TakeFile } from './list.ts';
-export { Take, prepareRecorder, startTake, type TakeEvents, type TakeProblem, type TakeState, type TakeStats, type TakeSummary } from './take.ts';
+export { listTakes } from './list.ts';
+export { Take, prepareRecorder, startTake, type TakeEvents } from './take.ts';
 export { defaultQueueFrames, type TakeOptions, type X264Preset } from './options.ts';
 
 export const Recorder = { start: startTake, list: listTakes } as const;

@@ -3,22 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { probeDuration } from './probe.ts';
 import { activeRecordings } from './take.ts';
-
-export interface TakeFile {
-  /** File name, e.g. `take-20250101-203000.smooth.mp4`. */
-  file: string;
-  /** The take it belongs to: the file name without `.smooth`, `.mp4`, `.mkv`. */
-  take: string;
-  path: string;
-  kind: 'mp4' | 'smooth' | 'mkv';
-  bytes: number;
-  /** Last modification, ISO 8601. */
-  modified: string;
-  /** Seconds, from the container header; absent when unknown (no ffprobe, a take still recording, an MKV cut short by a crash). */
-  durationS?: number;
-  /** An MKV this process is writing now. */
-  recording: boolean;
-}
+import type { TakeFile } from '../../protocol/status.ts';
 
 /** Durations by path, valid while size and mtime are unchanged: listing again costs no ffprobe run. */
 const durations = new Map<string, { size: number; mtimeMs: number; durationS: number | null }>();

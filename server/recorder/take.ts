@@ -23,72 +23,12 @@ import { frameBytesOf, resolveTakeOptions, type ResolvedTakeOptions, type TakeOp
 import { hasAudioStream } from './probe.ts';
 import { FrameQueue } from './queue.ts';
 import { track } from '../../core/children.ts';
+import type { TakeState, TakeStats, TakeSummary } from '../../protocol/status.ts';
 
 const log = logger('recorder');
 
 /** After stdin is closed, how long ffmpeg may take to encode what it holds before it is killed. */
 const STOP_TIMEOUT_MS = 60_000;
-
-/**
- * recording: frames are accepted. failed: ffmpeg died; nothing is accepted; stop() still salvages.
- * stopping: the queue drains and ffmpeg finishes. finishing: remux (and smoothing). done.
- */
-export type TakeState = 'recording' | 'failed' | 'stopping' | 'finishing' | 'done';
-
-export interface TakeStats {
-  name: string;
-  state: TakeState;
-  width: number;
-  height: number;
-  fps: number;
-  /** Frames waiting for ffmpeg now, the most that ever waited, and the cap. */
-  queued: number;
-  queuedMax: number;
-  queueCap: number;
-  /** Frames offered to pushFrame while recording. */
-  pushed: number;
-  /** Frames handed to ffmpeg (repeats included). */
-  written: number;
-  /** Frames refused because the queue was full. */
-  dropped: number;
-  /** Frame slots filled with the previous frame because capture times skipped ahead (see pushFrame). */
-  repeated: number;
-  /** Frames refused because their size was not width × height × 3. */
-  rejected: number;
-  /** Wall time since the take started (frozen when ffmpeg ends). */
-  elapsedMs: number;
-  /** Seconds of video handed to ffmpeg: written / fps. */
-  videoSeconds: number;
-  /** Size of the MKV on disk so far. */
-  bytes: number;
-}
-
-/** Plain data (survives JSON): the error of a failed take or of finishing it. */
-export interface TakeProblem {
-  code: ErrorCode;
-  message: string;
-  hint?: string;
-}
-
-export interface TakeSummary {
-  name: string;
-  dir: string;
-  /** Absolute paths of what the take left: the MP4, the smoothed MP4, and the MKV when it was kept. */
-  files: { mp4?: string; smooth?: string; mkv?: string };
-  framesPushed: number;
-  framesWritten: number;
-  framesDropped: number;
-  framesRepeated: number;
-  /** Seconds of video in the MP4 (frames / fps); for a failed take, what survived in the MKV. */
-  durationS: number;
-  elapsedS: number;
-  /** The audio file was muxed into the MP4. */
-  audio: boolean;
-  /** ffprobe showed the MP4 holds every frame written. */
-  verified: boolean;
-  /** The first thing that went wrong: ffmpeg dying mid-take, or the remux or smoothing failing. */
-  error?: TakeProblem;
-}
 
 export interface TakeEvents {
   /** ffmpeg failed mid-take. Emitted only while someone listens, so an unwatched take cannot crash the process. */

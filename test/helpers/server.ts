@@ -7,7 +7,7 @@ import { saveModelCheckpoint } from '../../core/checkpoint/from-model.ts';
 import { infoganArch, pgganArch } from '../../core/models/presets.ts';
 import { generatorSpecs } from '../../core/models/generator.ts';
 import { initWeights } from '../../core/models/params.ts';
-import { decodeFrameMessage, type FrameHeader } from '../../server/frame-message.ts';
+import { decodeFrameMessage, type FrameHeader } from '../../protocol/frames.ts';
 import { Server, type ServeOptions } from '../../server/server.ts';
 import { randomWeights } from './models.ts';
 

@@ -4,7 +4,7 @@
  * raw RGB (frames up to 64²) is only widened to RGBA.
  */
 // The server's own reader of the header (pure DataView code, no Node APIs), so the two never drift apart.
-import { decodeFrameMessage, FRAME_FORMAT_PNG, FRAME_FORMAT_RGB, type FrameHeader } from '../../../server/frame-message.ts';
+import { decodeFrameMessage, FRAME_FORMAT_PNG, FRAME_FORMAT_RGB, type FrameHeader } from '../../../protocol/frames.ts';
 
 export type { FrameHeader };
 

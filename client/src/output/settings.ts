@@ -3,7 +3,7 @@
  * parameters may override them on one page (`/output?blend=0&upscale=nearest`), for testing a projector.
  * Also the pure arithmetic the renderer feeds its shader: fit scale and the hue/saturation matrix.
  */
-import { DEFAULT_DISPLAY } from '../../../server/display-defaults.ts';
+import { DEFAULT_DISPLAY } from '../../../protocol/display-defaults.ts';
 import type { DisplayChange, DisplaySettings } from '../lib/protocol.ts';
 
 /** Until the server's welcome: the server's own defaults. */

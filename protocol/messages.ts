@@ -9,10 +9,9 @@ import { numberList } from '../core/number-list.ts';
 import { targetSchema } from '../core/mapping/index.ts';
 import type { MappingInputJson } from '../core/mapping/index.ts';
 import type { GeneratorInfo } from '../core/runtime/types.ts';
-import { displayChangeSchema, type DisplaySettings } from './display-settings.ts';
-import type { InputsStatus, MeterFeatures } from './inputs.ts';
-import type { LiveControls } from './live-state.ts';
-import type { ServerStatus } from './server.ts';
+import { displayChangeSchema, type DisplaySettings } from './display.ts';
+import type { LiveControls } from '../instrument/live-state.ts';
+import type { InputsStatus, MeterFeatures, ServerStatus } from './status.ts';
 
 const latentJson = latentStateJsonSchema;
 

@@ -6,10 +6,13 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { MappingInput } from '../../core/mapping/index.ts';
-import type { LiveJournal, LiveOp } from '../live-state.ts';
-import { logger } from '../../core/log.ts';
-import { latentHash, SESSION_FORMAT, SESSION_VERSION, type SessionHeader } from './format.ts';
+import type { MappingInput } from '../core/mapping/index.ts';
+import type { LatentStateJson } from '../core/latent/index.ts';
+import type { InstrumentJournal } from './instrument.ts';
+import type { LiveOp } from './live-state.ts';
+import { logger } from '../core/log.ts';
+import { latentHash, SESSION_FORMAT, SESSION_VERSION, type SessionHeader } from './session-format.ts';
+import type { SessionStats } from '../protocol/status.ts';
 
 /** Typed arrays (chroma bins) as plain arrays; JSON.stringify would write them as objects. */
 function replacer(_key: string, value: unknown): unknown {
@@ -18,17 +21,7 @@ function replacer(_key: string, value: unknown): unknown {
 
 const log = logger('session');
 
-export interface SessionStats {
-  file: string;
-  frames: number;
-  events: number;
-  dropped: number;
-  bytes: number;
-  /** The write error that stopped the log (disk full, say): events after it are counted as dropped. */
-  error: string | null;
-}
-
-export class SessionLog implements LiveJournal {
+export class SessionLog implements InstrumentJournal {
   private frames = 0;
   private events = 0;
   private dropped = 0;
@@ -82,8 +75,8 @@ export class SessionLog implements LiveJournal {
     this.out.write(text);
   }
 
-  op(t: number, e: LiveOp): void {
-    this.write({ t, op: e.op, args: e.args });
+  op(t: number, e: LiveOp, mapped: boolean): void {
+    this.write(mapped ? { t, op: e.op, args: e.args, m: 1 } : { t, op: e.op, args: e.args });
   }
 
   frame(t: number, dt: number, latent: Float32Array): void {
@@ -97,6 +90,10 @@ export class SessionLog implements LiveJournal {
 
   mapping(t: number, mapping: unknown): void {
     this.write({ t, mapping });
+  }
+
+  presets(t: number, states: Record<string, LatentStateJson>): void {
+    this.write({ t, presets: states });
   }
 
   stats(): SessionStats {

@@ -30,7 +30,6 @@ import {
   type Transition,
 } from '../core/latent/index.ts';
 import type { EasingName } from '../core/latent/easing.ts';
-import type { LatentSource } from './loop.ts';
 
 export const DIRECTION_KNOBS = 8;
 
@@ -63,6 +62,12 @@ export interface LiveOps {
 }
 export type LiveOp = { [K in keyof LiveOps]: { op: K; args: LiveOps[K] } }[keyof LiveOps];
 
+/** The operations' names, for readers of logs (checked against LiveOps by the compiler). */
+export const LIVE_OPS = ['setState', 'randomize', 'setCategory', 'crossfade', 'setContinuous', 'setDirection', 'setDrift', 'setTruncation', 'setSmoothing', 'cut', 'modelChanged', 'setDirections', 'useDirections'] as const satisfies readonly (keyof LiveOps)[];
+// Fails to compile when an operation is missing from the list.
+const everyOpListed: Record<Exclude<keyof LiveOps, (typeof LIVE_OPS)[number]>, never> = {};
+void everyOpListed;
+
 /** Hears every change (`t`: the clock reading the change saw) and every frame's latent. */
 export interface LiveJournal {
   op(t: number, e: LiveOp): void;
@@ -87,7 +92,7 @@ export interface LiveInternals {
   driftStart: number;
 }
 
-export class LiveState implements LatentSource {
+export class LiveState {
   /** Set by a session log while it records. */
   journal: LiveJournal | null = null;
   private spec: LatentSpec;

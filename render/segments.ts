@@ -7,9 +7,9 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { resolveFfmpeg, runFfmpeg } from '../../core/ffmpeg.ts';
-import { RhodopsError } from '../../core/errors.ts';
-import { track } from '../../core/children.ts';
+import { resolveFfmpeg, runFfmpeg } from '../core/ffmpeg.ts';
+import { RhodopsError } from '../core/errors.ts';
+import { track } from '../core/children.ts';
 
 export const segmentName = (i: number) => `segment-${String(i).padStart(5, '0')}.mkv`;
 

@@ -2,7 +2,7 @@
  * The output pages' default drawing, apart from its zod schema (display-settings.ts) so the pages' bundle can
  * import it without zod.
  */
-import type { DisplaySettings } from './display-settings.ts';
+import type { DisplaySettings } from './display.ts';
 
 export const DEFAULT_DISPLAY: DisplaySettings = {
   blend: true,

@@ -2,20 +2,23 @@
  * Session logs: what happened during a performance, timestamped, as JSON lines, so it can be re-rendered
  * offline. Line 1 is the header (the model, the mapping, and the live state exactly as it was when the log
  * began); then one line per event:
- *   {t, op, args}   a change of the live state (LiveState's method and arguments; `t` the clock it read)
+ *   {t, op, args}   a change of the live state (LiveState's method and arguments; `t` the clock it read); `m: 1`
+ *                   when the mapping made it (an exact replay applies it; a replay with another mapping skips it)
  *   {t, dt, h}      a frame: the loop asked for the latent at t with step dt; h = FNV-1a of its float32 bytes
- *   {t, in}         a mapping input (a MIDI message or an audio-feature frame), its own time inside
+ *   {t, in}         a mapping input (a MIDI message or an audio-feature frame), the time the engine plays it inside
  *   {t, mapping}    the mapping was replaced
+ *   {t, presets}    the preset states the mapping's recalls and morphs use were replaced (version 2)
  *   {end}           written at a clean stop: counts, and events dropped when the disk could not keep up
  * Times are seconds on the server's monotonic clock. Replaying the ops and frames in order, on a LiveState
  * restored from the header, makes the same latents bit for bit.
  */
 import { z } from 'zod';
-import { latentSpecSchema as latentSpec } from '../../core/checkpoint/manifest.ts';
-import { EASINGS, type EasingName } from '../../core/latent/easing.ts';
+import { latentSpecSchema as latentSpec } from '../core/checkpoint/manifest.ts';
+import { EASINGS, type EasingName } from '../core/latent/easing.ts';
 
 export const SESSION_FORMAT = 'rhodops-session';
-export const SESSION_VERSION = 1;
+/** 2: mapped operations are marked, and the preset states the mapping uses are in the header and the log. */
+export const SESSION_VERSION = 2;
 
 const stateJson = z.object({ noise: z.array(z.number()), categorical: z.array(z.array(z.number())), continuous: z.array(z.number()) });
 
@@ -28,6 +31,7 @@ export const sessionHeaderSchema = z.object({
   fps: z.union([z.number(), z.literal('max')]),
   model: z.object({ name: z.string(), kind: z.string(), path: z.string(), width: z.number(), height: z.number(), latent: latentSpec }),
   mapping: z.unknown(),
+  presets: z.record(z.string(), stateJson).default({}),
   live: z.object({
     spec: latentSpec,
     seed: z.number(),

@@ -4,8 +4,8 @@
  */
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
-import { describeZodError } from '../../core/checkpoint/manifest.ts';
-import { RhodopsError } from '../../core/errors.ts';
+import { describeZodError } from '../core/checkpoint/manifest.ts';
+import { RhodopsError } from '../core/errors.ts';
 
 /** "1:02.5", "62.5", "62.5s", "1:00:00" → seconds. */
 export function parseTime(s: string | number): number {

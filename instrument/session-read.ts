@@ -1,23 +1,27 @@
 /**
  * Reads a session log back (line by line, so a long set needs no more memory than its events), checks the
- * header, and replays its latents: the live state restored from the header, every recorded change called
+ * header, and replays its latents on the instrument restored from the header: every recorded change applied
  * again at its recorded clock reading, every frame asked for at its recorded time. The same code on the same
- * numbers gives the same float32 latents, which each frame's hash confirms.
+ * numbers gives the same float32 latents, which each frame's hash confirms. With another mapping, the changes
+ * the mapping made are left out and the logged inputs are mapped again instead.
  */
 import { createReadStream } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import readline from 'node:readline';
-import { describeZodError } from '../../core/checkpoint/manifest.ts';
-import { RhodopsError } from '../../core/errors.ts';
-import type { MappingInput } from '../../core/mapping/index.ts';
-import { LiveState, type LiveOp, type LiveOps } from '../live-state.ts';
-import { latentHash, SESSION_FORMAT, sessionEndSchema, sessionHeaderSchema, type SessionEnd, type SessionHeader } from './format.ts';
+import { describeZodError } from '../core/checkpoint/manifest.ts';
+import { RhodopsError } from '../core/errors.ts';
+import type { LatentStateJson } from '../core/latent/index.ts';
+import type { Mapping, MappingInput } from '../core/mapping/index.ts';
+import { Instrument } from './instrument.ts';
+import { LIVE_OPS, type LiveOp, type LiveOps } from './live-state.ts';
+import { latentHash, SESSION_FORMAT, sessionEndSchema, sessionHeaderSchema, type SessionEnd, type SessionHeader } from './session-format.ts';
 
 export type SessionEvent =
-  | { kind: 'op'; t: number; op: LiveOp }
+  | { kind: 'op'; t: number; op: LiveOp; mapped: boolean }
   | { kind: 'frame'; t: number; dt: number; hash: string }
   | { kind: 'input'; t: number; input: MappingInput }
-  | { kind: 'mapping'; t: number; mapping: unknown };
+  | { kind: 'mapping'; t: number; mapping: unknown }
+  | { kind: 'presets'; t: number; presets: Record<string, LatentStateJson> };
 
 export interface Session {
   file: string;
@@ -30,7 +34,6 @@ export interface Session {
   truncated: boolean;
 }
 
-const OPS = new Set<keyof LiveOps>(['setState', 'randomize', 'setCategory', 'crossfade', 'setContinuous', 'setDirection', 'setDrift', 'setTruncation', 'setSmoothing', 'cut', 'modelChanged', 'setDirections', 'useDirections']);
 
 function invalid(file: string, line: number, why: string): RhodopsError {
   return new RhodopsError('SESSION_INVALID', `${file}, line ${line}: ${why}`, { hint: 'a session log is written beside each take (NAME.session.jsonl); only its last line may be cut' });
@@ -40,13 +43,14 @@ function event(file: string, n: number, j: Record<string, unknown>): SessionEven
   const t = j['t'];
   if (typeof t !== 'number') throw invalid(file, n, "no time 't'");
   if (typeof j['op'] === 'string') {
-    if (!OPS.has(j['op'] as keyof LiveOps) || !Array.isArray(j['args'])) throw invalid(file, n, `unknown change '${j['op']}'`);
+    if (!(LIVE_OPS as readonly string[]).includes(j['op']) || !Array.isArray(j['args'])) throw invalid(file, n, `unknown change '${j['op']}'`);
     // The op names and argument lists come from LiveState itself (LiveOps); apply() checks values as a live call would.
-    return { kind: 'op', t, op: { op: j['op'], args: j['args'] } as LiveOp };
+    return { kind: 'op', t, op: { op: j['op'] as keyof LiveOps, args: j['args'] } as LiveOp, mapped: j['m'] === 1 };
   }
   if (typeof j['h'] === 'string' && typeof j['dt'] === 'number') return { kind: 'frame', t, dt: j['dt'], hash: j['h'] };
   if (j['in'] && typeof j['in'] === 'object') return { kind: 'input', t, input: j['in'] as MappingInput };
   if ('mapping' in j) return { kind: 'mapping', t, mapping: j['mapping'] };
+  if (j['presets'] && typeof j['presets'] === 'object') return { kind: 'presets', t, presets: j['presets'] as Record<string, LatentStateJson> };
   throw invalid(file, n, `an event of no known kind (keys ${Object.keys(j).join(', ')})`);
 }
 
@@ -103,19 +107,46 @@ export interface ReplayedFrame {
   exact: boolean;
 }
 
+export interface ReplayOptions {
+  /** Another mapping: the logged inputs are mapped again through it, and the live mapping's changes left out. */
+  mapping?: Mapping;
+}
+
 /** The session's latents, frame by frame, each a fresh array. */
-export function* replayLatents(session: Session): Generator<ReplayedFrame> {
-  let clock = session.header.t0;
-  const live = LiveState.restore(session.header.live, () => clock);
+export function* replayLatents(session: Session, o: ReplayOptions = {}): Generator<ReplayedFrame> {
+  const h = session.header;
+  const remap = o.mapping !== undefined;
+  if (remap && h.version < 2) {
+    throw new RhodopsError('SESSION_INVALID', `${session.file} was written by an older rhodops, which did not mark the mapping's changes; it replays only with its own mapping`, {
+      hint: 'leave out --mapping to replay it as it was played',
+    });
+  }
+  let clock = h.t0;
+  const instrument = Instrument.restore({ live: h.live, mapping: o.mapping ?? h.mapping, presets: h.presets }, () => clock);
   let index = 0;
   for (const e of session.events) {
-    if (e.kind === 'op') {
-      clock = e.t;
-      live.apply(e.op);
-    } else if (e.kind === 'frame') {
-      clock = e.t;
-      const latent = Float32Array.from(live.latentAt(e.t, e.dt));
-      yield { index: index++, time: e.t - session.header.t0, latent, exact: latentHash(latent) === e.hash };
+    switch (e.kind) {
+      case 'op':
+        if (remap && e.mapped) break;
+        clock = e.t;
+        instrument.apply(e.op);
+        break;
+      case 'input':
+        if (remap) instrument.push(e.input);
+        break;
+      case 'presets':
+        clock = e.t;
+        instrument.setPresets(new Map(Object.entries(e.presets)));
+        break;
+      case 'mapping':
+        // Live, the mapping's own effects (directions it needs) are logged as operations: applied above.
+        break;
+      case 'frame': {
+        clock = e.t;
+        const latent = Float32Array.from(remap ? instrument.frameAt(e.t, e.dt) : instrument.frameFromOps(e.t, e.dt));
+        yield { index: index++, time: e.t - h.t0, latent, exact: latentHash(latent) === e.hash };
+        break;
+      }
     }
   }
 }

@@ -1,10 +1,10 @@
 /** `rhodops render`: the command line of the offline renderer (render.ts). */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { RhodopsError } from '../../core/errors.ts';
-import { logger } from '../../core/log.ts';
-import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from '../ort-cli.ts';
-import { DEFAULT_MODEL, defaultServeOptions } from '../server.ts';
+import { RhodopsError } from '../core/errors.ts';
+import { logger } from '../core/log.ts';
+import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from '../server/ort-cli.ts';
+import { DEFAULT_MODEL, DEFAULT_PRESET_DIR } from '../presets/bundled.ts';
 import { render } from './render.ts';
 
 const log = logger('render');
@@ -77,7 +77,7 @@ export function renderCommand(): Command {
           upscale: o.upscale === 'x2' ? 2 : o.upscale === 'x4' ? 4 : null,
           batch: int('batch', o.batch, 1, 64),
           segmentSeconds: int('segment', o.segment, 1, 3600),
-          presetDir: o.presets ? path.resolve(o.presets) : defaultServeOptions().presetDir,
+          presetDir: o.presets ? path.resolve(o.presets) : DEFAULT_PRESET_DIR,
           ort: ortOptionsFrom(o),
           signal: controller.signal,
           progress: o.progress && process.stderr.isTTY === true,
