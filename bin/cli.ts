@@ -1,9 +1,8 @@
 /**
- * The `rhodops` command. Each subcommand lives with its area (trainer/, server/, bench/); the ones
- * later issues fill in say so instead of crashing.
+ * The `rhodops` command. Each subcommand lives with its area (trainer/, server/, render/, bench/).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { isRhodopsError, RhodopsError } from '../core/errors.ts';
+import { isRhodopsError } from '../core/errors.ts';
 import { setLogLevel, type LogLevel } from '../core/log.ts';
 import { exportCommand, infoCommand } from './info.ts';
 import { benchCommand } from '../bench/command.ts';
@@ -13,18 +12,6 @@ import { datasetCommand } from '../trainer/prepare/cli.ts';
 import { midiCommand } from '../server/midi/index.ts';
 import { audioCommand } from '../core/audio/index.ts';
 import { evalCommand, trainCommand } from '../trainer/cli.ts';
-
-function notYet(name: string, issue: number, what: string): Command {
-  return new Command(name)
-    .description(`${what} (not built yet: issue #${issue})`)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new RhodopsError('NOT_IMPLEMENTED', `\`rhodops ${name}\` is not built yet; it arrives with issue #${issue} (${what}).`, {
-        hint: 'See README.md for what works today: `rhodops info`, `rhodops bench`.',
-      });
-    });
-}
 
 export function program(): Command {
   const cli = new Command('rhodops')

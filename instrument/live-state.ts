@@ -3,7 +3,8 @@
  * moved along a transition (preset recall, crossfade), pushed along latent directions, drifted, truncated,
  * then smoothed by critically damped springs (frame-rate independent) toward that target.
  */
-import type { LatentSpec } from '../core/checkpoint/manifest.ts';
+import { z } from 'zod';
+import { latentSpecSchema, type LatentSpec } from '../core/checkpoint/manifest.ts';
 import { RhodopsError } from '../core/errors.ts';
 import {
   crossfadeCategory,
@@ -23,13 +24,12 @@ import {
   transitionAt,
   transitionDone,
   truncate,
-  type LatentSmoothingOptions,
   type LatentSprings,
   type LatentState,
   type LatentStateJson,
   type Transition,
 } from '../core/latent/index.ts';
-import type { EasingName } from '../core/latent/easing.ts';
+import { EASING_NAMES, type EasingName } from '../core/latent/easing.ts';
 
 export const DIRECTION_KNOBS = 8;
 
@@ -74,23 +74,25 @@ export interface LiveJournal {
   frame(t: number, dt: number, latent: Float32Array): void;
 }
 
-type StateJson = { noise: number[]; categorical: number[][]; continuous: number[] };
-const rawJson = (s: LatentState): StateJson => ({ noise: Array.from(s.noise), categorical: s.categorical.map((c) => Array.from(c)), continuous: Array.from(s.continuous) });
+/** A state exactly as held, springs' velocities included: unbounded, and never renormalised on the way back. */
+const exactStateSchema = z.object({ noise: z.array(z.number()), categorical: z.array(z.array(z.number())), continuous: z.array(z.number()) });
+type StateJson = z.infer<typeof exactStateSchema>;
 const rawState = (j: StateJson): LatentState => ({ noise: Float32Array.from(j.noise), categorical: j.categorical.map((c) => Float32Array.from(c)), continuous: Float32Array.from(j.continuous) });
 
-/** Everything a LiveState holds, exactly (float32 arrays as numbers, which JSON keeps exact). */
-export interface LiveInternals {
-  spec: LatentSpec;
-  seed: number;
-  base: StateJson;
-  current: StateJson;
-  springs: { options: LatentSmoothingOptions; velocity: StateJson };
-  transition: { from: StateJson; to: StateJson; start: number; duration: number; easing: EasingName } | null;
-  directions: number[][];
-  wantedDirections: number;
-  controls: LiveControls;
-  driftStart: number;
-}
+/** Everything a LiveState holds, exactly (float32 arrays as numbers, which JSON keeps exact): a session log's start. */
+export const liveInternalsSchema = z.object({
+  spec: latentSpecSchema,
+  seed: z.number(),
+  base: exactStateSchema,
+  current: exactStateSchema,
+  springs: z.object({ options: z.object({ noise: z.number(), categorical: z.number(), continuous: z.number() }), velocity: exactStateSchema }),
+  transition: z.object({ from: exactStateSchema, to: exactStateSchema, start: z.number(), duration: z.number(), easing: z.enum(EASING_NAMES as [EasingName, ...EasingName[]]) }).nullable(),
+  directions: z.array(z.array(z.number())),
+  wantedDirections: z.number().int(),
+  controls: z.object({ directions: z.array(z.number()), driftSpeed: z.number(), truncation: z.number(), smoothing: z.number() }),
+  driftStart: z.number(),
+});
+export type LiveInternals = z.infer<typeof liveInternalsSchema>;
 
 export class LiveState {
   /** Set by a session log while it records. */
@@ -333,10 +335,10 @@ export class LiveState {
     return {
       spec: this.spec,
       seed: this.seed,
-      base: rawJson(this.base),
-      current: rawJson(this.current),
-      springs: { options: { ...this.springs.options }, velocity: rawJson(this.springs.velocity) },
-      transition: tr ? { from: rawJson(tr.from), to: rawJson(tr.to), start: tr.start, duration: tr.duration, easing: tr.easing } : null,
+      base: stateToJson(this.base),
+      current: stateToJson(this.current),
+      springs: { options: { ...this.springs.options }, velocity: stateToJson(this.springs.velocity) },
+      transition: tr ? { from: stateToJson(tr.from), to: stateToJson(tr.to), start: tr.start, duration: tr.duration, easing: tr.easing } : null,
       directions: this.directions.map((d) => Array.from(d)),
       wantedDirections: this.wantedDirections,
       controls: { ...this.controls, directions: [...this.controls.directions] },

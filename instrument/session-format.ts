@@ -14,13 +14,12 @@
  */
 import { z } from 'zod';
 import { latentSpecSchema as latentSpec } from '../core/checkpoint/manifest.ts';
-import { EASINGS, type EasingName } from '../core/latent/easing.ts';
+import { latentStateJsonSchema } from '../core/latent/state.ts';
+import { liveInternalsSchema } from './live-state.ts';
 
 export const SESSION_FORMAT = 'rhodops-session';
 /** 2: mapped operations are marked, and the preset states the mapping uses are in the header and the log. */
 export const SESSION_VERSION = 2;
-
-const stateJson = z.object({ noise: z.array(z.number()), categorical: z.array(z.array(z.number())), continuous: z.array(z.number()) });
 
 export const sessionHeaderSchema = z.object({
   format: z.literal(SESSION_FORMAT),
@@ -31,19 +30,8 @@ export const sessionHeaderSchema = z.object({
   fps: z.union([z.number(), z.literal('max')]),
   model: z.object({ name: z.string(), kind: z.string(), path: z.string(), width: z.number(), height: z.number(), latent: latentSpec }),
   mapping: z.unknown(),
-  presets: z.record(z.string(), stateJson).default({}),
-  live: z.object({
-    spec: latentSpec,
-    seed: z.number(),
-    base: stateJson,
-    current: stateJson,
-    springs: z.object({ options: z.object({ noise: z.number(), categorical: z.number(), continuous: z.number() }), velocity: stateJson }),
-    transition: z.object({ from: stateJson, to: stateJson, start: z.number(), duration: z.number(), easing: z.enum(Object.keys(EASINGS) as [EasingName, ...EasingName[]]) }).nullable(),
-    directions: z.array(z.array(z.number())),
-    wantedDirections: z.number().int(),
-    controls: z.object({ directions: z.array(z.number()), driftSpeed: z.number(), truncation: z.number(), smoothing: z.number() }),
-    driftStart: z.number(),
-  }),
+  presets: z.record(z.string(), latentStateJsonSchema).default({}),
+  live: liveInternalsSchema,
 });
 export type SessionHeader = z.infer<typeof sessionHeaderSchema>;
 

@@ -39,7 +39,7 @@ export function renderCommand(): Command {
     .description('render an audio-reactive music video offline, or re-render a logged live session')
     .option('--audio <song>', 'the song: drives the mapping and is muxed into the video (AAC)')
     .option('--model <path>', 'checkpoint directory or .onnx generator (default: the bundled demo)')
-    .option('--mapping <file>', 'mapping JSON (default: the built-in mapping)')
+    .option('--mapping <file>', 'mapping JSON (default: the built-in mapping; with --replay, the logged inputs are mapped again through it)')
     .option('--preset <name>', 'the state at 0:00: a preset name or bank/name')
     .option('--timeline <spec>', "presets at times: '0:00 A, 0:32 morph to B over 4 s', or a JSON file")
     .option('--replay <session>', 'a .session.jsonl logged while playing live: its latents, exactly, at the video frame times')

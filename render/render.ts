@@ -92,8 +92,9 @@ class ReplaySource implements LatentSource {
   constructor(
     session: Session,
     private readonly fps: number,
+    mapping: Mapping | undefined,
   ) {
-    this.frames = replayLatents(session);
+    this.frames = replayLatents(session, mapping ? { mapping } : {});
   }
   next(): Float32Array {
     const t = this.index++ / this.fps;
@@ -178,7 +179,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     }
     const start = o.preset ? needPreset(presets, o.preset, o.presetDir) : undefined;
     const source: LatentSource & { exact?: number } = session
-      ? new ReplaySource(session, fps)
+      ? new ReplaySource(session, fps, o.mapping ? mapping : undefined)
       : new OfflinePerformance({ layout: info.latent, seed: o.seed, fps, mapping, features, timeline, presets, ...(start ? { start } : {}) });
 
     // H.264 in 4:2:0 needs even sides: an odd model size is resized up by a pixel.

@@ -4,7 +4,6 @@
  * audio-feature frame is stamped on the server's clock and pushed into the instrument, which maps them.
  */
 import { messageOf, RhodopsError } from '../core/errors.ts';
-import type { LatentSpec } from '../core/checkpoint/manifest.ts';
 import { logger } from '../core/log.ts';
 import {
   BrowserPcmSource,
@@ -13,14 +12,13 @@ import {
   FileAudioSource,
   parseCaptureSpec,
   type AudioSource,
-  type AudioSourceStatus,
   type FeatureFrame,
   type PcmFormat,
 } from '../core/audio/index.ts';
 import { audioInputFrom, midiInputFrom } from '../core/mapping/index.ts';
 import { MidiManager, type MidiManagerOptions, type TaggedMidiEvent } from './midi/index.ts';
 import type { Instrument } from '../instrument/instrument.ts';
-import type { InputsStatus, MeterFeatures, MidiStatus } from '../protocol/status.ts';
+import type { InputsStatus, MeterFeatures } from '../protocol/status.ts';
 
 const log = logger('inputs');
 

@@ -11,7 +11,6 @@ import { WebSocketServer } from 'ws';
 import { RhodopsError, messageOf, toWireError, type WireError } from '../core/errors.ts';
 import { logger } from '../core/log.ts';
 import type { OrtOptions } from '../core/runtime/ort.ts';
-import type { GeneratorInfo } from '../core/runtime/types.ts';
 import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../core/mapping/index.ts';
 import { DEFAULT_BANK } from '../presets/schema.ts';
 import { PresetStore } from '../presets/store.ts';

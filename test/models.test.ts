@@ -1,4 +1,4 @@
-// Generator graphs: shapes, FLOP counts against DESIGN.md, fade-in endpoints, no tensor leaks.
+// Generator graphs: shapes, FLOP counts against docs/architecture.md, fade-in endpoints, no tensor leaks.
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { before, describe, it } from 'node:test';
@@ -12,7 +12,7 @@ import { relativeRms, useBackend } from './helpers/models.ts';
 describe('generator graphs', () => {
   before(() => useBackend('cpu'));
 
-  it('PGGAN FLOPs per image match the presets measured in DESIGN.md', () => {
+  it('PGGAN FLOPs per image match the presets measured in docs/architecture.md', () => {
     const gflop = (a: Parameters<typeof generatorFlops>[0]) => Math.round(generatorFlops(a) / 1e8) / 10;
     assert.equal(gflop(pgganArch('full', 64)), 27.3);
     assert.equal(gflop(pgganArch('full', 256)), 56.3);

@@ -1,5 +1,5 @@
 /**
- * Named architectures. PGGAN widths follow DESIGN.md's measured presets: `full` is the paper
+ * Named architectures. PGGAN widths follow docs/architecture.md's measured presets: `full` is the paper
  * (512 up to 32², then halving), `mid` keeps 256 up to 16² then halves, `narrow` halves from 16².
  */
 import type { InfoganArch, PgganArch } from './arch.ts';

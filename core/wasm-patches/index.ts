@@ -1,6 +1,6 @@
 /**
- * Patches that make tfjs-backend-wasm able to train a conv GAN (see DESIGN.md, "tfjs-wasm cannot train a conv
- * GAN out of the box"):
+ * Patches that make tfjs-backend-wasm able to train a conv GAN (docs/architecture.md, "Figures that chose the
+ * design"):
  * - Conv2DBackpropFilter, which wasm lacks, built from wasm's own Transpose/Conv2D/Slice kernels;
  * - BatchMatMul/_FusedMatMul with transposed operands, transposed explicitly first (≈10× faster);
  * - Conv2DBackpropInput (conv2dTranspose, conv input gradients) as one XNNPACK Conv2D by sub-pixel decomposition;

@@ -14,7 +14,7 @@ import { promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
-import { RhodopsError, messageOf, type ErrorCode } from '../../core/errors.ts';
+import { RhodopsError, messageOf } from '../../core/errors.ts';
 import { resolveFfmpeg, resolveFfprobe } from '../../core/ffmpeg.ts';
 import { logger } from '../../core/log.ts';
 import { evenSize, liveInputOptions, liveOutputOptions } from './args.ts';
