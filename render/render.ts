@@ -182,11 +182,10 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
       ? new ReplaySource(session, fps, o.mapping ? mapping : undefined)
       : new OfflinePerformance({ layout: info.latent, seed: o.seed, fps, mapping, features, timeline, presets, ...(start ? { start } : {}) });
 
-    // H.264 in 4:2:0 needs even sides: an odd model size is resized up by a pixel.
-    const even = (n: number) => n + (n % 2);
+    // Odd sides are padded by the encoder (core/video.ts), as a live take's are.
     const factor = o.upscale ?? 1;
-    const width = even(o.size ?? info.width * factor);
-    const height = even(o.size ? Math.round((o.size * info.height) / info.width) : info.height * factor);
+    const width = o.size ?? info.width * factor;
+    const height = o.size ? Math.round((o.size * info.height) / info.width) : info.height * factor;
     const workDir = `${o.out}.parts`;
     // What decides the frames: a change of any of it starts the render over instead of resuming.
     const plan = createHash('sha256')

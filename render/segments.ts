@@ -10,6 +10,7 @@ import path from 'node:path';
 import { resolveFfmpeg, runFfmpeg } from '../core/ffmpeg.ts';
 import { RhodopsError } from '../core/errors.ts';
 import { track } from '../core/children.ts';
+import { h264Output, rawRgbInput } from '../core/video.ts';
 
 export const segmentName = (i: number) => `segment-${String(i).padStart(5, '0')}.mkv`;
 
@@ -32,8 +33,8 @@ export class SegmentEncoder {
     const { path: ffmpeg } = await resolveFfmpeg();
     const partial = `${file}.partial`;
     // One thread and a fixed GOP: the same frames make the same bytes on any machine with this ffmpeg.
-    const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-r', String(o.fps), '-i', 'pipe:0',
-      '-c:v', 'libx264', '-preset', 'fast', '-crf', String(o.crf ?? 16), '-pix_fmt', 'yuv420p', '-g', String(Math.round(o.fps * 2)), '-threads', '1', '-f', 'matroska', partial];
+    const args = ['-hide_banner', '-loglevel', 'error', '-y', ...rawRgbInput(o.width, o.height, o.fps), '-i', 'pipe:0',
+      ...h264Output({ width: o.width, height: o.height, fps: o.fps, preset: 'fast', crf: o.crf ?? 16 }), '-threads', '1', '-f', 'matroska', partial];
     const child = track(spawn(ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] }));
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());

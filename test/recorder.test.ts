@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { isRhodopsError } from '../core/errors.ts';
 import { setLogLevel } from '../core/log.ts';
 import { Recorder, defaultQueueFrames, type Take } from '../server/recorder/index.ts';
-import { evenSize, videoFilter } from '../server/recorder/args.ts';
+import { evenSize, videoFilter } from '../core/video.ts';
 import { FrameQueue } from '../server/recorder/queue.ts';
 import { rejectsWith } from './helpers/assert.ts';
 

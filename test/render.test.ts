@@ -103,6 +103,8 @@ describe('offline render', () => {
     assert.equal(video.codec_name, 'h264');
     assert.equal(audio?.codec_name, 'aac');
     assert.equal(frames, 6 * FPS, 'one video frame per 1/30 s of song');
+    const colour = (await probeJson(r.out, ['-select_streams', 'v:0', '-show_entries', 'stream=color_space,color_transfer,color_primaries,color_range,pix_fmt']))?.streams?.[0] as Record<string, string> | undefined;
+    assert.deepEqual([colour?.['color_space'], colour?.['color_transfer'], colour?.['color_primaries'], colour?.['color_range'], colour?.['pix_fmt']], ['bt709', 'bt709', 'bt709', 'tv', 'yuv420p'], 'tagged as a live take is (one video writer)');
     const vd = Number(video.duration);
     const ad = Number(audio?.duration);
     assert.ok(Math.abs(vd - 6) < 1 / FPS && Math.abs(ad - vd) < 1 / FPS, `video ${vd} s and audio ${ad} s within one frame of the 6 s song`);

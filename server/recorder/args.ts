@@ -2,6 +2,7 @@
  * ffmpeg argument lists for a take, as plain data: the live encode (raw RGB on stdin → H.264 in MKV),
  * the remux to a standard MP4 (with the audio file muxed in), and the motion-interpolated copy.
  */
+import { COLOR_TAGS, h264Output, rawRgbInput } from '../../core/video.ts';
 import type { X264Preset } from './options.ts';
 
 export interface EncodeSpec {
@@ -12,26 +13,9 @@ export interface EncodeSpec {
   crf: number;
 }
 
-/** The encoded size: odd sides are padded by one black pixel (yuv420p needs even sides; padding keeps pixels 1:1). */
-export function evenSize(width: number, height: number): { width: number; height: number } {
-  return { width: width + (width % 2), height: height + (height % 2) };
-}
-
-/**
- * RGB → BT.709 limited-range yuv420p, tagged as such, which is what players and editors assume for
- * web video (swscale's untagged default is BT.601, which shifts colours slightly in most players).
- */
-export function videoFilter(width: number, height: number): string {
-  const even = evenSize(width, height);
-  const pad = even.width !== width || even.height !== height ? [`pad=${even.width}:${even.height}:0:0:black`] : [];
-  return [...pad, 'scale=out_color_matrix=bt709:out_range=tv', 'format=yuv420p'].join(',');
-}
-
-const COLOR_TAGS = ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv'];
-
 /** Options before `-i pipe:0`: raw frames, one every 1/fps, timestamps from the frame count. */
 export function liveInputOptions(s: EncodeSpec): string[] {
-  return ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${s.width}x${s.height}`, '-framerate', String(s.fps)];
+  return ['-hide_banner', '-loglevel', 'error', ...rawRgbInput(s.width, s.height, s.fps)];
 }
 
 /**
@@ -43,12 +27,7 @@ export function liveInputOptions(s: EncodeSpec): string[] {
 export function liveOutputOptions(s: EncodeSpec): string[] {
   return [
     '-map', '0:v:0',
-    '-vf', videoFilter(s.width, s.height),
-    '-c:v', 'libx264',
-    '-preset', s.preset,
-    '-crf', String(s.crf),
-    '-g', String(2 * s.fps),
-    ...COLOR_TAGS,
+    ...h264Output(s),
     '-f', 'matroska',
     '-cluster_time_limit', '1000',
     '-flush_packets', '1',

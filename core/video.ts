@@ -1,0 +1,31 @@
+/**
+ * How rhodops writes H.264, live takes and offline renders alike, so a take and its replay look the same:
+ * RGB in, BT.709 limited-range yuv420p out and tagged as such (what players and editors assume for web
+ * video; swscale's untagged default is BT.601, which shifts colours slightly in most players), and odd sides
+ * padded by one black pixel (yuv420p needs even sides; padding keeps pixels 1:1).
+ */
+
+/** The encoded size of a picture. */
+export function evenSize(width: number, height: number): { width: number; height: number } {
+  return { width: width + (width % 2), height: height + (height % 2) };
+}
+
+/** The filter from RGB frames of this size to what is encoded. */
+export function videoFilter(width: number, height: number): string {
+  const even = evenSize(width, height);
+  const pad = even.width !== width || even.height !== height ? [`pad=${even.width}:${even.height}:0:0:black`] : [];
+  return [...pad, 'scale=out_color_matrix=bt709:out_range=tv', 'format=yuv420p'].join(',');
+}
+
+/** The colour tags of what `videoFilter` makes. */
+export const COLOR_TAGS = ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv'];
+
+/** Options before `-i pipe:0`: raw RGB frames of this size, one every 1/fps. */
+export function rawRgbInput(width: number, height: number, fps: number): string[] {
+  return ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', String(fps)];
+}
+
+/** x264 with the filter and tags above; a keyframe every two seconds. */
+export function h264Output(o: { width: number; height: number; fps: number; preset: string; crf: number }): string[] {
+  return ['-vf', videoFilter(o.width, o.height), '-c:v', 'libx264', '-preset', o.preset, '-crf', String(o.crf), '-g', String(Math.round(2 * o.fps)), ...COLOR_TAGS];
+}
