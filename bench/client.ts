@@ -11,7 +11,7 @@ import path from 'node:path';
 import { saveModelCheckpoint } from '../core/checkpoint/from-model.ts';
 import { generatorSpecs } from '../core/models/generator.ts';
 import { initWeights } from '../core/models/params.ts';
-import { pgganArch } from '../core/models/presets.ts';
+import { pgganArch } from '../core/models/architectures.ts';
 import WebSocket from 'ws';
 import { Server } from '../server/server.ts';
 import type { OutputStats } from '../client/src/output/hooks.ts';

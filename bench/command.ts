@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { initBackend } from '../core/backend.ts';
 import { RhodopsError } from '../core/errors.ts';
+import { intOption } from '../core/options.ts';
 import { defaultOrtOptions } from '../core/runtime/ort.ts';
 import { benchGenerator, benchModels, type GeneratorRow } from './generators.ts';
 import { ortConvProbe, ortMatmulPeak } from './ort-peak.ts';
@@ -56,8 +57,7 @@ export function benchCommand(): Command {
 }
 
 async function runBench(o: BenchOptions): Promise<void> {
-  const threads = Number(o.threads);
-  if (!Number.isInteger(threads) || threads < 1) throw new RhodopsError('BAD_OPTION', `--threads must be a positive integer, got '${o.threads}'.`);
+  const threads = intOption('--threads', o.threads, 1, 256);
   const ortOptions = { intraOpNumThreads: threads };
   const timing = o.quick ? { minRuns: 3, minTimeMs: 600 } : { minRuns: 5, minTimeMs: 2000 };
   const started = Date.now();

@@ -1,7 +1,7 @@
 /** Engine × generator × batch sweep: ms/frame, fps, GFLOPS and share of the ORT matmul peak. */
 import { latentSizeOf, type GeneratorArch } from '../core/models/arch.ts';
 import { generatorFlops } from '../core/models/generator.ts';
-import { infoganArch, pgganArch, type PgganWidthPreset } from '../core/models/presets.ts';
+import { infoganArch, pgganArch, type PgganWidthPreset } from '../core/models/architectures.ts';
 import { EXPORTED_OUTPUT, exportGeneratorOnnx, latentSpecOf } from '../core/onnx/export.ts';
 import { OrtGenerator, type OrtOptions } from '../core/runtime/ort.ts';
 import { TfjsGenerator } from '../core/runtime/tfjs.ts';

@@ -4,7 +4,7 @@
  * Images per second counts real images trained on (the minibatch), as the trainer's progress bar does.
  */
 import { initBackend } from '../core/backend.ts';
-import { pgganArch, type PgganWidthPreset } from '../core/models/presets.ts';
+import { pgganArch, type PgganWidthPreset } from '../core/models/architectures.ts';
 import { gaussianArray } from '../core/random.ts';
 import { PgganTrainer } from '../trainer/pggan/trainer.ts';
 import { GUARD_DEFAULTS, PGGAN_DEFAULTS, type PgganSettings } from '../trainer/pggan/settings.ts';

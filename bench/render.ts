@@ -11,7 +11,7 @@ import { saveModelCheckpoint } from '../core/checkpoint/from-model.ts';
 import { runFfmpeg } from '../core/ffmpeg.ts';
 import { generatorSpecs } from '../core/models/generator.ts';
 import { initWeights } from '../core/models/params.ts';
-import { pgganArch } from '../core/models/presets.ts';
+import { pgganArch } from '../core/models/architectures.ts';
 import { openUpscaler, type UpscaleEngine, type UpscaleFactor } from '../core/upscale/esrgan.ts';
 import { render } from '../render/render.ts';
 import { openGenerator } from '../core/runtime/open.ts';

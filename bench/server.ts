@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { saveModelCheckpoint } from '../core/checkpoint/from-model.ts';
 import { generatorSpecs } from '../core/models/generator.ts';
 import { initWeights } from '../core/models/params.ts';
-import { pgganArch } from '../core/models/presets.ts';
+import { pgganArch } from '../core/models/architectures.ts';
 import { openGenerator } from '../core/runtime/open.ts';
 import { Server } from '../server/server.ts';
 import { measure } from './measure.ts';

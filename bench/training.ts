@@ -1,6 +1,6 @@
 /** Training speed: InfoGAN steps/s and images/s for the bundled MNIST model's architecture, per tfjs backend. */
 import { initBackend } from '../core/backend.ts';
-import { infoganArch } from '../core/models/presets.ts';
+import { infoganArch } from '../core/models/architectures.ts';
 import { defaultDiscArch } from '../core/models/infogan-disc.ts';
 import { gaussianArray } from '../core/random.ts';
 import { InfoganTrainer } from '../trainer/infogan/trainer.ts';

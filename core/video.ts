@@ -29,3 +29,6 @@ export function rawRgbInput(width: number, height: number, fps: number): string[
 export function h264Output(o: { width: number; height: number; fps: number; preset: string; crf: number }): string[] {
   return ['-vf', videoFilter(o.width, o.height), '-c:v', 'libx264', '-preset', o.preset, '-crf', String(o.crf), '-g', String(Math.round(2 * o.fps)), ...COLOR_TAGS];
 }
+
+/** Frames per second of anything rendered or recorded: the live loop, takes and offline videos. */
+export const FPS_RANGE = { min: 1, max: 240, integer: true } as const;

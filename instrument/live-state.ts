@@ -9,6 +9,7 @@ import { RhodopsError } from '../core/errors.ts';
 import {
   crossfadeCategory,
   driftAt,
+  layoutMismatches,
   latentSprings,
   nudge,
   randomDirections,
@@ -168,7 +169,7 @@ export class LiveState {
   /** A new model: keep the state if the layout is the same, else start afresh in the new layout. */
   modelChanged(spec: LatentSpec): void {
     this.record({ op: 'modelChanged', args: [spec] });
-    const same = spec.noise === this.spec.noise && spec.continuous === this.spec.continuous && spec.categorical.join() === this.spec.categorical.join();
+    const same = layoutMismatches(spec, this.spec).length === 0;
     this.spec = spec;
     this.out = new Float32Array(spec.size);
     if (same) return;

@@ -12,7 +12,6 @@ import type { InstrumentJournal } from './instrument.ts';
 import type { LiveOp } from './live-state.ts';
 import { logger } from '../core/log.ts';
 import { latentHash, SESSION_FORMAT, SESSION_VERSION, type SessionHeader } from './session-format.ts';
-import type { SessionStats } from '../protocol/status.ts';
 
 /** Typed arrays (chroma bins) as plain arrays; JSON.stringify would write them as objects. */
 function replacer(_key: string, value: unknown): unknown {
@@ -20,6 +19,17 @@ function replacer(_key: string, value: unknown): unknown {
 }
 
 const log = logger('session');
+
+/** What status and a take's result say of a session log. */
+export interface SessionStats {
+  file: string;
+  frames: number;
+  events: number;
+  dropped: number;
+  bytes: number;
+  /** The write error that stopped the log (disk full, say): events after it are counted as dropped. */
+  error: string | null;
+}
 
 export class SessionLog implements InstrumentJournal {
   private frames = 0;

@@ -5,24 +5,12 @@
  */
 import type { LatentSpec } from '../core/checkpoint/manifest.ts';
 import { RhodopsError } from '../core/errors.ts';
-import { describeLayout, WEIGHT_SUM_TOLERANCE, type LatentLayout, type LatentStateJson } from '../core/latent/state.ts';
+import { describeLayout, layoutMismatches, WEIGHT_SUM_TOLERANCE, type LatentLayout, type LatentStateJson } from '../core/latent/state.ts';
 
 export { describeLayout, type LatentLayout, type LatentStateJson };
 
 export function layoutSize(layout: LatentLayout): number {
   return layout.noise + layout.categorical.reduce((s, c) => s + c, 0) + layout.continuous;
-}
-
-/** What differs between two layouts, one phrase each; empty when they are the same. */
-export function layoutDifferences(from: LatentLayout, to: LatentLayout): string[] {
-  const out: string[] = [];
-  if (from.noise !== to.noise) out.push(`noise ${from.noise} vs ${to.noise}`);
-  const cats = (c: number[]) => (c.length ? `[${c.join(', ')}]` : 'none');
-  if (from.categorical.length !== to.categorical.length || from.categorical.some((c, i) => c !== to.categorical[i])) {
-    out.push(`categorical ${cats(from.categorical)} vs ${cats(to.categorical)}`);
-  }
-  if (from.continuous !== to.continuous) out.push(`continuous ${from.continuous} vs ${to.continuous}`);
-  return out;
 }
 
 export interface StateIssue {
@@ -82,7 +70,7 @@ export interface Compatibility {
 export function checkCompatible(preset: CompatibilityInput, spec: LatentSpec, modelId?: string): Compatibility {
   const saved = preset.model.latent;
   const current = modelId === undefined ? 'the current model' : `the current model ('${modelId}')`;
-  const diffs = layoutDifferences(saved, spec);
+  const diffs = layoutMismatches(saved, spec, "the current model's", "the preset's latent");
   if (diffs.length > 0) {
     throw new RhodopsError(
       'PRESET_INCOMPATIBLE',

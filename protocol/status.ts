@@ -8,6 +8,7 @@ import type { ErrorCode } from '../core/errors.ts';
 import type { Seconds } from '../core/latent/units.ts';
 import type { TargetInput } from '../core/mapping/index.ts';
 import type { GeneratorInfo } from '../core/runtime/types.ts';
+import type { SessionStats } from '../instrument/session-log.ts';
 
 /** The kinds of audio source a server plays. */
 export type AudioSpecKind = 'none' | 'file' | 'capture' | 'browser';
@@ -190,12 +191,3 @@ export interface MeterFeatures {
   time: number;
 }
 
-export interface SessionStats {
-  file: string;
-  frames: number;
-  events: number;
-  dropped: number;
-  bytes: number;
-  /** The write error that stopped the log (disk full, say): events after it are counted as dropped. */
-  error: string | null;
-}

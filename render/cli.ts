@@ -1,11 +1,12 @@
 /** `rhodops render`: the command line of the offline renderer (render.ts). */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { RhodopsError } from '../core/errors.ts';
 import { logger } from '../core/log.ts';
 import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from '../server/ort-cli.ts';
 import { DEFAULT_MODEL, DEFAULT_PRESET_DIR } from '../presets/bundled.ts';
 import { render } from './render.ts';
+import { intOption } from '../core/options.ts';
+import { FPS_RANGE } from '../core/video.ts';
 
 const log = logger('render');
 
@@ -28,11 +29,7 @@ interface RenderCliOptions extends OrtCliOptions {
   progress: boolean;
 }
 
-const int = (name: string, v: string, min: number, max: number) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new RhodopsError('BAD_OPTION', `--${name} must be an integer from ${min} to ${max}, got '${v}'`);
-  return n;
-};
+const int = (name: string, v: string, min: number, max: number) => intOption(`--${name}`, v, min, max);
 
 export function renderCommand(): Command {
   return addOrtOptions(new Command('render'))
@@ -69,7 +66,7 @@ export function renderCommand(): Command {
           preset: o.preset ?? null,
           timeline: o.timeline ?? null,
           replay: o.replay ? path.resolve(o.replay) : null,
-          fps: int('fps', o.fps, 1, 120),
+          fps: int('fps', o.fps, FPS_RANGE.min, FPS_RANGE.max),
           size: o.size ? int('size', o.size, 16, 4096) : null,
           out: path.resolve(o.out),
           seed: int('seed', o.seed, 0, 2 ** 31 - 1),

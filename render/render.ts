@@ -17,7 +17,8 @@ import { ThreadedGenerator } from '../core/runtime/threaded.ts';
 import { openUpscaler, type UpscaleFactor, type Upscaler } from '../core/upscale/esrgan.ts';
 import type { OrtOptions } from '../core/runtime/ort.ts';
 import type { GeneratorInfo, RgbBatch } from '../core/runtime/types.ts';
-import { checkCompatible, layoutDifferences } from '../presets/layout.ts';
+import { checkCompatible } from '../presets/layout.ts';
+import { layoutMismatches } from '../core/latent/state.ts';
 import { PresetStore } from '../presets/store.ts';
 import { readMappingFile } from '../instrument/mapping-files.ts';
 import { readSession, replayLatents, type ReplayedFrame, type Session } from '../instrument/session-read.ts';
@@ -25,6 +26,8 @@ import { presetKey } from '../instrument/instrument.ts';
 import { OfflinePerformance } from './performance.ts';
 import { assembleVideo, segmentName, SegmentEncoder } from './segments.ts';
 import { loadTimeline, snapToBeats, type Timeline } from './timeline.ts';
+import { checkRange } from '../core/options.ts';
+import { FPS_RANGE } from '../core/video.ts';
 
 const log = logger('render');
 const AUDIO_RATE = 44100;
@@ -78,12 +81,12 @@ export interface RenderSummary {
 }
 
 /** Where the video's frames come from: a performance computed from the song, or a session replayed. */
-interface LatentSource {
+interface LatentSequence {
   next(): Float32Array;
 }
 
 /** The live frames at the video's times: for video frame i, the last live frame made at or before i/fps. */
-class ReplaySource implements LatentSource {
+class ReplaySource implements LatentSequence {
   private readonly frames: Generator<ReplayedFrame>;
   private current: ReplayedFrame | null = null;
   private ahead: ReplayedFrame | null = null;
@@ -141,9 +144,9 @@ async function fileStamp(file: string | null): Promise<string> {
 }
 
 export async function render(o: RenderOptions): Promise<RenderSummary> {
-  if (!Number.isInteger(o.fps) || o.fps < 1 || o.fps > 120) throw new RhodopsError('BAD_OPTION', `--fps must be an integer from 1 to 120, got ${o.fps}`);
+  checkRange('--fps', o.fps, FPS_RANGE);
   if (!o.audio && !o.replay) throw new RhodopsError('BAD_OPTION', 'render needs --audio SONG (or --replay SESSION)', { hint: 'rhodops render --audio song.mp3 --out video.mp4' });
-  if (o.size !== null && (!Number.isInteger(o.size) || o.size < 16 || o.size > 4096)) throw new RhodopsError('BAD_OPTION', `--size must be an integer from 16 to 4096, got ${o.size}`);
+  if (o.size !== null) checkRange('--size', o.size, { min: 16, max: 4096, integer: true });
   const started = performance.now();
   const fps = o.smooth ? o.fps * 2 : o.fps;
   const session = o.replay ? await readSession(o.replay) : null;
@@ -153,7 +156,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
   let upscaler: Upscaler | null = null;
   try {
     const info = gen.info;
-    const diffs = session ? layoutDifferences(session.header.live.spec, info.latent) : [];
+    const diffs = session ? layoutMismatches(session.header.live.spec, info.latent, `${info.name}'s`, 'the session') : [];
     if (diffs.length > 0) {
       throw new RhodopsError('BAD_OPTION', `the session was played on ${session!.header.model.name}, whose latent differs from ${info.name}'s: ${diffs.join('; ')}`, { hint: 'replay it with that model, or another checkpoint of the same latent layout' });
     }
@@ -178,7 +181,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
       timeline = snapToBeats(timeline, features.filter((f) => f.beat).map((f) => f.time));
     }
     const start = o.preset ? needPreset(presets, o.preset, o.presetDir) : undefined;
-    const source: LatentSource & { exact?: number } = session
+    const source: LatentSequence & { exact?: number } = session
       ? new ReplaySource(session, fps, o.mapping ? mapping : undefined)
       : new OfflinePerformance({ layout: info.latent, seed: o.seed, fps, mapping, features, timeline, presets, ...(start ? { start } : {}) });
 

@@ -3,79 +3,67 @@
  * from its .partial name, so an interrupted render resumes at the first missing segment), then the segments
  * concatenated without re-encoding and the song muxed in as AAC, into an MP4 written beside and renamed.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { resolveFfmpeg, runFfmpeg } from '../core/ffmpeg.ts';
+import { describeExit, FfmpegProcess, resolveFfmpeg, runFfmpeg, type FfmpegExit } from '../core/ffmpeg.ts';
 import { RhodopsError } from '../core/errors.ts';
-import { track } from '../core/children.ts';
 import { h264Output, rawRgbInput } from '../core/video.ts';
 
 export const segmentName = (i: number) => `segment-${String(i).padStart(5, '0')}.mkv`;
 
 export class SegmentEncoder {
-  private err = '';
-  private readonly exited: Promise<number | null>;
+  private exit: FfmpegExit | null = null;
 
   private constructor(
-    private readonly child: ChildProcessByStdio<Writable, null, Readable>,
+    private readonly proc: FfmpegProcess,
     private readonly partial: string,
     readonly file: string,
     private readonly frameBytes: number,
   ) {
-    child.stderr.on('data', (d: Buffer) => (this.err = (this.err + d.toString()).slice(-2000)));
-    this.exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));
-    child.stdin.on('error', () => undefined); // a dead ffmpeg is reported by finish()
+    void proc.exited.then((e) => (this.exit = e));
   }
 
   static async start(file: string, o: { width: number; height: number; fps: number; crf?: number }): Promise<SegmentEncoder> {
     const { path: ffmpeg } = await resolveFfmpeg();
     const partial = `${file}.partial`;
     // One thread and a fixed GOP: the same frames make the same bytes on any machine with this ffmpeg.
-    const args = ['-hide_banner', '-loglevel', 'error', '-y', ...rawRgbInput(o.width, o.height, o.fps), '-i', 'pipe:0',
+    const args = ['-y', ...rawRgbInput(o.width, o.height, o.fps), '-i', 'pipe:0',
       ...h264Output({ width: o.width, height: o.height, fps: o.fps, preset: 'fast', crf: o.crf ?? 16 }), '-threads', '1', '-f', 'matroska', partial];
-    const child = track(spawn(ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] }));
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', () => resolve());
-      child.once('error', reject);
+    const proc = new FfmpegProcess(ffmpeg, args, { stdin: true });
+    await proc.started.catch((e: unknown) => {
+      throw new RhodopsError('FFMPEG_FAILED', `encoding ${path.basename(file)}: ffmpeg did not start: ${String(e)}`);
     });
-    return new SegmentEncoder(child, partial, file, o.width * o.height * 3);
+    return new SegmentEncoder(proc, partial, file, o.width * o.height * 3);
   }
 
   /** Writes one frame, waiting while ffmpeg's pipe is full (memory stays bounded however slow x264 is). */
   async write(rgb: Uint8Array): Promise<void> {
     if (rgb.length !== this.frameBytes) throw new RhodopsError('BAD_OPTION', `frame of ${rgb.length} bytes; this video takes ${this.frameBytes}`);
-    if (this.child.exitCode !== null) throw this.failure();
-    if (!this.child.stdin.write(rgb)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.child.stdin.off('drain', done);
-          this.child.off('close', done);
-          resolve();
-        };
-        this.child.stdin.on('drain', done);
-        this.child.once('close', done);
-      });
+    if (this.exit) throw this.failure(this.exit);
+    const stdin = this.proc.stdin;
+    if (!stdin.write(rgb)) {
+      const stop = new AbortController();
+      await Promise.race([once(stdin, 'drain', { signal: stop.signal }).catch(() => undefined), this.proc.exited]);
+      stop.abort();
     }
   }
 
-  private failure(): RhodopsError {
-    return new RhodopsError('FFMPEG_FAILED', `encoding ${path.basename(this.file)}: ffmpeg stopped: ${this.err.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
+  private failure(exit: FfmpegExit): RhodopsError {
+    return new RhodopsError('FFMPEG_FAILED', `encoding ${path.basename(this.file)}: ffmpeg ${describeExit(exit)}`);
   }
 
   /** Ends the segment: the file is complete (renamed into place) when this resolves. */
   async finish(): Promise<void> {
-    this.child.stdin.end();
-    const code = await this.exited;
-    if (code !== 0) throw this.failure();
+    this.proc.stdin.end();
+    const exit = await this.proc.exited;
+    if (exit.code !== 0) throw this.failure(exit);
     await fs.rename(this.partial, this.file);
   }
 
   /** Stops without keeping anything (an error elsewhere). */
   async abort(): Promise<void> {
-    this.child.kill('SIGKILL');
-    await this.exited;
+    await this.proc.kill('SIGKILL', 0);
     await fs.rm(this.partial, { force: true });
   }
 }

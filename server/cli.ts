@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { endChildren } from '../core/children.ts';
-import { RhodopsError } from '../core/errors.ts';
+import { intOption } from '../core/options.ts';
+import { FPS_RANGE } from '../core/video.ts';
 import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from './ort-cli.ts';
 import { parseAudioSpec } from './inputs.ts';
 import { defaultServeOptions, Server } from './server.ts';
@@ -56,18 +57,14 @@ export function serveCommand(): Command {
     .addOption(new Option('--directions <kind>', "the knobs' latent directions: seeded random, or the model's principal ones (computed once, cached)").choices(['random', 'principal']).default('random'))
     .option('--mapping <file>', 'a mapping JSON file (default: the built-in mapping; see README "Mappings")')
     .action(async (o: ServeCliOptions) => {
-      const int = (name: string, v: string, min: number, max: number) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < min || n > max) throw new RhodopsError('BAD_OPTION', `--${name} must be an integer from ${min} to ${max}, got '${v}'`);
-        return n;
-      };
+      const int = (name: string, v: string, min: number, max: number) => intOption(`--${name}`, v, min, max);
       const spec = o.audio === undefined ? undefined : parseAudioSpec(o.audio);
       const audio = spec?.kind === 'file' ? { ...spec, path: path.resolve(spec.path) } : spec;
       const server = await Server.start({
         ...(o.model ? { model: path.resolve(o.model) } : {}),
         host: o.host,
         port: int('port', o.port, 0, 65535),
-        fps: o.fps === 'max' ? 'max' : int('fps', o.fps, 1, 240),
+        fps: o.fps === 'max' ? 'max' : int('fps', o.fps, FPS_RANGE.min, FPS_RANGE.max),
         token: o.token ?? null,
         jpegQuality: int('quality', o.quality, 1, 100),
         ort: ortOptionsFrom(o),

@@ -14,6 +14,8 @@ import type { OrtOptions } from '../core/runtime/ort.ts';
 import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../core/mapping/index.ts';
 import { DEFAULT_BANK } from '../presets/schema.ts';
 import { PresetStore } from '../presets/store.ts';
+import { checkRange } from '../core/options.ts';
+import { FPS_RANGE } from '../core/video.ts';
 import { BUNDLED_MODELS_DIR, DEFAULT_MAPPING_DIR, DEFAULT_MODEL, DEFAULT_PRESET_DIR } from '../presets/bundled.ts';
 import { apiRouter, recordingsRouter } from './api.ts';
 import { applyControl, recallPreset, type ControlContext } from './control.ts';
@@ -37,8 +39,8 @@ import { checkAccess, checkHost, generateToken, isLoopback, parseAllowedOrigins,
 import { AudioDeviceCache } from './audio-device-cache.ts';
 import { RequestLimiter } from './request-limit.ts';
 import { deviceSpec } from '../core/audio/index.ts';
-import { SessionLog } from '../instrument/session-log.ts';
-import type { ServerStatus, SessionStats, TakeSummary } from '../protocol/status.ts';
+import { SessionLog, type SessionStats } from '../instrument/session-log.ts';
+import type { ServerStatus, TakeSummary } from '../protocol/status.ts';
 
 const log = logger('serve');
 
@@ -245,14 +247,12 @@ export class Server {
 
   static async start(partial: Partial<ServeOptions> = {}): Promise<Server> {
     const options = { ...defaultServeOptions(), ...partial };
-    if (options.fps !== 'max' && (!Number.isFinite(options.fps) || options.fps < 1 || options.fps > 240)) {
-      throw new RhodopsError('BAD_OPTION', `--fps must be between 1 and 240, got ${options.fps}`);
-    }
+    if (options.fps !== 'max') checkRange('--fps', options.fps, FPS_RANGE, { hint: "or 'max' for every frame the engine can make" });
     if (!isLoopback(options.host) && !options.token) options.token = generateToken();
     const mapping = options.mapping ? await readMappingFile(options.mapping) : DEFAULT_MAPPING;
     await ensureClientBuilt(options.clientDir);
     const engine = await Engine.open(options.model, { engine: 'ort', ort: options.ort });
-    // ffmpeg's first run (and fluent-ffmpeg's capability probes) would otherwise delay the first take.
+    // Finding ffmpeg and ffprobe would otherwise delay the first take.
     void prepareRecorder().catch(() => undefined);
     const server = new Server(options, engine, mapping);
     try {

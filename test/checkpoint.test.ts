@@ -8,7 +8,7 @@ import { rejectsWith } from './helpers/assert.ts';
 import { setLogLevel } from '../core/log.ts';
 import { openCheckpoint, readWeights, saveCheckpoint } from '../core/checkpoint/io.ts';
 import { saveModelCheckpoint } from '../core/checkpoint/from-model.ts';
-import { infoganArch, pgganArch } from '../core/models/presets.ts';
+import { infoganArch, pgganArch } from '../core/models/architectures.ts';
 import { latentSizeOf } from '../core/models/arch.ts';
 import { openGenerator } from '../core/runtime/open.ts';
 import { gaussian, randomWeights, relativeRms, useBackend } from './helpers/models.ts';

@@ -15,7 +15,7 @@ import { launchChromium, openPage, screenshot } from './helpers/browser.ts';
 import { bigModel, sleep, startTestServer, tempRoot, TestClient, type ReceivedFrame } from './helpers/server.ts';
 import { randomWeights } from './helpers/models.ts';
 import { saveModelCheckpoint } from '../core/checkpoint/from-model.ts';
-import { infoganArch } from '../core/models/presets.ts';
+import { infoganArch } from '../core/models/architectures.ts';
 
 type Rgb = [number, number, number];
 

@@ -9,7 +9,7 @@ import { initBackend } from '../core/backend.ts';
 import { setLogLevel } from '../core/log.ts';
 import { openCheckpoint } from '../core/checkpoint/io.ts';
 import { openGenerator } from '../core/runtime/open.ts';
-import { infoganArch } from '../core/models/presets.ts';
+import { infoganArch } from '../core/models/architectures.ts';
 import { runInfogan } from '../trainer/infogan/run.ts';
 import { INFOGAN_DEFAULTS, type InfoganSettings } from '../trainer/infogan/settings.ts';
 import { rejectsWith } from './helpers/assert.ts';

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { before, describe, it } from 'node:test';
 import { initBackend } from '../core/backend.ts';
 import { setLogLevel } from '../core/log.ts';
-import { infoganArch } from '../core/models/presets.ts';
+import { infoganArch } from '../core/models/architectures.ts';
 import { infoganDiscriminate, type InfoganDiscArch } from '../core/models/infogan-disc.ts';
 import { gaussianArray } from '../core/random.ts';
 import { sampleCodes } from '../trainer/infogan/codes.ts';

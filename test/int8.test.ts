@@ -12,7 +12,7 @@ import { exportServing } from '../core/checkpoint/serving.ts';
 import { setLogLevel } from '../core/log.ts';
 import { generatorSpecs } from '../core/models/generator.ts';
 import { initWeights } from '../core/models/params.ts';
-import { pgganArch } from '../core/models/presets.ts';
+import { pgganArch } from '../core/models/architectures.ts';
 import { quantizePerChannel, uint8Params } from '../core/onnx/quantize.ts';
 import { buildInt8Pggan, psnr } from '../core/runtime/int8.ts';
 import { openGenerator } from '../core/runtime/open.ts';

@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LatentSpec } from '../core/checkpoint/manifest.ts';
-import { isRhodopsError, type ErrorCode } from '../core/errors.ts';
 import { rng } from '../core/random.ts';
 import {
   CriticallyDampedSpring,

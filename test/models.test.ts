@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { before, describe, it } from 'node:test';
 import { generate, generatorFlops, generatorSpecs } from '../core/models/generator.ts';
 import { disposeParams, initParams } from '../core/models/params.ts';
-import { infoganArch, pgganArch } from '../core/models/presets.ts';
+import { infoganArch, pgganArch } from '../core/models/architectures.ts';
 import { upsample2x } from '../core/models/layers.ts';
 import { pgganArchSchema } from '../core/models/arch.ts';
 import { relativeRms, useBackend } from './helpers/models.ts';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { latentSizeOf, type GeneratorArch, type Phase } from '../core/models/arch.ts';
-import { infoganArch, pgganArch } from '../core/models/presets.ts';
+import { infoganArch, pgganArch } from '../core/models/architectures.ts';
 import { exportGeneratorOnnx } from '../core/onnx/export.ts';
 import { readRhodopsMetadata } from '../core/onnx/metadata.ts';
 import { OrtGenerator } from '../core/runtime/ort.ts';

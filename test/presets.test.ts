@@ -336,11 +336,11 @@ describe('checkCompatible', () => {
       'PRESET_INCOMPATIBLE',
       'is for a latent of 62 noise + categorical [10] + 2 continuous',
       "the current model ('pggan-128') takes 512 noise",
-      'noise 62 vs 512',
-      'categorical [10] vs none',
+      "the noise has 62 values, the current model's has 512",
+      "the preset's latent has 1 categorical code, the current model's latent has 0",
     );
     const twoCodes = latentSpecSchema.parse({ size: 77, noise: 62, categorical: [10, 3], continuous: 2 });
-    throwsCode(() => checkCompatible(preset, twoCodes), 'PRESET_INCOMPATIBLE', 'categorical [10] vs [10, 3]', 'the current model takes');
+    throwsCode(() => checkCompatible(preset, twoCodes), 'PRESET_INCOMPATIBLE', "the preset's latent has 1 categorical code, the current model's latent has 2", 'the current model takes');
   });
 
   test('the same layout from another model plays, with a warning flag; the same model has no warning', () => {

@@ -7,7 +7,7 @@ import { saveModelCheckpoint } from '../core/checkpoint/from-model.ts';
 import { setLogLevel } from '../core/log.ts';
 import { generatorSpecs } from '../core/models/generator.ts';
 import { initWeights } from '../core/models/params.ts';
-import { pgganArch } from '../core/models/presets.ts';
+import { pgganArch } from '../core/models/architectures.ts';
 import { countVideoPackets, probeJson } from '../server/recorder/probe.ts';
 import type { Server } from '../server/server.ts';
 import { sleep, startTestServer, tempRoot, TestClient } from './helpers/server.ts';

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { initBackend } from '../core/backend.ts';
 import { RhodopsError } from '../core/errors.ts';
 import { describeZodError } from '../core/checkpoint/manifest.ts';
-import { infoganArch } from '../core/models/presets.ts';
+import { infoganArch } from '../core/models/architectures.ts';
 import { defaultDiscArch } from '../core/models/infogan-disc.ts';
 import { logger } from '../core/log.ts';
 import { INFOGAN_DEFAULTS, infoganSettingsSchema } from './infogan/settings.ts';

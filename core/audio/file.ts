@@ -11,6 +11,7 @@
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { RhodopsError } from '../errors.ts';
+import { checkRange } from '../options.ts';
 import { resolveFfmpeg, resolveFfprobe } from '../ffmpeg.ts';
 import { logger } from '../log.ts';
 import { describeExit, FfmpegPcm, pcmOutputArgs } from './ffmpeg-pcm.ts';
@@ -53,9 +54,7 @@ export async function probeDuration(file: string): Promise<Seconds | null> {
 
 /** The whole file as mono float samples at `rate` (the offline renderer's input). */
 export async function decodeAudioFile(file: string, rate = 44100): Promise<Float32Array> {
-  if (!Number.isInteger(rate) || rate < 8000 || rate > 192000) {
-    throw new RhodopsError('BAD_OPTION', `decodeAudioFile: rate must be an integer from 8000 to 192000, got ${rate}.`, { hint: 'Use the extractor\'s sample rate (44100 by default).' });
-  }
+  checkRange('rate', rate, { min: 8000, max: 192000, integer: true }, { where: 'decodeAudioFile', hint: "Use the extractor's sample rate (44100 by default)." });
   await checkReadable(file);
   const { path } = await resolveFfmpeg();
   const chunks: Float32Array[] = [];
@@ -121,8 +120,7 @@ export class FileAudioSource extends BaseAudioSource {
     this.path = o.path;
     this.clock = o.clock ?? (() => performance.now() / 1000);
     this.rate = this.extractor.sampleRate;
-    const ra = o.readAheadS ?? 2;
-    if (!(ra >= 0.1 && ra <= 60)) throw new RhodopsError('BAD_OPTION', `file source: readAheadS must be from 0.1 to 60 s, got ${ra}.`, { hint: 'Leave it out for 2 s.' });
+    checkRange('readAheadS', o.readAheadS ?? 2, { min: 0.1, max: 60, unit: ' s' }, { where: 'file source', hint: 'Leave it out for 2 s.' });
   }
 
   /** Where playback is in the file, in seconds (restarts at 0 on each loop). The offset for muxing this file into a recording that starts now. */

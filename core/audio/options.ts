@@ -1,5 +1,6 @@
 /** Options of the feature extractor: complete defaults, merged over by the caller, range-checked with exact messages. */
 import { RhodopsError } from '../errors.ts';
+import { checkRange } from '../options.ts';
 
 export type Seconds = number;
 export type Hertz = number;
@@ -62,17 +63,15 @@ export function defaultFeatureOptions(): FeatureOptions {
   };
 }
 
+/** Where every message starts, and what it suggests. */
+const MESSAGE = { where: 'audio features', hint: 'Leave the option out to use its default (see core/audio/options.ts).' };
+
 function bad(message: string): RhodopsError {
-  return new RhodopsError('BAD_OPTION', `audio features: ${message}`, {
-    hint: 'Leave the option out to use its default (see core/audio/options.ts).',
-  });
+  return new RhodopsError('BAD_OPTION', `${MESSAGE.where}: ${message}`, { hint: MESSAGE.hint });
 }
 
 function num(name: string, v: unknown, min: number, max: number, integer = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-    throw bad(`${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${String(v)}.`);
-  }
-  return v;
+  return checkRange(name, v, { min, max, integer }, MESSAGE);
 }
 
 /** Merges `input` over the defaults and checks every value; throws BAD_OPTION naming the first bad one. */

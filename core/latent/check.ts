@@ -4,38 +4,8 @@
  */
 import { RhodopsError } from '../errors.ts';
 
-export interface RangeSpec {
-  min: number;
-  max: number;
-  /** The minimum itself is not allowed (e.g. a period must be greater than 0). */
-  exclusiveMin?: boolean;
-  integer?: boolean;
-  /** Shown after the bounds: ' s', ' Hz'. */
-  unit?: string;
-}
-
-function describeRange(r: RangeSpec): string {
-  const unit = r.unit ?? '';
-  const kind = r.integer ? 'an integer' : 'a number';
-  if (r.exclusiveMin) return `${kind} greater than ${r.min}${unit} and at most ${r.max}${unit}`;
-  return `${kind} from ${r.min} to ${r.max}${unit}`;
-}
-
-/** `value` if it is a finite number within the range, else BAD_OPTION "name must be … , got …". */
-export function checkRange(name: string, value: unknown, range: RangeSpec): number {
-  const ok =
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (range.exclusiveMin ? value > range.min : value >= range.min) &&
-    value <= range.max &&
-    (!range.integer || Number.isInteger(value));
-  if (!ok) {
-    throw new RhodopsError('BAD_OPTION', `${name} must be ${describeRange(range)}, got ${String(value)}.`, {
-      hint: `pass ${name} within that range`,
-    });
-  }
-  return value as number;
-}
+// The range check is shared with the rest of the project (core/options.ts); latent/ and mapping/ import it from here.
+export { checkRange, type RangeSpec } from '../options.ts';
 
 /**
  * `given` over `defaults`; an undefined value keeps its default, an unknown key throws. `what` names the

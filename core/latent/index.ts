@@ -46,7 +46,7 @@ export {
   type KeyframeLoop,
   type KeyframeLoopOptions,
   type LoopInterpolation,
-} from './loop.ts';
+} from './keyframes.ts';
 export { randomDirections } from './directions.ts';
 export {
   checkLatentSmoothingOptions,

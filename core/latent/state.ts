@@ -39,14 +39,15 @@ export function describeLayout(layout: LatentLayout): string {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * Every way `got` differs from `want`, one phrase each ("categorical code 0 has 10 values, the model's has
- * 4"). `theirs` names the owner of `want` as a possessive.
+ * Every way layout `got` differs from `want`, one phrase each ("categorical code 0 has 10 values, the model's
+ * has 4"): the one comparison of layouts (states, presets, session logs). `theirs` names the owner of `want` as
+ * a possessive, `ours` the owner of `got`.
  */
-export function layoutMismatches(got: LatentLayout, want: LatentLayout, theirs = "the model's"): string[] {
+export function layoutMismatches(got: LatentLayout, want: LatentLayout, theirs = "the model's", ours = 'the state'): string[] {
   const out: string[] = [];
   if (got.noise !== want.noise) out.push(`the noise has ${plural(got.noise, 'value')}, ${theirs} has ${want.noise}`);
   if (got.categorical.length !== want.categorical.length) {
-    out.push(`the state has ${plural(got.categorical.length, 'categorical code')}, ${theirs} latent has ${want.categorical.length}`);
+    out.push(`${ours} has ${plural(got.categorical.length, 'categorical code')}, ${theirs} latent has ${want.categorical.length}`);
   }
   const shared = Math.min(got.categorical.length, want.categorical.length);
   for (let i = 0; i < shared; i++) {
@@ -54,7 +55,7 @@ export function layoutMismatches(got: LatentLayout, want: LatentLayout, theirs =
     if (g !== want.categorical[i]) out.push(`categorical code ${i} has ${plural(g, 'value')}, ${theirs} has ${want.categorical[i]}`);
   }
   if (got.continuous !== want.continuous) {
-    out.push(`the state has ${plural(got.continuous, 'continuous code')}, ${theirs} latent has ${want.continuous}`);
+    out.push(`${ours} has ${plural(got.continuous, 'continuous code')}, ${theirs} latent has ${want.continuous}`);
   }
   return out;
 }

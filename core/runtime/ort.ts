@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RhodopsError, messageOf } from '../errors.ts';
+import { checkRange } from '../options.ts';
 import { logger } from '../log.ts';
 import { checkLatents, rawToFloat, rawToRgb, type RawImages } from './frames.ts';
 import type { FloatBatch, Generator, GeneratorInfo, RgbBatch } from './types.ts';
@@ -47,9 +48,7 @@ export function checkOrtOptions(o: OrtOptions): void {
   if (!PRECISIONS.includes(o.precision)) {
     throw new RhodopsError('BAD_OPTION', `Unknown precision '${String(o.precision)}'.`, { hint: `Use one of: ${PRECISIONS.join(', ')}.` });
   }
-  if (!Number.isInteger(o.intraOpNumThreads) || o.intraOpNumThreads < 1 || o.intraOpNumThreads > 256) {
-    throw new RhodopsError('BAD_OPTION', `intraOpNumThreads must be an integer from 1 to 256, got ${o.intraOpNumThreads}.`);
-  }
+  checkRange('intraOpNumThreads', o.intraOpNumThreads, { min: 1, max: 256, integer: true });
 }
 
 const PROVIDER_HINT =

@@ -15,7 +15,7 @@ export interface EncodeSpec {
 
 /** Options before `-i pipe:0`: raw frames, one every 1/fps, timestamps from the frame count. */
 export function liveInputOptions(s: EncodeSpec): string[] {
-  return ['-hide_banner', '-loglevel', 'error', ...rawRgbInput(s.width, s.height, s.fps)];
+  return rawRgbInput(s.width, s.height, s.fps);
 }
 
 /**

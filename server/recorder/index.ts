@@ -1,7 +1,7 @@
 /**
  * Recording takes with ffmpeg for music videos.
  *
- *   await prepareRecorder();                  // at server start: finds ffmpeg, warms fluent-ffmpeg (first take starts ~0.4 s sooner)
+ *   await prepareRecorder();                  // at server start: finds ffmpeg and ffprobe (the first take starts sooner)
  *   const take = await Recorder.start({ dir, width, height, fps: 30, audio: 'song.wav', smooth: true });
  *   take.pushFrame(rgb, performance.now());   // from the render loop: never blocks, never throws
  *   take.stats();                             // queued / written / dropped / elapsed / bytes, for status

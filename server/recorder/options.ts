@@ -4,6 +4,8 @@
  */
 import path from 'node:path';
 import { RhodopsError } from '../../core/errors.ts';
+import { checkRange } from '../../core/options.ts';
+import { FPS_RANGE } from '../../core/video.ts';
 
 export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'] as const;
 export type X264Preset = (typeof X264_PRESETS)[number];
@@ -40,7 +42,6 @@ export interface ResolvedTakeOptions extends Required<Omit<TakeOptions, 'name' |
 
 export const DEFAULT_QUEUE_BYTES = 256 * 1024 * 1024;
 const MAX_SIDE = 8192;
-const MAX_FPS = 240;
 
 export function frameBytesOf(o: { width: number; height: number }): number {
   return o.width * o.height * 3;
@@ -55,11 +56,8 @@ function bad(message: string, hint?: string): RhodopsError {
   return new RhodopsError('BAD_OPTION', message, hint === undefined ? {} : { hint });
 }
 
-function intIn(name: string, v: unknown, lo: number, hi: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    throw bad(`recording: ${name} must be an integer from ${lo} to ${hi}, got ${String(v)}.`);
-  }
-  return v;
+function intIn(name: string, v: unknown, min: number, max: number): number {
+  return checkRange(name, v, { min, max, integer: true }, { where: 'recording' });
 }
 
 /** A take name that is safe as a file name stem; a trailing .mp4/.mkv is dropped. */
@@ -75,7 +73,7 @@ export function resolveTakeOptions(o: TakeOptions): ResolvedTakeOptions {
   if (typeof o.dir !== 'string' || o.dir.length === 0) throw bad('recording: dir must be a directory path.');
   const width = intIn('width', o.width, 1, MAX_SIDE);
   const height = intIn('height', o.height, 1, MAX_SIDE);
-  const fps = intIn('fps', o.fps, 1, MAX_FPS);
+  const fps = checkRange('fps', o.fps, FPS_RANGE, { where: 'recording' });
   const preset = o.preset ?? 'veryfast';
   if (!X264_PRESETS.includes(preset)) throw bad(`recording: unknown preset '${String(preset)}'.`, `Use one of: ${X264_PRESETS.join(', ')}.`);
   const crf = o.crf ?? 18;

@@ -1,6 +1,6 @@
 /**
- * One recording: frames from the live render loop → a bounded queue → ffmpeg's stdin (through
- * fluent-ffmpeg) → H.264 in a crash-safe MKV; at stop, a standard MP4 (and the smoothed copy).
+ * One recording: frames from the live render loop → a bounded queue → ffmpeg's stdin → H.264 in a
+ * crash-safe MKV; at stop, a standard MP4 (and the smoothed copy).
  *
  * The render loop is never blocked and never sees an exception from here: pushFrame copies the frame
  * into the queue and returns; a writer moves frames to ffmpeg only as fast as ffmpeg takes them
@@ -8,14 +8,11 @@
  * dies, the take fails once (`error`, an FFMPEG_FAILED with ffmpeg's last lines, and an 'ended'
  * event), and pushFrame returns false from then on.
  */
-import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import ffmpeg from 'fluent-ffmpeg';
 import { RhodopsError, messageOf } from '../../core/errors.ts';
-import { resolveFfmpeg, resolveFfprobe } from '../../core/ffmpeg.ts';
+import { FfmpegProcess, resolveFfmpeg, resolveFfprobe, type FfmpegExit } from '../../core/ffmpeg.ts';
 import { logger } from '../../core/log.ts';
 import { evenSize } from '../../core/video.ts';
 import { liveInputOptions, liveOutputOptions } from './args.ts';
@@ -23,7 +20,6 @@ import { finishTake } from './finish.ts';
 import { frameBytesOf, resolveTakeOptions, type ResolvedTakeOptions, type TakeOptions } from './options.ts';
 import { hasAudioStream } from './probe.ts';
 import { FrameQueue } from './queue.ts';
-import { track } from '../../core/children.ts';
 import type { TakeState, TakeStats, TakeSummary } from '../../protocol/status.ts';
 
 const log = logger('recorder');
@@ -64,20 +60,6 @@ async function reserveName(dir: string, wanted: string): Promise<string> {
   throw new RhodopsError('BAD_OPTION', `recording: every name from '${wanted}' to '${wanted}-1000' is taken in ${dir}.`, { hint: 'Pass another name, or move old takes away.' });
 }
 
-function lastLines(text: string | null | undefined, n: number): string {
-  return (text ?? '')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0)
-    .slice(-n)
-    .join(' | ');
-}
-
-/** fluent-ffmpeg keeps the child process on an undocumented field while it runs (2.1.3: processor.js). */
-interface WithProcess {
-  ffmpegProc?: ChildProcess;
-}
-
 export class Take extends EventEmitter<TakeEvents> {
   readonly name: string;
   readonly dir: string;
@@ -89,8 +71,7 @@ export class Take extends EventEmitter<TakeEvents> {
 
   private readonly frameBytes: number;
   private readonly queue: FrameQueue;
-  private readonly input: PassThrough;
-  private readonly command: ffmpeg.FfmpegCommand;
+  private readonly proc: FfmpegProcess;
   private readonly startedAt = performance.now();
   private endedAt: number | null = null;
   private stateNow: TakeState = 'recording';
@@ -125,36 +106,22 @@ export class Take extends EventEmitter<TakeEvents> {
     this.frameBytes = frameBytesOf(options);
     this.queue = new FrameQueue(options.queueFrames);
     this.exited = new Promise((resolve) => (this.markExited = resolve));
-    // One frame fits before write() says "wait": backpressure reaches the queue at once instead of piling up in streams.
-    this.input = new PassThrough({ highWaterMark: this.frameBytes });
     const spec = { width: options.width, height: options.height, fps: options.fps, preset: options.preset, crf: options.crf };
-    this.command = ffmpeg({ stdoutLines: 30 })
-      .setFfmpegPath(ffmpegPath)
-      .input(this.input)
-      .inputOptions(liveInputOptions(spec))
-      .output(this.mkvPath)
-      .outputOptions(liveOutputOptions(spec));
-    this.command.on('start', (line) => {
-      const child = (this.command as unknown as WithProcess).ffmpegProc;
-      if (child) track(child);
-      log.debug(`recording ${name}: ${line}`);
-    });
-    this.command.on('end', () => this.onExit(undefined));
-    this.command.on('error', (err, _stdout, stderr) => this.onExit(this.describeFailure(err, stderr)));
+    // The MKV was created empty when the name was reserved: -y writes over it.
+    const args = ['-y', ...liveInputOptions(spec), '-i', 'pipe:0', ...liveOutputOptions(spec), this.mkvPath];
+    log.debug(`recording ${name}: ffmpeg ${args.join(' ')}`);
+    this.proc = new FfmpegProcess(ffmpegPath, args, { stdin: true });
+    void this.proc.exited.then((exit) => this.onExit(exit.code === 0 ? undefined : this.describeFailure(exit)));
     activeRecordings.add(this.mkvPath);
   }
 
-  /** Spawns ffmpeg; resolves once it runs, rejects if it could not be started. */
-  launch(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = () => reject(this.failure ?? new RhodopsError('FFMPEG_FAILED', `recording ${this.name}: ffmpeg did not start.`));
-      this.command.once('start', () => {
-        this.off('ended', onError);
-        resolve();
-      });
-      this.once('ended', onError);
-      this.command.run();
-    });
+  /** Resolves once ffmpeg runs; rejects if it could not be started. */
+  async launch(): Promise<void> {
+    try {
+      await this.proc.started;
+    } catch (e) {
+      throw new RhodopsError('FFMPEG_FAILED', `recording ${this.name}: ffmpeg did not start: ${messageOf(e)}`, { cause: e });
+    }
   }
 
   get state(): TakeState {
@@ -168,7 +135,7 @@ export class Take extends EventEmitter<TakeEvents> {
 
   /** ffmpeg's process id while it runs (for diagnostics and tests). */
   get pid(): number | undefined {
-    return (this.command as unknown as WithProcess).ffmpegProc?.pid;
+    return this.proc.pid;
   }
 
   /**
@@ -248,7 +215,7 @@ export class Take extends EventEmitter<TakeEvents> {
 
   /**
    * Stops the take: no more frames are accepted, the queued ones are written, stdin is closed (ffmpeg
-   * then finishes the MKV itself; a signal would make fluent-ffmpeg report an error), then the MP4 is
+   * then finishes the MKV itself), then the MP4 is
    * made (see finishTake). Never rejects: problems are in the summary's `error`. Calling it again
    * returns the same promise.
    */
@@ -264,7 +231,7 @@ export class Take extends EventEmitter<TakeEvents> {
     }
     const timer = setTimeout(() => {
       log.warn(`recording ${this.name}: ffmpeg did not finish ${STOP_TIMEOUT_MS / 1000} s after stdin closed; killing it`);
-      this.command.kill('SIGKILL');
+      this.proc.child.kill('SIGKILL');
     }, STOP_TIMEOUT_MS);
     await this.exited;
     clearTimeout(timer);
@@ -329,9 +296,9 @@ export class Take extends EventEmitter<TakeEvents> {
     if (this.waitingDrain || this.inputEnded || this.failure) return;
     for (let frame = this.queue.shift(); frame !== undefined; frame = this.queue.shift()) {
       this.counts.written++;
-      if (!this.input.write(frame)) {
+      if (!this.proc.stdin.write(frame)) {
         this.waitingDrain = true;
-        this.input.once('drain', () => {
+        this.proc.stdin.once('drain', () => {
           this.waitingDrain = false;
           this.pump();
         });
@@ -340,26 +307,23 @@ export class Take extends EventEmitter<TakeEvents> {
     }
     if (this.stateNow === 'stopping') {
       this.inputEnded = true;
-      this.input.end();
+      this.proc.stdin.end();
     }
   }
 
-  private describeFailure(err: Error, stderr: string | null): RhodopsError {
-    const tail = lastLines(stderr, 4);
+  private describeFailure(exit: FfmpegExit): RhodopsError {
+    const tail = exit.stderr;
     const mkv = path.basename(this.mkvPath);
-    // fluent-ffmpeg says "ffmpeg was killed with signal SIGKILL" or "ffmpeg exited with code N: <its own pick of stderr>".
-    const how = err.message.split(':')[0] ?? err.message;
-    if (/exited with code 255$/.test(how)) {
+    if (exit.code === 255) {
       // ffmpeg's exit code after SIGINT/SIGTERM, which it handles by closing the file properly. A Ctrl-C in the
-      // terminal reaches it too: it shares the server's process group (fluent-ffmpeg cannot spawn it detached).
+      // terminal reaches it too: it shares the server's process group.
       return new RhodopsError('FFMPEG_FAILED', `recording ${this.name}: ffmpeg was interrupted by a signal (exit code 255) and closed ${mkv}${tail ? `: ${tail}` : ''}`, {
         hint: `Ctrl-C in the terminal interrupts ffmpeg too; ${mkv} is complete up to that moment, and stopping the take makes its MP4.`,
-        cause: err,
       });
     }
+    const how = exit.spawnError ? `ffmpeg could not start: ${exit.spawnError.message}` : exit.signal ? `ffmpeg was killed with signal ${exit.signal}` : `ffmpeg exited with code ${exit.code}`;
     return new RhodopsError('FFMPEG_FAILED', `recording ${this.name}: ${how}${tail ? `: ${tail}` : ''}`, {
       hint: `Check free disk space in ${this.dir} and that ffmpeg still runs; ${mkv} keeps what was recorded before the failure.`,
-      cause: err,
     });
   }
 
@@ -372,7 +336,7 @@ export class Take extends EventEmitter<TakeEvents> {
       if (this.stateNow === 'recording') this.stateNow = 'failed';
       this.queue.clear();
       this.last = undefined;
-      this.input.destroy();
+      this.proc.stdin.destroy();
       if (this.listenerCount('error') > 0) this.emit('error', failure);
       else log.error(failure.describe());
     }
@@ -384,16 +348,12 @@ export class Take extends EventEmitter<TakeEvents> {
 let prepared: Promise<string> | null = null;
 
 /**
- * Finds ffmpeg (and ffprobe) and fills fluent-ffmpeg's caches of formats and encoders, which it
- * otherwise builds before its first command by running ffmpeg twice (~0.4 s here). Call it when the
- * server starts so the first take records from the moment it is asked for. Resolves to ffmpeg's path.
+ * Finds ffmpeg (and ffprobe), which takes a run of each. Call it when the server starts so the first take
+ * records from the moment it is asked for. Resolves to ffmpeg's path.
  */
 export function prepareRecorder(): Promise<string> {
   prepared ??= (async () => {
     const bin = await resolveFfmpeg();
-    const cmd = ffmpeg().setFfmpegPath(bin.path);
-    // Errors here are ignored: the first real command meets them again and reports them.
-    await new Promise<void>((resolve) => cmd.availableFormats(() => cmd.availableEncoders(() => resolve())));
     await resolveFfprobe();
     return bin.path;
   })().catch((e: unknown) => {

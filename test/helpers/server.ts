@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { saveModelCheckpoint } from '../../core/checkpoint/from-model.ts';
-import { infoganArch, pgganArch } from '../../core/models/presets.ts';
+import { infoganArch, pgganArch } from '../../core/models/architectures.ts';
 import { generatorSpecs } from '../../core/models/generator.ts';
 import { initWeights } from '../../core/models/params.ts';
 import { decodeFrameMessage, type FrameHeader } from '../../protocol/frames.ts';

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { RhodopsError } from '../../core/errors.ts';
+import { checkRange } from '../../core/options.ts';
 import type { LoadOptions } from './types.ts';
 
 export type DatasetSpec = { kind: 'mnist' } | { kind: 'idx' | 'svhn' | 'folder'; path: string };
@@ -40,11 +41,9 @@ export const MAX_SIZE = 4096;
 
 export function checkLoadOptions(opts: LoadOptions): void {
   const { size, channels } = opts;
-  if (!Number.isInteger(size) || size < MIN_SIZE || size > MAX_SIZE) {
-    throw new RhodopsError('BAD_OPTION', `Dataset size must be an integer from ${MIN_SIZE} to ${MAX_SIZE} pixels, got ${String(size)}.`, {
-      hint: 'pick the resolution the model trains at, e.g. 28, 32, 64 or 256',
-    });
-  }
+  checkRange('Dataset size', size, { min: MIN_SIZE, max: MAX_SIZE, integer: true, unit: ' pixels' }, {
+    hint: 'pick the resolution the model trains at, e.g. 28, 32, 64 or 256',
+  });
   if (channels !== undefined && channels !== 1 && channels !== 3) {
     throw new RhodopsError('BAD_OPTION', `Dataset channels must be 1 or 3, got ${String(channels)}.`, { hint: 'use 1 for grayscale or 3 for RGB' });
   }

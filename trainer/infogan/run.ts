@@ -7,12 +7,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { RhodopsError } from '../../core/errors.ts';
-import { exists, writeFileAtomic } from '../../core/fsutil.ts';
+import { exists } from '../../core/fsutil.ts';
 import { logger } from '../../core/log.ts';
 import { openCheckpoint, readWeights } from '../../core/checkpoint/io.ts';
 import { saveModelCheckpoint } from '../../core/checkpoint/from-model.ts';
 import { describeZodError } from '../../core/checkpoint/manifest.ts';
 import { openGenerator } from '../../core/runtime/open.ts';
+import { trimLog } from '../log-file.ts';
 import { batchAt, epochOrder, loadDataset, stepsPerEpoch, type ImageDataset } from '../datasets/index.ts';
 import { InfoganTrainer, type StepLosses } from './trainer.ts';
 import { infoganSettingsSchema, type InfoganSettings } from './settings.ts';
@@ -58,21 +59,6 @@ async function resumeState(out: string, epochs: number | undefined) {
   const settings = { ...parsed.data, ...(epochs ? { epochs } : {}) };
   const step = ckpt.manifest.training?.step ?? 0;
   return { settings, step, state: await readWeights(ckpt), where: ckpt.dir };
-}
-
-/** Keeps log.jsonl consistent with the checkpoint: drops lines past its step (written after it, then lost). */
-async function trimLog(file: string, step: number): Promise<void> {
-  const text = await fs.readFile(file, 'utf8').catch(() => '');
-  const kept = text.split('\n').filter((line) => {
-    if (!line.trim()) return false;
-    try {
-      const entry = JSON.parse(line) as { step?: number };
-      return entry.step === undefined || entry.step <= step;
-    } catch {
-      return false; // a line cut short by a crash
-    }
-  });
-  await writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
 }
 
 export async function runInfogan(o: InfoganRunOptions): Promise<RunSummary> {

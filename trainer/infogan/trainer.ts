@@ -8,9 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { InfoganArch } from '../../core/models/arch.ts';
 import { infoganGenerateTraining, infoganGeneratorSpecs, infoganLayers } from '../../core/models/infogan.ts';
 import { infoganDiscriminate, infoganDiscSpecs, type InfoganDiscArch, type QOutput } from '../../core/models/infogan-disc.ts';
-import { checkParams, initWeights, variablesFromWeights, type ParamSpec, type WeightMap } from '../../core/models/params.ts';
+import { checkParams, initWeights, paramsToWeights, variablesFromWeights, type WeightMap } from '../../core/models/params.ts';
 import { latentSpecOf } from '../../core/onnx/export.ts';
 import { Adam } from '../adam.ts';
+import { gradsFor } from '../grads.ts';
 import { sampleCodes, stepSeed, type CodeSample } from './codes.ts';
 
 export interface InfoganTrainConfig {
@@ -46,17 +47,6 @@ const PURPOSE_G = 2;
 const PURPOSE_BN = 3;
 
 type Vars = Record<string, tf.Variable>;
-
-
-/** Gradients w.r.t. some of the variables, keyed by our parameter names. */
-function gradsFor(f: () => tf.Scalar, vars: Vars): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
-  const trainable = Object.entries(vars).filter(([, v]) => v.trainable);
-  const byId = new Map(trainable.map(([name, v]) => [v.name, name]));
-  const { value, grads } = tf.variableGrads(f, trainable.map(([, v]) => v));
-  const out: Record<string, tf.Tensor> = {};
-  for (const [id, g] of Object.entries(grads)) out[byId.get(id)!] = g;
-  return { value, grads: out };
-}
 
 export class InfoganTrainer {
   readonly config: InfoganTrainConfig;
@@ -216,7 +206,7 @@ export class InfoganTrainer {
 
   /** Everything a resume needs: G, D and Q weights and both optimizers' state. */
   async state(): Promise<WeightMap> {
-    return new Map([...(await readVars(this.g)), ...(await readVars(this.d)), ...(await this.optG.state('opt/g/')), ...(await this.optD.state('opt/d/'))]);
+    return new Map([...(await paramsToWeights(this.g)), ...(await paramsToWeights(this.d)), ...(await this.optG.state('opt/g/')), ...(await this.optD.state('opt/d/'))]);
   }
 
   dispose(): void {
@@ -224,10 +214,4 @@ export class InfoganTrainer {
     this.optG.dispose();
     this.optD.dispose();
   }
-}
-
-async function readVars(vars: Vars): Promise<WeightMap> {
-  const out: WeightMap = new Map();
-  for (const [name, v] of Object.entries(vars)) out.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
-  return out;
 }

@@ -5,7 +5,7 @@ import { initBackend } from '../../core/backend.ts';
 import { RhodopsError } from '../../core/errors.ts';
 import { describeZodError } from '../../core/checkpoint/manifest.ts';
 import { resolutionsUpTo } from '../../core/models/pggan.ts';
-import { PGGAN_WIDTH_PRESETS, pgganArch, type PgganWidthPreset } from '../../core/models/presets.ts';
+import { PGGAN_WIDTH_PRESETS, pgganArch, type PgganWidthPreset } from '../../core/models/architectures.ts';
 import type { PgganArch } from '../../core/models/arch.ts';
 import { runPggan, type ResumeOverrides } from './run.ts';
 import { GUARD_DEFAULTS, PGGAN_DEFAULTS, paperBatch, parsePerResolution, parseRemedy, pgganSettingsSchema, type GuardSettings, type PgganSettings } from './settings.ts';

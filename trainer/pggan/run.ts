@@ -11,12 +11,13 @@ import cliProgress from 'cli-progress';
 import type { Phase } from '../../core/models/arch.ts';
 import { RhodopsError } from '../../core/errors.ts';
 import { widthAt } from '../../core/models/pggan.ts';
-import { exists, writeFileAtomic } from '../../core/fsutil.ts';
+import { exists } from '../../core/fsutil.ts';
 import { logger } from '../../core/log.ts';
 import { openCheckpoint, readWeights } from '../../core/checkpoint/io.ts';
 import { saveModelCheckpoint } from '../../core/checkpoint/from-model.ts';
 import { describeZodError } from '../../core/checkpoint/manifest.ts';
 import type { PackedDataset } from '../prepare/pack-format.ts';
+import { trimLog } from '../log-file.ts';
 import { BatchStream, checkPackFits, openPackDir } from './data.ts';
 import { generatedDiversity, guardLatents, isHealthy, observe, realDiversity } from './guard.ts';
 import { gridLatents, phaseStem, writeGrid, writeVideo, type Generate } from './samples.ts';
@@ -169,21 +170,6 @@ function setUnbegunStages(settings: PgganSettings, run: RunState, clock: number,
   }
 }
 
-/** Keeps log.jsonl consistent with the checkpoint: drops what was logged past its step (then lost), except collapse events. */
-async function trimLog(file: string, step: number): Promise<void> {
-  const text = await fs.readFile(file, 'utf8').catch(() => '');
-  const kept = text.split('\n').filter((line) => {
-    if (!line.trim()) return false;
-    try {
-      const entry = JSON.parse(line) as { step?: number; event?: string };
-      return entry.event === 'collapse' || entry.step === undefined || entry.step <= step;
-    } catch {
-      return false; // a line cut short by a crash
-    }
-  });
-  await writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
-}
-
 export async function runPggan(o: PgganRunOptions): Promise<PgganRunSummary> {
   const out = path.resolve(o.out);
   const logFile = path.join(out, 'log.jsonl');
@@ -203,7 +189,7 @@ export async function runPggan(o: PgganRunOptions): Promise<PgganRunSummary> {
     let trainer: PgganTrainer;
     if (loaded) {
       trainer = new PgganTrainer(settings, loaded);
-      await trimLog(logFile, loaded.step);
+      await trimLog(logFile, loaded.step, ['collapse']);
       log.info(`resuming ${out} at step ${loaded.step}, ${describePoint(trainer.point())}, ${(loaded.clock / 1000).toFixed(1)} kimg`);
     } else {
       await fs.mkdir(out, { recursive: true });

@@ -9,10 +9,11 @@ import type { Phase } from '../../core/models/arch.ts';
 import { pgganGenerate, pgganGeneratorSpecs } from '../../core/models/pggan.ts';
 import { pgganDiscriminate, pgganDiscSpecs } from '../../core/models/pggan-disc.ts';
 import { downsample2x, upsample2x } from '../../core/models/layers.ts';
-import { checkParams, initWeights, variablesFromWeights, type ParamSpec, type WeightMap } from '../../core/models/params.ts';
+import { checkParams, initWeights, paramsToWeights, variablesFromWeights, type WeightMap } from '../../core/models/params.ts';
 import { gaussianArray, hash32, rng } from '../../core/random.ts';
 import { RhodopsError } from '../../core/errors.ts';
 import { Adam, type AdamOptions } from '../adam.ts';
+import { gradsFor } from '../grads.ts';
 import { criticLoss, generatorLoss } from './loss.ts';
 import { clockAt, pointAt, type SchedulePoint } from './schedule.ts';
 import { initialRunState, type PgganSettings, type Remedy, type RunState } from './settings.ts';
@@ -33,16 +34,6 @@ const PURPOSE_G = 2;
 const PURPOSE_MIX = 3;
 
 type Vars = Record<string, tf.Variable>;
-
-
-/** Gradients w.r.t. the variables, keyed by our parameter names (unused ones, e.g. other resolutions', get none). */
-function gradsFor(f: () => tf.Scalar, vars: Vars): Record<string, tf.Tensor> {
-  const byId = new Map(Object.entries(vars).map(([name, v]) => [v.name, name]));
-  const { grads } = tf.variableGrads(f, Object.values(vars));
-  const out: Record<string, tf.Tensor> = {};
-  for (const [id, g] of Object.entries(grads)) out[byId.get(id)!] = g;
-  return out;
-}
 
 export interface PgganResume {
   state: WeightMap;
@@ -218,7 +209,7 @@ export class PgganTrainer {
     const fake = pgganGenerate(arch, this.g, this.latents(batch, PURPOSE_D), phase);
     const r = rng(this.seed(PURPOSE_MIX));
     const u = tf.tensor1d(Float32Array.from({ length: batch }, () => r()));
-    const grads = gradsFor(() => {
+    const { grads } = gradsFor(() => {
       const l = criticLoss(this.critic(phase), realT, fake, u, this.run.lambdaGp, drift);
       keep('wdist', l.wdist);
       keep('gp', l.gp);
@@ -231,7 +222,7 @@ export class PgganTrainer {
 
   private generatorStep(phase: Phase, batch: number, keep: (k: keyof PgganStepLosses, t: tf.Tensor) => void): void {
     const z = this.latents(batch, PURPOSE_G);
-    const grads = gradsFor(() => {
+    const { grads } = gradsFor(() => {
       const loss = generatorLoss(this.critic(phase), pgganGenerate(this.settings.arch, this.g, z, phase));
       keep('g', loss);
       return loss;
@@ -291,12 +282,12 @@ export class PgganTrainer {
 
   /** Everything a resume needs: G and D weights and both optimizers' state (the run state goes in the manifest). */
   async state(): Promise<WeightMap> {
-    return new Map([...(await readVars(this.g)), ...(await readVars(this.d)), ...(await this.optG.state('opt/g/')), ...(await this.optD.state('opt/d/'))]);
+    return new Map([...(await paramsToWeights(this.g)), ...(await paramsToWeights(this.d)), ...(await this.optG.state('opt/g/')), ...(await this.optD.state('opt/d/'))]);
   }
 
   /** G's weights only: what the exporter and the samples need. */
   async generatorWeights(): Promise<WeightMap> {
-    return readVars(this.g);
+    return paramsToWeights(this.g);
   }
 
   dispose(): void {
@@ -304,12 +295,6 @@ export class PgganTrainer {
     this.optG.dispose();
     this.optD.dispose();
   }
-}
-
-async function readVars(vars: Vars): Promise<WeightMap> {
-  const out: WeightMap = new Map();
-  for (const [name, v] of Object.entries(vars)) out.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
-  return out;
 }
 
 /** For error messages: the schedule point in words, e.g. "32² fade-in α 0.41". */

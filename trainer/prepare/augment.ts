@@ -12,15 +12,17 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { messageOf, RhodopsError } from '../../core/errors.ts';
+import { checkRange, type RangeSpec } from '../../core/options.ts';
 import { tempNameFor, writeFileAtomic } from '../../core/fsutil.ts';
 import { logger } from '../../core/log.ts';
 import type { UpscaleEngine } from '../../core/upscale/esrgan.ts';
 import { mapBounded } from '../datasets/pool.ts';
+import { MAX_SIZE, MIN_SIZE } from '../datasets/spec.ts';
 import { progressBar } from './progress.ts';
 import { renderTile } from './render.ts';
 import { listImageFiles, stemsFor } from './sources.ts';
 import { DEFAULT_SCALES, parseScales, planSource, type PlannedOutput, type SourcePlan, type Tile } from './tiles.ts';
-import { DEFAULT_PATCH, imageSize, openUpscaleStep, UPSCALE_MODES, type PatchOptions, type UpscaleMode, type UpscaleStep } from './upscale.ts';
+import { DEFAULT_PATCH, imageSize, openUpscaleStep, PATCH_RANGE, UPSCALE_MODES, type PatchOptions, type UpscaleMode, type UpscaleStep } from './upscale.ts';
 
 const log = logger('augment');
 
@@ -83,8 +85,8 @@ interface AugmentRecord {
   options: { upscale: UpscaleMode; scales: string; size: number; diagonal: boolean; esrgan?: { engine: UpscaleEngine; patch: number; margin: number } };
 }
 
-const MIN_SIZE = 4;
-const MAX_SIZE = 4096;
+/** --size: the training resolution, so the range the dataset loaders take. */
+export const SIZE_RANGE: RangeSpec = { min: MIN_SIZE, max: MAX_SIZE, integer: true, unit: ' pixels' };
 /**
  * Tiles in flight within a source, one libvips thread each: on 2 cores, 3 in flight × 1 thread made
  * 125–142 images/s, 1 × 2 threads 84–90, 3 × 2 threads 89–119 (small images leave threads waiting).
@@ -118,18 +120,15 @@ export async function isCompletePng(file: string): Promise<boolean> {
 
 function checkOptions(o: AugmentOptions): AugmentRecord {
   const size = o.size ?? 256;
-  if (!Number.isInteger(size) || size < MIN_SIZE || size > MAX_SIZE) {
-    throw new RhodopsError('BAD_OPTION', `--size must be a whole number of pixels from ${MIN_SIZE} to ${MAX_SIZE}, got ${size}.`, { hint: 'use the training resolution, e.g. --size 256' });
-  }
+  checkRange('--size', size, SIZE_RANGE, { hint: 'use the training resolution, e.g. --size 256' });
   if (!UPSCALE_MODES.includes(o.upscale)) {
     throw new RhodopsError('BAD_OPTION', `--upscale must be one of ${UPSCALE_MODES.join(', ')}, got '${String(o.upscale)}'.`, { hint: 'esrgan is sharpest; lanczos is much faster' });
   }
   const scales = (o.scales ?? DEFAULT_SCALES).split(',').map((s) => s.trim()).join(',');
   parseScales(scales);
   const patch = o.patch ?? DEFAULT_PATCH;
-  if (!Number.isInteger(patch.patch) || patch.patch < 16 || !Number.isInteger(patch.margin) || patch.margin < 0) {
-    throw new RhodopsError('BAD_OPTION', `ESRGAN patches must be whole numbers: patch ≥ 16, margin ≥ 0 (got ${patch.patch}, ${patch.margin}).`, { hint: `the defaults are ${DEFAULT_PATCH.patch} and ${DEFAULT_PATCH.margin}` });
-  }
+  checkRange('--patch', patch.patch, PATCH_RANGE.patch, { hint: `the ESRGAN patch size; the default is ${DEFAULT_PATCH.patch}` });
+  checkRange('--margin', patch.margin, PATCH_RANGE.margin, { hint: `the ESRGAN context around each patch; the default is ${DEFAULT_PATCH.margin}` });
   return {
     format: 'rhodops-augment',
     version: 1,

@@ -1,18 +1,12 @@
 /** `rhodops dataset augment|pack`: options checked here, the work done by augment.ts and pack.ts. */
 import { Command, Option } from 'commander';
-import { RhodopsError } from '../../core/errors.ts';
-import { augment, describeSummary, SUMMARY_FILE } from './augment.ts';
+import { intOption } from '../../core/options.ts';
+import { augment, describeSummary, SIZE_RANGE, SUMMARY_FILE } from './augment.ts';
 import { pack } from './pack.ts';
 import { DEFAULT_SCALES } from './tiles.ts';
-import { DEFAULT_PATCH, UPSCALE_MODES, type UpscaleMode } from './upscale.ts';
+import { DEFAULT_PATCH, PATCH_RANGE, UPSCALE_MODES, type UpscaleMode } from './upscale.ts';
 import type { UpscaleEngine } from '../../core/upscale/esrgan.ts';
 import { texturesCommand } from '../textures/write.ts';
-
-function int(name: string, v: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new RhodopsError('BAD_OPTION', `${name} must be a whole number from ${min} to ${max}, got '${v}'.`, { hint: `e.g. ${name} ${min === 0 ? 16 : Math.max(min, 1)}` });
-  return n;
-}
 
 interface AugmentCliOptions {
   upscale: UpscaleMode;
@@ -57,11 +51,11 @@ function augmentCommand(): Command {
         output: outDir,
         upscale: o.upscale,
         scales: o.scales,
-        size: int('--size', o.size, 4, 4096),
+        size: intOption('--size', o.size, SIZE_RANGE.min, SIZE_RANGE.max),
         diagonal: o.diagonal,
         engine: o.engine,
-        patch: { patch: int('--patch', o.patch, 16, 2048), margin: int('--margin', o.margin, 0, 256) },
-        ...(o.threads ? { threads: int('--threads', o.threads, 1, 256) } : {}),
+        patch: { patch: intOption('--patch', o.patch, PATCH_RANGE.patch.min, PATCH_RANGE.patch.max), margin: intOption('--margin', o.margin, PATCH_RANGE.margin.min, PATCH_RANGE.margin.max) },
+        ...(o.threads ? { threads: intOption('--threads', o.threads, 1, 256) } : {}),
         progress: o.progress && process.stderr.isTTY,
       });
       process.stdout.write(describeSummary(r, outDir) + `\n  details: ${outDir}/${SUMMARY_FILE}\n`);
@@ -81,7 +75,7 @@ function packCommand(): Command {
       const r = await pack({
         input: dir,
         out: o.out,
-        ...(o.resolution ? { resolution: int('--resolution', o.resolution, 4, 8192) } : {}),
+        ...(o.resolution ? { resolution: intOption('--resolution', o.resolution, 4, 8192) } : {}),
         resize: o.resize,
         force: o.force,
         progress: o.progress && process.stderr.isTTY,

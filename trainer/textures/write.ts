@@ -8,7 +8,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import sharp from 'sharp';
-import { RhodopsError } from '../../core/errors.ts';
+import { checkRange } from '../../core/options.ts';
 import { writeFileAtomic } from '../../core/fsutil.ts';
 import { generateTexture } from './generate.ts';
 
@@ -23,8 +23,8 @@ export interface TexturesOptions {
 export const textureName = (seed: number, kind: string) => `texture-${String(seed).padStart(5, '0')}-${kind}.png`;
 
 export async function writeTextures(o: TexturesOptions): Promise<{ written: number; kept: number; files: string[] }> {
-  if (!Number.isInteger(o.count) || o.count < 1 || o.count > 100_000) throw new RhodopsError('BAD_OPTION', `--count must be from 1 to 100000, got ${o.count}`);
-  if (!Number.isInteger(o.size) || o.size < 16 || o.size > 4096) throw new RhodopsError('BAD_OPTION', `--size must be from 16 to 4096, got ${o.size}`);
+  checkRange('--count', o.count, { min: 1, max: 100_000, integer: true });
+  checkRange('--size', o.size, { min: 16, max: 4096, integer: true });
   await fs.mkdir(o.out, { recursive: true });
   const bar = o.progress ? new cliProgress.SingleBar({ format: 'textures |{bar}| {value}/{total} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   bar?.start(o.count, 0);
