@@ -62,6 +62,8 @@ export interface InstrumentEvents {
   mapping: [Mapping];
   /** MIDI learn made (or replaced) route `route` of the new mapping. */
   learned: [Mapping, number];
+  /** The latent directions changed (another model, principal directions, a mapping that needs more): gains are measured again. */
+  directions: [];
 }
 
 export interface InstrumentOptions {
@@ -157,6 +159,11 @@ export class Instrument extends EventEmitter<InstrumentEvents> {
     return this.live.directionCount;
   }
 
+  /** The latent directions in use (calibration measures them). */
+  get directions(): readonly Float32Array[] {
+    return this.live.directionVectors;
+  }
+
   get learning(): TargetInput | null {
     return this.armed;
   }
@@ -196,7 +203,14 @@ export class Instrument extends EventEmitter<InstrumentEvents> {
   /** Replaces the mapping (checked whole: a bad route is named and nothing changes). */
   setMapping(raw: unknown): Mapping {
     const mapping = parseMapping(raw);
+    // Directions' own smoothing belongs to the mapping that asked for it; the new one asks again at its next frame.
+    this.live.snapshot().controls.directionSmoothing.forEach((t, k) => {
+      if (t !== null) this.live.setDirectionSmoothing(k, null);
+    });
+    this.applier.reset();
+    const before = this.live.directionCount;
     this.live.useDirections(directionsNeeded(mapping));
+    if (this.live.directionCount !== before) this.emit('directions');
     this.engine.configure({ directions: this.live.directionCount });
     this.engine.setMapping(mapping);
     this.mappingNow = mapping;
@@ -228,6 +242,7 @@ export class Instrument extends EventEmitter<InstrumentEvents> {
     this.engine.configure({ layout, directions: this.live.directionCount });
     this.applier.reset();
     this.emit('changed');
+    this.emit('directions');
   }
 
   /** A cut to the target with no smoothing (after a model switch). */
@@ -236,13 +251,16 @@ export class Instrument extends EventEmitter<InstrumentEvents> {
   }
 
   setDirections(dirs: Float32Array[]): boolean {
-    return this.live.setDirections(dirs);
+    const set = this.live.setDirections(dirs);
+    if (set) this.emit('directions');
+    return set;
   }
 
   private recallFromMapping(bank: string | undefined, name: string, seconds: number): void {
     const state = this.presets.get(presetKey(bank, name));
     if (!state) return this.missing(presetKey(bank, name));
     this.live.setState(state, seconds);
+    if (seconds === 0) this.live.cut();
     this.applier.reset();
   }
 

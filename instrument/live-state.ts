@@ -1,7 +1,9 @@
 /**
  * The performer's latent state and what moves it, each tick: the base state (knobs, categories, codes),
- * moved along a transition (preset recall, crossfade), pushed along latent directions, drifted, truncated,
- * then smoothed by critically damped springs (frame-rate independent) toward that target.
+ * moved along a transition (preset recall, crossfade), drifted, truncated, then smoothed by critically damped
+ * springs (frame-rate independent) toward that target; then pushed along latent directions, each amount with a
+ * spring of its own, so a pulse can skip the smoothing (time constant 0) while knobs glide. Per-model gains
+ * (calibration.ts) scale the directions and the drift so the same amount moves any model's picture alike.
  */
 import { z } from 'zod';
 import { latentSpecSchema, type LatentSpec } from '../core/checkpoint/manifest.ts';
@@ -15,6 +17,7 @@ import {
   randomDirections,
   randomState,
   resetSprings,
+  springStep,
   setCategory,
   setContinuous,
   smoothState,
@@ -26,6 +29,7 @@ import {
   transitionDone,
   truncate,
   type LatentSprings,
+  type SpringState,
   type LatentState,
   type LatentStateJson,
   type Transition,
@@ -40,6 +44,16 @@ export interface LiveControls {
   driftSpeed: number;
   truncation: number;
   smoothing: number;
+  /** A direction's own smoothing time constant (s), where it is not `smoothing`'s (0: none, for pulses). */
+  directionSmoothing: (number | null)[];
+  /** Which walk the drift follows (0..11): the harmony's root can turn it. */
+  driftHeading: number;
+}
+
+/** How much each direction and the drift move this model's picture: multipliers, 1 when not calibrated. */
+export interface LiveGains {
+  directions: number[];
+  drift: number;
 }
 
 /**
@@ -56,6 +70,9 @@ export interface LiveOps {
   setDrift: [speed: number];
   setTruncation: [psi: number];
   setSmoothing: [timeConstant: number];
+  setDirectionSmoothing: [index: number, timeConstant: number | null];
+  setDriftHeading: [heading: number];
+  setGains: [gains: LiveGains];
   cut: [];
   modelChanged: [spec: LatentSpec];
   setDirections: [dirs: number[][]];
@@ -64,7 +81,7 @@ export interface LiveOps {
 export type LiveOp = { [K in keyof LiveOps]: { op: K; args: LiveOps[K] } }[keyof LiveOps];
 
 /** The operations' names, for readers of logs (checked against LiveOps by the compiler). */
-export const LIVE_OPS = ['setState', 'randomize', 'setCategory', 'crossfade', 'setContinuous', 'setDirection', 'setDrift', 'setTruncation', 'setSmoothing', 'cut', 'modelChanged', 'setDirections', 'useDirections'] as const satisfies readonly (keyof LiveOps)[];
+export const LIVE_OPS = ['setState', 'randomize', 'setCategory', 'crossfade', 'setContinuous', 'setDirection', 'setDrift', 'setTruncation', 'setSmoothing', 'setDirectionSmoothing', 'setDriftHeading', 'setGains', 'cut', 'modelChanged', 'setDirections', 'useDirections'] as const satisfies readonly (keyof LiveOps)[];
 // Fails to compile when an operation is missing from the list.
 const everyOpListed: Record<Exclude<keyof LiveOps, (typeof LIVE_OPS)[number]>, never> = {};
 void everyOpListed;
@@ -90,8 +107,18 @@ export const liveInternalsSchema = z.object({
   transition: z.object({ from: exactStateSchema, to: exactStateSchema, start: z.number(), duration: z.number(), easing: z.enum(EASING_NAMES as [EasingName, ...EasingName[]]) }).nullable(),
   directions: z.array(z.array(z.number())),
   wantedDirections: z.number().int(),
-  controls: z.object({ directions: z.array(z.number()), driftSpeed: z.number(), truncation: z.number(), smoothing: z.number() }),
+  controls: z.object({
+    directions: z.array(z.number()),
+    driftSpeed: z.number(),
+    truncation: z.number(),
+    smoothing: z.number(),
+    directionSmoothing: z.array(z.number().nullable()).default([]),
+    driftHeading: z.number().int().default(0),
+  }),
   driftStart: z.number(),
+  /** The direction amounts' springs (version 2 logs; older ones start them at rest on their amounts). */
+  directionSprings: z.array(z.object({ x: z.number(), v: z.number() })).optional(),
+  gains: z.object({ directions: z.array(z.number()), drift: z.number() }).optional(),
 });
 export type LiveInternals = z.infer<typeof liveInternalsSchema>;
 
@@ -106,7 +133,10 @@ export class LiveState {
   private directions: Float32Array[];
   /** Directions asked for (the knobs, more for a mapping that uses chroma directions); capped by the noise size. */
   private wantedDirections = DIRECTION_KNOBS;
-  private controls: LiveControls = { directions: new Array<number>(DIRECTION_KNOBS).fill(0), driftSpeed: 0, truncation: 1, smoothing: 0.15 };
+  private controls: LiveControls = { directions: new Array<number>(DIRECTION_KNOBS).fill(0), driftSpeed: 0, truncation: 1, smoothing: 0.15, directionSmoothing: [], driftHeading: 0 };
+  /** Each direction's smoothed amount. */
+  private amounts: SpringState[] = [];
+  private gains: LiveGains = { directions: [], drift: 1 };
   private driftStart = 0;
   private readonly driftSeed: number;
   private out: Float32Array;
@@ -143,24 +173,56 @@ export class LiveState {
       this.tr = null;
     }
     let s = this.tr ? transitionAt(this.tr, t) : this.base;
-    this.controls.directions.forEach((amount, k) => {
-      if (amount !== 0 && this.directions[k]) s = nudge(s, this.directions[k], amount);
-    });
-    if (this.controls.driftSpeed > 0) s = driftAt(s, { seed: this.driftSeed, speed: this.controls.driftSpeed }, t - this.driftStart);
+    if (this.driftSpeed > 0) s = driftAt(s, { seed: this.driftSeedNow, speed: this.driftSpeed }, t - this.driftStart);
     if (this.controls.truncation < 1) s = truncate(s, this.controls.truncation);
+    return s;
+  }
+
+  /** The walk the drift follows: its heading's own seed. */
+  private get driftSeedNow(): number {
+    return (this.driftSeed + 7919 * this.controls.driftHeading) >>> 0;
+  }
+
+  /** The drift's speed on this model: the control times the model's drift gain. */
+  private get driftSpeed(): number {
+    return this.controls.driftSpeed * this.gains.drift;
+  }
+
+  /** Steps each direction's amount toward its control with its own time constant; the amounts to push by. */
+  private stepAmounts(dt: number): number[] {
+    return this.controls.directions.map((want, k) => {
+      const tau = this.controls.directionSmoothing[k] ?? this.controls.smoothing;
+      const a = springStep(this.amounts[k] ?? { x: want, v: 0 }, want, dt, tau);
+      this.amounts[k] = a;
+      return a.x;
+    });
+  }
+
+  /** The smoothed state pushed along the directions by their smoothed amounts, scaled by gain and truncation. */
+  private pushed(state: LatentState, amounts: number[]): LatentState {
+    let s = state;
+    const psi = this.controls.truncation;
+    amounts.forEach((amount, k) => {
+      const d = this.directions[k];
+      const a = amount * (this.gains.directions[k] ?? 1) * psi;
+      if (a !== 0 && d) s = nudge(s, d, a);
+    });
     return s;
   }
 
   latentAt(now: number, dt: number): Float32Array {
     const target = this.targetAt(now);
-    this.current = smoothState(this.springs, this.current, target, Math.min(Math.max(dt, 0), 1));
-    let v = toVector(this.spec, this.current, this.out);
+    const step = Math.min(Math.max(dt, 0), 1);
+    this.current = smoothState(this.springs, this.current, target, step);
+    const amounts = this.stepAmounts(step);
+    let v = toVector(this.spec, this.pushed(this.current, amounts), this.out);
     // Springs that went non-finite would stay so: cut to the target instead (the render loop refuses a
     // non-finite latent either way).
     if (!v.every(Number.isFinite)) {
       resetSprings(this.springs);
       this.current = target;
-      v = toVector(this.spec, this.current, this.out);
+      this.amounts = [];
+      v = toVector(this.spec, this.pushed(this.current, this.stepAmounts(0)), this.out);
     }
     this.journal?.frame(now, dt, v);
     return v;
@@ -172,7 +234,11 @@ export class LiveState {
     const same = layoutMismatches(spec, this.spec).length === 0;
     this.spec = spec;
     this.out = new Float32Array(spec.size);
+    // Gains belong to a model: the new one is calibrated afresh (setGains).
+    this.gains = { directions: [], drift: 1 };
     if (same) return;
+    this.amounts = [];
+    this.controls.directionSmoothing = [];
     this.base = randomState(spec, this.seed);
     this.current = this.base;
     this.tr = null;
@@ -188,6 +254,11 @@ export class LiveState {
 
   get directionCount(): number {
     return this.directions.length;
+  }
+
+  /** The directions the knobs and the mapping push along (read-only views). */
+  get directionVectors(): readonly Float32Array[] {
+    return this.directions;
   }
 
   /**
@@ -216,7 +287,7 @@ export class LiveState {
   /** Folds the drift so far into the base, so a speed change (or stopping) never jumps. */
   private settleDrift(): number {
     const t = this.now();
-    if (this.controls.driftSpeed > 0) this.base = driftAt(this.base, { seed: this.driftSeed, speed: this.controls.driftSpeed }, t - this.driftStart);
+    if (this.driftSpeed > 0) this.base = driftAt(this.base, { seed: this.driftSeedNow, speed: this.driftSpeed }, t - this.driftStart);
     this.driftStart = t;
     return t;
   }
@@ -285,9 +356,34 @@ export class LiveState {
     this.record({ op: 'setSmoothing', args: [timeConstant] });
   }
 
+  /** Direction `index`'s own smoothing (s; 0 for none), or null for the live smoothing. */
+  setDirectionSmoothing(index: number, timeConstant: number | null): void {
+    if (index >= this.directions.length) throw new RhodopsError('BAD_OPTION', `there are ${this.directions.length} directions; there is no direction ${index}`);
+    const ds = this.controls.directionSmoothing;
+    while (ds.length <= index) ds.push(null);
+    ds[index] = timeConstant;
+    this.record({ op: 'setDirectionSmoothing', args: [index, timeConstant] });
+  }
+
+  /** Turns the drift onto walk `heading` (0..11) from where it is: no jump, a new way on. */
+  setDriftHeading(heading: number): void {
+    if (!Number.isInteger(heading) || heading < 0 || heading > 11) throw new RhodopsError('BAD_OPTION', `drift heading must be an integer from 0 to 11, got ${heading}`);
+    const t = this.settleDrift();
+    this.controls.driftHeading = heading;
+    this.record({ op: 'setDriftHeading', args: [heading] }, t);
+  }
+
+  /** How much this model's picture moves per unit along each direction and per radian of drift (calibration.ts). */
+  setGains(gains: LiveGains): void {
+    const t = this.settleDrift();
+    this.gains = { directions: [...gains.directions], drift: gains.drift };
+    this.record({ op: 'setGains', args: [this.gains] }, t);
+  }
+
   /** A cut: no smoothing to the next state (after a model switch, say). */
   cut(): void {
     resetSprings(this.springs);
+    this.amounts = this.controls.directions.map((x) => ({ x, v: 0 }));
     const t = this.now();
     this.current = this.targetAt(t);
     this.record({ op: 'cut', args: [] }, t);
@@ -318,6 +414,12 @@ export class LiveState {
         return this.setTruncation(...e.args);
       case 'setSmoothing':
         return this.setSmoothing(...e.args);
+      case 'setDirectionSmoothing':
+        return this.setDirectionSmoothing(...e.args);
+      case 'setDriftHeading':
+        return this.setDriftHeading(...e.args);
+      case 'setGains':
+        return this.setGains(...e.args);
       case 'cut':
         return this.cut();
       case 'modelChanged':
@@ -342,8 +444,10 @@ export class LiveState {
       transition: tr ? { from: stateToJson(tr.from), to: stateToJson(tr.to), start: tr.start, duration: tr.duration, easing: tr.easing } : null,
       directions: this.directions.map((d) => Array.from(d)),
       wantedDirections: this.wantedDirections,
-      controls: { ...this.controls, directions: [...this.controls.directions] },
+      controls: { ...this.controls, directions: [...this.controls.directions], directionSmoothing: [...this.controls.directionSmoothing] },
       driftStart: this.driftStart,
+      directionSprings: this.amounts.map((a) => ({ ...a })),
+      gains: { directions: [...this.gains.directions], drift: this.gains.drift },
     };
   }
 
@@ -356,12 +460,14 @@ export class LiveState {
     live.tr = i.transition ? { from: rawState(i.transition.from), to: rawState(i.transition.to), start: i.transition.start, duration: i.transition.duration, easing: i.transition.easing } : null;
     live.directions = i.directions.map((d) => Float32Array.from(d));
     live.wantedDirections = i.wantedDirections;
-    live.controls = { ...i.controls, directions: [...i.controls.directions] };
+    live.controls = { ...i.controls, directions: [...i.controls.directions], directionSmoothing: [...i.controls.directionSmoothing] };
     live.driftStart = i.driftStart;
+    live.amounts = i.directionSprings?.map((a) => ({ ...a })) ?? i.controls.directions.map((x) => ({ x, v: 0 }));
+    if (i.gains) live.gains = { directions: [...i.gains.directions], drift: i.gains.drift };
     return live;
   }
 
   snapshot(): { state: LatentStateJson; controls: LiveControls } {
-    return { state: stateToJson(this.base), controls: { ...this.controls, directions: [...this.controls.directions] } };
+    return { state: stateToJson(this.base), controls: { ...this.controls, directions: [...this.controls.directions], directionSmoothing: [...this.controls.directionSmoothing] } };
   }
 }

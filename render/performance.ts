@@ -9,6 +9,7 @@ import type { LatentStateJson } from '../core/latent/index.ts';
 import { audioInputFrom, type Mapping } from '../core/mapping/index.ts';
 import { logger } from '../core/log.ts';
 import { Instrument, presetKey, type PresetStates } from '../instrument/instrument.ts';
+import type { LiveGains } from '../instrument/live-state.ts';
 import type { Timeline } from './timeline.ts';
 
 const log = logger('render');
@@ -41,7 +42,21 @@ export class OfflinePerformance {
   constructor(private readonly o: PerformanceOptions) {
     this.instrument = new Instrument({ layout: o.layout, seed: o.seed, mapping: o.mapping, now: () => this.clock, presets: o.presets });
     if (o.smoothing !== undefined) this.instrument.apply({ op: 'setSmoothing', args: [o.smoothing] });
-    if (o.start) this.instrument.apply({ op: 'setState', args: [o.start, 0] });
+    // A render starts on its preset: no glide from the seed's state into it.
+    if (o.start) {
+      this.instrument.apply({ op: 'setState', args: [o.start, 0] });
+      this.instrument.cut();
+    }
+  }
+
+  /** The latent directions the mapping pushes along (calibration measures them). */
+  get directions(): readonly Float32Array[] {
+    return this.instrument.directions;
+  }
+
+  /** The model's gains (calibration.ts), before the first frame. */
+  setGains(gains: LiveGains): void {
+    this.instrument.apply({ op: 'setGains', args: [gains] });
   }
 
   /** A timeline's recall (checked before rendering, so a missing preset here is a bug, said once). */
@@ -49,6 +64,8 @@ export class OfflinePerformance {
     const state = this.o.presets.get(presetKey(bank, name));
     if (!state) return void log.warn(`preset '${presetKey(bank, name)}' is not in the preset store; the recall at ${this.clock.toFixed(2)} s is skipped`);
     this.instrument.apply({ op: 'setState', args: [state, seconds] });
+    // A cut (no morph) changes the picture at its frame, not over the springs' smoothing.
+    if (seconds === 0) this.instrument.cut();
   }
 
   /** The latent of the current frame (a view, valid until the next call), then on to the next frame. */

@@ -24,6 +24,8 @@ import { readMappingFile } from '../instrument/mapping-files.ts';
 import { readSession, replayLatents, type ReplayedFrame, type Session } from '../instrument/session-read.ts';
 import { presetKey } from '../instrument/instrument.ts';
 import { OfflinePerformance } from './performance.ts';
+import { cachedGains } from '../instrument/calibration.ts';
+import type { LiveGains } from '../instrument/live-state.ts';
 import { assembleVideo, segmentName, SegmentEncoder } from './segments.ts';
 import { loadTimeline, snapToBeats, type Timeline } from './timeline.ts';
 import { checkRange } from '../core/options.ts';
@@ -55,6 +57,8 @@ export interface RenderOptions {
   segmentSeconds: number;
   presetDir: string;
   ort: Partial<OrtOptions>;
+  /** Where model calibrations are cached (default ~/.cache/rhodops/calibration). */
+  calibrationCacheDir?: string;
   /** Aborting stops after the current batch and writes a playable partial video. */
   signal?: AbortSignal;
   progress: boolean;
@@ -181,9 +185,16 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
       timeline = snapToBeats(timeline, features.filter((f) => f.beat).map((f) => f.time));
     }
     const start = o.preset ? needPreset(presets, o.preset, o.presetDir) : undefined;
-    const source: LatentSequence & { exact?: number } = session
-      ? new ReplaySource(session, fps, o.mapping ? mapping : undefined)
-      : new OfflinePerformance({ layout: info.latent, seed: o.seed, fps, mapping, features, timeline, presets, ...(start ? { start } : {}) });
+    let gains: LiveGains | null = null;
+    let source: LatentSequence & { exact?: number };
+    if (session) source = new ReplaySource(session, fps, o.mapping ? mapping : undefined);
+    else {
+      const performance = new OfflinePerformance({ layout: info.latent, seed: o.seed, fps, mapping, features, timeline, presets, ...(start ? { start } : {}) });
+      // The same gains as the live server's for this model, so a mapping moves the picture alike in both.
+      gains = await cachedGains({ latent: info.latent, id: await modelStamp(o.model), generate: (l, n) => gen.generate(l, n) }, performance.directions, o.calibrationCacheDir);
+      performance.setGains(gains);
+      source = performance;
+    }
 
     // Odd sides are padded by the encoder (core/video.ts), as a live take's are.
     const factor = o.upscale ?? 1;
@@ -192,7 +203,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     const workDir = `${o.out}.parts`;
     // What decides the frames: a change of any of it starts the render over instead of resuming.
     const plan = createHash('sha256')
-      .update(JSON.stringify({ v: 1, upscale: o.upscale, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds, precision: o.ort.precision ?? 'fp32' }))
+      .update(JSON.stringify({ v: 1, upscale: o.upscale, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, gains, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds, precision: o.ort.precision ?? 'fp32' }))
       .digest('hex');
     await fs.mkdir(workDir, { recursive: true });
     const planFile = path.join(workDir, 'plan.txt');

@@ -31,6 +31,8 @@ export async function recallPreset(ctx: ControlContext, bank: string, name: stri
   const mapping = preset.mapping ? await loadPresetMapping(ctx.mappingDir, preset.mapping) : null;
   const { instrument } = ctx;
   instrument.apply({ op: 'setState', args: [preset.state, crossfade] });
+  // A recall without a crossfade is a cut: the next frame shows the preset.
+  if (crossfade === 0) instrument.cut();
   if (preset.smoothing?.timeConstant !== undefined) instrument.apply({ op: 'setSmoothing', args: [preset.smoothing.timeConstant] });
   if (mapping) instrument.setMapping(mapping);
   return compat.warnings;

@@ -24,6 +24,8 @@ import { Engine } from './engine.ts';
 import { DEFAULT_HUB_OPTIONS, Hub, type HubOptions } from './hub.ts';
 import { LiveInputs, type AudioSpec } from './inputs.ts';
 import { Instrument, presetKey } from '../instrument/instrument.ts';
+import { cachedGains } from '../instrument/calibration.ts';
+import { promises as fs } from 'node:fs';
 import type { LatentStateJson } from '../core/latent/index.ts';
 import { checkCompatible } from '../presets/layout.ts';
 import { RenderLoop } from './loop.ts';
@@ -87,6 +89,8 @@ export interface ServeOptions {
   directions: 'random' | 'principal';
   /** Where principal directions are cached (default ~/.cache/rhodops/directions). */
   directionsCacheDir?: string;
+  /** Where model calibrations are cached (default ~/.cache/rhodops/calibration). */
+  calibrationCacheDir?: string;
 }
 
 export function defaultServeOptions(): ServeOptions {
@@ -276,6 +280,8 @@ export class Server {
     server.url = `http://${host}:${port}/`;
     await server.refreshPresetStates();
     if (options.directions === 'principal') await server.usePrincipalDirections();
+    await server.calibrate();
+    server.instrument.on('directions', () => void server.calibrate());
     server.inputs.start();
     server.loop.start();
     server.startPushes();
@@ -454,6 +460,29 @@ export class Server {
       r.busy = false;
     }
   }
+
+  /**
+   * Measures how much this model's picture moves per unit along each direction and per radian of drift, and
+   * gives the instrument those gains (calibration.ts; cached, so only a model's first start measures). Runs again
+   * when the directions change; one measurement at a time, the latest winning.
+   */
+  calibrate(): Promise<void> {
+    const run = async () => {
+      const model = this.engine.model;
+      const dirs = this.instrument.directions.map((d) => Float32Array.from(d));
+      const stat = await fs.stat(model.path).catch(() => null);
+      const gains = await cachedGains(
+        { latent: model.info.latent, id: `${model.info.name}@${model.path}@${stat?.mtimeMs ?? 0}`, generate: (l, n) => this.engine.sample(l, n) },
+        dirs,
+        this.options.calibrationCacheDir,
+      );
+      const now = this.instrument.directions;
+      if (this.engine.model === model && now.length === dirs.length && now.every((d, k) => d[0] === dirs[k]![0])) this.instrument.apply({ op: 'setGains', args: [gains] });
+    };
+    this.calibration = this.calibration.then(run).catch((e: unknown) => log.warn(`calibration: ${messageOf(e)}; the mapping's amounts play as they are`));
+    return this.calibration;
+  }
+  private calibration: Promise<void> = Promise.resolve();
 
   /**
    * Loads the states of the presets the mapping recalls or morphs between, for this model, into the instrument

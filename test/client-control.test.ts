@@ -85,7 +85,8 @@ describe('control page: pure parts', () => {
 
   it("labels each control with what the built-in mapping routes to it", () => {
     const labels = sourcesByTarget(DEFAULT_MAPPING_JSON);
-    assert.deepEqual(labels.get('direction 0'), ['audio bass', 'CC 1'], 'direction 0: the bass and knob 1');
+    assert.deepEqual(labels.get('direction 0'), ['audio onset', 'CC 1'], 'direction 0: the pulse of the hits and knob 1');
+    assert.deepEqual(labels.get('drift speed'), ['audio harmonic', 'audio percussive'], 'the motion: harmonic and percussive energy');
     assert.deepEqual(labels.get('direction 7'), ['CC 8']);
     assert.deepEqual(labels.get('continuous 0'), ['CC 10']);
     assert.deepEqual(labels.get('category crossfade 0'), ['CC 9 sweep'], 'CC 9 sweeps the whole code');

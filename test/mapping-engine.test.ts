@@ -425,10 +425,12 @@ describe('mapping applier', () => {
   class FakeLive implements LiveControlsLike {
     calls: string[] = [];
     setDirection(i: number, v: number) { this.calls.push(`direction ${i} ${v}`); }
+    setDirectionSmoothing(i: number, t: number | null) { this.calls.push(`direction smoothing ${i} ${t}`); }
     setCategory(c: number, v: number) { this.calls.push(`category ${c} ${v}`); }
     crossfade(c: number, f: number, t: number, x: number) { this.calls.push(`crossfade ${c} ${f}>${t} ${x}`); }
     setContinuous(i: number, v: number) { this.calls.push(`continuous ${i} ${v}`); }
     setDrift(s: number) { this.calls.push(`drift ${s}`); }
+    setDriftHeading(h: number) { this.calls.push(`heading ${h}`); }
     setTruncation(p: number) { this.calls.push(`truncation ${p}`); }
     randomize(seed: number) { this.calls.push(`randomize ${seed}`); }
   }
@@ -437,7 +439,7 @@ describe('mapping applier', () => {
     const live = new FakeLive();
     const recalls: string[] = [];
     const applier = new MappingApplier(live, { recall: (a) => recalls.push(a.name) });
-    const base: MappingOutput = { time: 0, directions: { 0: 1, 3: -0.5 }, categories: { 0: { mode: 'select', value: 2 } }, continuous: { 1: 0.2 }, truncation: 0.7, driftSpeed: 0.3, actions: [] };
+    const base: MappingOutput = { time: 0, directions: { 0: 1, 3: -0.5 }, directionSmoothing: {}, categories: { 0: { mode: 'select', value: 2 } }, continuous: { 1: 0.2 }, truncation: 0.7, driftSpeed: 0.3, actions: [] };
     applier.apply(base);
     assert.deepEqual(live.calls, ['direction 0 1', 'direction 3 -0.5', 'continuous 1 0.2', 'category 0 2', 'truncation 0.7', 'drift 0.3'], 'everything the first time');
     live.calls = [];

@@ -31,6 +31,9 @@ describe('mapping schema', () => {
       { kind: 'audio bass' },
       { kind: 'audio mid' },
       { kind: 'audio treble' },
+      { kind: 'audio percussive' },
+      { kind: 'audio harmonic' },
+      { kind: 'audio pitch' },
       { kind: 'audio chroma', bin: 11 },
       { kind: 'audio onset' },
       { kind: 'lfo', rate: 0.5, shape: 'square' },
@@ -39,11 +42,13 @@ describe('mapping schema', () => {
     ];
     const targets = [
       { kind: 'direction', index: 7 },
+      { kind: 'direction', index: 6, smoothing: 0 },
       { kind: 'category select', code: 0 },
       { kind: 'category crossfade', code: 0, values: [3, 8] },
       { kind: 'continuous', index: 1 },
       { kind: 'truncation' },
       { kind: 'drift speed' },
+      { kind: 'drift heading' },
       { kind: 'morph', from: { name: 'a' }, to: { bank: 'live', name: 'b' } },
       { kind: 'preset recall', name: 'dawn' },
       { kind: 'reseed' },
@@ -102,13 +107,17 @@ describe('mapping schema', () => {
     assert.deepEqual(parseMapping(JSON.parse(JSON.stringify(json))), m, 'round trip through text');
   });
 
-  it('ships a valid default mapping that drives directions from audio and knobs', () => {
-    assert.ok(DEFAULT_MAPPING.routes.length >= 11, 'bass, onset, centroid, 8 knobs and more');
+  it('ships a valid default mapping: pulse, motion, harmony, brightness and knobs', () => {
+    assert.ok(DEFAULT_MAPPING.routes.length >= 27, 'the reactions, 12 chroma bins and 11 controls');
     const kinds = new Set(DEFAULT_MAPPING.routes.map((r) => r.source.kind));
-    for (const k of ['audio bass', 'audio onset', 'audio centroid', 'midi cc']) assert.ok(kinds.has(k as never), `the default mapping uses ${k}`);
-    const infogan = new MappingEngine(DEFAULT_MAPPING, { layout: { noise: 62, categorical: [10], continuous: 2 } });
+    for (const k of ['audio onset', 'audio percussive', 'audio harmonic', 'audio pitch', 'audio chroma', 'audio centroid', 'midi cc']) assert.ok(kinds.has(k as never), `the default mapping uses ${k}`);
+    const targets = new Set(DEFAULT_MAPPING.routes.map((r) => r.target.kind));
+    for (const k of ['direction', 'drift speed', 'drift heading']) assert.ok(targets.has(k as never), `the default mapping drives ${k}`);
+    const pulse = DEFAULT_MAPPING.routes.find((r) => r.source.kind === 'audio onset')!;
+    assert.deepEqual(pulse.target, { kind: 'direction', index: 0, smoothing: 0 }, 'the pulse skips the latent smoothing');
+    const infogan = new MappingEngine(DEFAULT_MAPPING, { layout: { noise: 62, categorical: [10], continuous: 2 }, directions: 20 });
     assert.deepEqual(infogan.warnings, [], 'every route acts on the InfoGAN demo model');
-    const pggan = new MappingEngine(DEFAULT_MAPPING, { layout: { noise: 512, categorical: [], continuous: 0 } });
+    const pggan = new MappingEngine(DEFAULT_MAPPING, { layout: { noise: 512, categorical: [], continuous: 0 }, directions: 20 });
     assert.equal(pggan.warnings.length, 3, `the code routes are inactive on a noise-only model: ${pggan.warnings.join(' | ')}`);
     assert.ok(pggan.warnings.every((w) => w.includes('inactive')), 'each says so');
   });

@@ -8,19 +8,24 @@
  * frame k is available windowSize/2 samples after its time (11.6 ms at the defaults).
  *
  * Per frame: rms, loudness, spectral centroid (Hz), spectral flux, 12-bin chroma (Meyda's rms,
- * loudness, spectralCentroid and chroma on our spectrum), bass/mid/treble energies, onset, tempo and
- * beat phase, and every scalar also normalised to 0..1 by automatic gain (see normalize.ts).
+ * loudness, spectralCentroid and chroma on our spectrum), bass/mid/treble energies, the energies of the
+ * percussive and harmonic parts (hpss.ts: kicks drive one, chords the other), onset, tempo and beat phase, and
+ * every scalar also normalised to 0..1 by automatic gain (see normalize.ts).
  */
 import { rng } from '../random.ts';
 import { MagnitudeSpectrum } from './fft.ts';
 import { meydaFeatures, meydaTables } from './meyda.ts';
 import { PeakNormalizer, RangeNormalizer } from './normalize.ts';
+import { HarmonicPercussive } from './hpss.ts';
 import { OnsetDetector } from './onsets.ts';
 import { resolveFeatureOptions, type FeatureOptions, type FeatureOptionsInput, type Hertz, type Seconds } from './options.ts';
 import { TempoTracker } from './tempo.ts';
 
+/** Seconds of chroma the dominant pitch class is taken over. */
+export const PITCH_AVERAGE_S = 0.5;
+
 /** The features that have a 0..1 value in `FeatureFrame.normalized`: the names a mapping can route from. */
-export const NORMALIZED_FEATURES = ['rms', 'loudness', 'centroid', 'flux', 'bass', 'mid', 'treble', 'tempo', 'beatPhase'] as const;
+export const NORMALIZED_FEATURES = ['rms', 'loudness', 'centroid', 'flux', 'bass', 'mid', 'treble', 'percussive', 'harmonic', 'pitch', 'tempo', 'beatPhase'] as const;
 export type NormalizedFeature = (typeof NORMALIZED_FEATURES)[number];
 
 export interface FeatureFrame {
@@ -42,6 +47,15 @@ export interface FeatureFrame {
   bass: number;
   mid: number;
   treble: number;
+  /** RMS amplitude of the percussive and the harmonic part of the spectrum (same units as rms; they add up in power). */
+  percussive: number;
+  harmonic: number;
+  /**
+   * The pitch class that has dominated the last half second (0 = C … 11 = B; from chroma averaged over
+   * PITCH_AVERAGE_S, so it changes with the harmony, not with each note), or -1 before anything was heard.
+   * Held through silence. Normalised: pitch class / 11.
+   */
+  pitchClass: number;
   /** A note or hit starts on this hop. */
   onset: boolean;
   /** Beats per minute; 0 while unknown. */
@@ -86,7 +100,11 @@ export class FeatureExtractor {
   private readonly bandScale: number;
   private readonly bandBins: { bass: BinRange; mid: BinRange; treble: BinRange };
   private readonly floors: Reference;
-  private readonly norm: Record<'rms' | 'loudness' | 'flux' | 'bass' | 'mid' | 'treble', PeakNormalizer>;
+  private readonly norm: Record<'rms' | 'loudness' | 'flux' | 'bass' | 'mid' | 'treble' | 'percussive' | 'harmonic', PeakNormalizer>;
+  private readonly hpss: HarmonicPercussive;
+  private readonly chromaAverage = new Float64Array(12);
+  private readonly chromaDecay: number;
+  private pitchClass = -1;
   private readonly centroidNorm: RangeNormalizer;
   private readonly onsets: OnsetDetector;
   private readonly tempo: TempoTracker;
@@ -131,7 +149,9 @@ export class FeatureExtractor {
     const hopsPerSecond = rate / o.hopSize;
     const release = o.releaseS * hopsPerSecond;
     const peak = (key: keyof Reference) => new PeakNormalizer(this.floors[key], tops[key], release);
-    this.norm = { rms: peak('rms'), loudness: peak('loudness'), flux: peak('flux'), bass: peak('band'), mid: peak('band'), treble: peak('band') };
+    this.norm = { rms: peak('rms'), loudness: peak('loudness'), flux: peak('flux'), bass: peak('band'), mid: peak('band'), treble: peak('band'), percussive: peak('band'), harmonic: peak('band') };
+    this.hpss = new HarmonicPercussive(n / 2);
+    this.chromaDecay = Math.exp(-o.hopSize / rate / PITCH_AVERAGE_S);
     // Centroid on a log2 scale; a steady tone sits mid-range with a 2-octave minimum span.
     this.centroidNorm = new RangeNormalizer(release, 2);
     this.onsets = new OnsetDetector({
@@ -216,6 +236,17 @@ export class FeatureExtractor {
     const bass = this.bandLevel(mag, this.bandBins.bass);
     const mid = this.bandLevel(mag, this.bandBins.mid);
     const treble = this.bandLevel(mag, this.bandBins.treble);
+    if (!silent) {
+      let best = 0;
+      for (let c = 0; c < 12; c++) {
+        this.chromaAverage[c] = this.chromaAverage[c]! * this.chromaDecay + chroma[c]! * (1 - this.chromaDecay);
+        if (this.chromaAverage[c]! > this.chromaAverage[best]!) best = c;
+      }
+      this.pitchClass = best;
+    }
+    const parts = this.hpss.split(mag);
+    const percussive = Math.sqrt(parts.percussivePower * this.bandScale);
+    const harmonic = Math.sqrt(parts.harmonicPower * this.bandScale);
 
     // The normalisers advance on every hop (silent or not) so their decay depends on the stream only.
     const gate = silent ? 0 : 1;
@@ -234,6 +265,9 @@ export class FeatureExtractor {
       bass,
       mid,
       treble,
+      percussive,
+      harmonic,
+      pitchClass: this.pitchClass,
       onset,
       tempo: beat.bpm,
       tempoConfidence: beat.confidence,
@@ -247,6 +281,9 @@ export class FeatureExtractor {
         bass: this.norm.bass.update(bass) * gate,
         mid: this.norm.mid.update(mid) * gate,
         treble: this.norm.treble.update(treble) * gate,
+        percussive: this.norm.percussive.update(percussive) * gate,
+        harmonic: this.norm.harmonic.update(harmonic) * gate,
+        pitch: Math.max(0, this.pitchClass) / 11,
         tempo: beat.bpm > 0 ? Math.min(1, Math.max(0, (beat.bpm - minBpm) / (maxBpm - minBpm))) * gate : 0,
         beatPhase: beat.phase * gate,
       },

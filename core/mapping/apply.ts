@@ -10,10 +10,12 @@ import type { PresetRef } from './schema.ts';
 /** The setters LiveState has (instrument/live-state.ts); the offline renderer can implement the same. */
 export interface LiveControlsLike {
   setDirection(index: number, value: number): void;
+  setDirectionSmoothing(index: number, timeConstant: number | null): void;
   setCategory(code: number, value: number): void;
   crossfade(code: number, from: number, to: number, t: number): void;
   setContinuous(index: number, value: number): void;
   setDrift(speed: number): void;
+  setDriftHeading(heading: number): void;
   setTruncation(psi: number): void;
   /** New noise from a seed (LiveState.randomize). */
   randomize(seed: number): void;
@@ -63,6 +65,7 @@ export class MappingApplier {
   /** Returns how many values and actions were sent (0: nothing moved). */
   apply(out: MappingOutput): number {
     this.#sent = out.actions.length;
+    for (const [k, v] of Object.entries(out.directionSmoothing)) if (this.#changed(`ds${k}`, v)) this.live.setDirectionSmoothing(Number(k), v);
     for (const [k, v] of Object.entries(out.directions)) if (this.#changed(`d${k}`, v)) this.live.setDirection(Number(k), v);
     for (const [k, v] of Object.entries(out.continuous)) if (this.#changed(`c${k}`, v)) this.live.setContinuous(Number(k), v);
     for (const [k, c] of Object.entries(out.categories)) {
@@ -80,6 +83,7 @@ export class MappingApplier {
     }
     if (out.truncation !== undefined && this.#changed('truncation', out.truncation)) this.live.setTruncation(out.truncation);
     if (out.driftSpeed !== undefined && this.#changed('drift', out.driftSpeed)) this.live.setDrift(out.driftSpeed);
+    if (out.driftHeading !== undefined && this.#changed('heading', out.driftHeading)) this.live.setDriftHeading(out.driftHeading);
     if (out.morph !== undefined && this.effects.morph && this.#changed(`morph ${JSON.stringify([out.morph.from, out.morph.to])}`, out.morph.t)) {
       this.effects.morph(out.morph.from, out.morph.to, out.morph.t);
     }

@@ -1,9 +1,31 @@
 /**
- * The mapping a fresh user starts with: the music moves the picture at once, and the first knobs of any
- * controller move the eight latent directions. Routes for InfoGAN codes are included for every model; on a
- * model without those codes the engine lists them as inactive (its `warnings`) and they do nothing.
+ * The built-in mappings: reactions an artist would choose, as mapping data, each with a strength. Amounts are
+ * in calibrated units (instrument/calibration.ts): on any model, one unit along a direction changes the picture
+ * by about 10/255 on average, and a drift speed of 1 moves it by about 40/255 a second.
+ * - pulse: each percussive hit pushes the picture out along direction 0 and it snaps back (an onset envelope),
+ *   and the percussive energy leans on direction 1; neither is smoothed by the latent springs, so the push
+ *   lands on the frame of the hit;
+ * - motion: the harmonic energy (and less, the percussive) sets the speed of a walk through latent space, so the
+ *   picture keeps moving with the music's density and rests in silence;
+ * - harmony: the root of the harmony (the pitch class that dominated the last half second) picks which of 12
+ *   walks the motion follows, so a chord change turns it, and the 12 chroma bins lean on 12 directions of their own;
+ * - brightness: a bright sound (a high spectral centroid) leans on direction 2; silence and dark sounds leave it;
+ * - knobs: CC 1–8 move directions 0–7 (adding to the music on 0–2); CC 9 sweeps InfoGAN category 0, CC 10/11
+ *   set its continuous codes. On a model without those codes the engine lists those routes as inactive.
  */
-import { parseMapping, type Mapping, type MappingInputJson, type RouteInput } from './schema.ts';
+import { chromaRoutes, KNOB_DIRECTIONS } from './directions.ts';
+import { mappingToJson, parseMapping, type Mapping, type MappingInputJson, type RouteInput } from './schema.ts';
+
+export interface ReactionStrengths {
+  pulse: number;
+  motion: number;
+  harmony: number;
+  brightness: number;
+  /** Include the MIDI knob routes. */
+  knobs: boolean;
+}
+
+export const DEFAULT_STRENGTHS: ReactionStrengths = { pulse: 1, motion: 1, harmony: 1, brightness: 1, knobs: true };
 
 const knob = (cc: number, direction: number): RouteInput => ({
   name: `knob ${cc} → direction ${direction}`,
@@ -12,26 +34,52 @@ const knob = (cc: number, direction: number): RouteInput => ({
   target: { kind: 'direction', index: direction },
 });
 
-export const DEFAULT_MAPPING_JSON: MappingInputJson = {
-  version: 1,
-  name: 'default',
-  tempo: 120,
-  routes: [
-    // The bass swells direction 0: quick to rise, slower to fall, so kicks read as pulses, not flicker.
-    { name: 'bass', source: { kind: 'audio bass' }, transform: { in: [0.1, 1], out: [0, 1.5], attack: 0.02, release: 0.25 }, target: { kind: 'direction', index: 0 } },
-    // Each onset kicks direction 1 and decays.
-    { name: 'onsets', source: { kind: 'audio onset' }, transform: { out: [0, 1.2], envelope: { decay: 0.18 } }, target: { kind: 'direction', index: 1 } },
-    // Brightness (spectral centroid) leans direction 2 one way or the other, slowly.
-    { name: 'brightness', source: { kind: 'audio centroid' }, transform: { out: [-1, 1], attack: 0.3, release: 0.3 }, target: { kind: 'direction', index: 2 } },
-    // CC 1–8 on any channel: directions 0–7 (adding to the audio on 0–2), ±2 around the knob's middle.
-    ...[1, 2, 3, 4, 5, 6, 7, 8].map((cc) => knob(cc, cc - 1)),
-    // InfoGAN: CC 9 sweeps categorical code 0 through its values (crossfading from one to the next),
-    // CC 10 and 11 set continuous codes 0 and 1.
-    { name: 'category sweep', source: { kind: 'midi cc', controller: 9 }, transform: { attack: 0.05, release: 0.05 }, target: { kind: 'category crossfade', code: 0 } },
-    { name: 'code 0', source: { kind: 'midi cc', controller: 10 }, transform: { out: [-2, 2], attack: 0.03, release: 0.03 }, target: { kind: 'continuous', index: 0 } },
-    { name: 'code 1', source: { kind: 'midi cc', controller: 11 }, transform: { out: [-2, 2], attack: 0.03, release: 0.03 }, target: { kind: 'continuous', index: 1 } },
-  ],
-};
+/** A mapping of the reactions above at these strengths (0 leaves a reaction out). */
+export function reactiveMappingJson(strengths: Partial<ReactionStrengths> = {}, name = 'default'): MappingInputJson {
+  const s = { ...DEFAULT_STRENGTHS, ...strengths };
+  const routes: RouteInput[] = [];
+  if (s.pulse > 0) {
+    routes.push(
+      { name: 'pulse: hits', source: { kind: 'audio onset' }, transform: { out: [0, 1.6 * s.pulse], envelope: { decay: 0.12 } }, target: { kind: 'direction', index: 0, smoothing: 0 } },
+      { name: 'pulse: percussive energy', source: { kind: 'audio percussive' }, transform: { in: [0.15, 1], out: [0, 0.9 * s.pulse], attack: 0, release: 0.08 }, target: { kind: 'direction', index: 1, smoothing: 0 } },
+    );
+  }
+  if (s.motion > 0) {
+    routes.push(
+      { name: 'motion: harmonic energy', source: { kind: 'audio harmonic' }, transform: { in: [0.05, 1], out: [0, 0.8 * s.motion], attack: 0.25, release: 0.8 }, target: { kind: 'drift speed' } },
+      { name: 'motion: percussive energy', source: { kind: 'audio percussive' }, transform: { in: [0.1, 1], out: [0, 0.35 * s.motion], attack: 0.1, release: 0.8 }, target: { kind: 'drift speed' } },
+    );
+  }
+  if (s.brightness > 0) {
+    routes.push({ name: 'brightness', source: { kind: 'audio centroid' }, transform: { in: [0.5, 1], out: [0, 1 * s.brightness], attack: 0.3, release: 0.3 }, target: { kind: 'direction', index: 2 } });
+  }
+  if (s.knobs) {
+    routes.push(
+      ...[1, 2, 3, 4, 5, 6, 7, 8].map((cc) => knob(cc, cc - 1)),
+      { name: 'category sweep', source: { kind: 'midi cc', controller: 9 }, transform: { attack: 0.05, release: 0.05 }, target: { kind: 'category crossfade', code: 0 } },
+      { name: 'code 0', source: { kind: 'midi cc', controller: 10 }, transform: { out: [-2, 2], attack: 0.03, release: 0.03 }, target: { kind: 'continuous', index: 0 } },
+      { name: 'code 1', source: { kind: 'midi cc', controller: 11 }, transform: { out: [-2, 2], attack: 0.03, release: 0.03 }, target: { kind: 'continuous', index: 1 } },
+    );
+  }
+  const json: MappingInputJson = { version: 1, name, tempo: 120, routes };
+  if (s.harmony > 0) {
+    const harmony = mappingToJson({ ...parseMapping(json), routes: chromaRoutes({ firstDirection: KNOB_DIRECTIONS, amount: 2 * s.harmony, floor: 0.35, attack: 0.25, release: 0.8 }) });
+    const root: RouteInput = { name: 'harmony: root turns the walk', source: { kind: 'audio pitch' }, target: { kind: 'drift heading' } };
+    json.routes = [...routes, root, ...harmony.routes.map((r) => ({ ...r, name: `harmony: ${r.name}` }))];
+  }
+  return json;
+}
+
+export const DEFAULT_MAPPING_JSON: MappingInputJson = reactiveMappingJson();
 
 /** DEFAULT_MAPPING_JSON validated, with every default filled in. */
 export const DEFAULT_MAPPING: Mapping = parseMapping(DEFAULT_MAPPING_JSON, 'the default mapping');
+
+/** Mappings named on the command line (`--mapping pulse`): one reaction alone, or all of them. */
+export const BUILT_IN_MAPPINGS: Record<string, () => Mapping> = {
+  default: () => DEFAULT_MAPPING,
+  pulse: () => parseMapping(reactiveMappingJson({ motion: 0, harmony: 0, brightness: 0 }, 'pulse')),
+  motion: () => parseMapping(reactiveMappingJson({ pulse: 0, harmony: 0, brightness: 0 }, 'motion')),
+  harmony: () => parseMapping(reactiveMappingJson({ pulse: 0, brightness: 0 }, 'harmony')),
+  knobs: () => parseMapping(reactiveMappingJson({ pulse: 0, motion: 0, harmony: 0, brightness: 0 }, 'knobs')),
+};

@@ -67,10 +67,14 @@ export type MappingAction =
 export interface MappingOutput {
   time: Seconds;
   directions: Record<number, number>;
+  /** Directions whose routes ask for their own latent smoothing (seconds). */
+  directionSmoothing: Record<number, number>;
   categories: Record<number, CategoryOutput>;
   continuous: Record<number, number>;
   truncation?: number;
   driftSpeed?: number;
+  /** Which of DRIFT_HEADINGS walks the drift follows. */
+  driftHeading?: number;
   morph?: { from: PresetRef; to: PresetRef; t: number };
   /** Discrete actions fired since the previous evaluate, in time order. */
   actions: MappingAction[];
@@ -112,9 +116,14 @@ interface Group {
   runners: Runner[];
   /** For category targets: the values 0..1 moves through. */
   values: number[];
+  /** For direction targets: the smallest latent smoothing a route gives, if any does. */
+  smoothing?: number;
 }
 
 const clamp = (x: number, lo: number, hi: number) => (x < lo ? lo : x > hi ? hi : x);
+
+/** The drift's headings: one per pitch class, so the harmony's root can choose one. */
+export const DRIFT_HEADINGS = 12;
 
 export class MappingEngine {
   #options: Readonly<MappingEngineOptions>;
@@ -238,10 +247,14 @@ export class MappingEngine {
           continue;
         }
       }
-      const key = JSON.stringify(t);
+      // A direction's smoothing is not part of what it drives: routes to it add up whatever each asks.
+      const key = JSON.stringify(t.kind === 'direction' ? { kind: t.kind, index: t.index } : t);
+      const smoothing = t.kind === 'direction' ? t.smoothing : undefined;
       const g = groups.get(key);
       if (g) g.runners.push(r);
       else groups.set(key, { target: t, runners: [r], values });
+      const group = groups.get(key)!;
+      if (smoothing !== undefined) group.smoothing = Math.min(group.smoothing ?? Infinity, smoothing);
     }
     // Two groups on one thing (a code both selected and crossfaded, two morph pairs): the later one wins.
     const byCoarse = new Map<string, Group[]>();
@@ -461,7 +474,7 @@ export class MappingEngine {
   // ─── Output ─────────────────────────────────────────────────────────────────────────────────────────────
 
   #collect(t: Seconds): MappingOutput {
-    const out: MappingOutput = { time: t, directions: {}, categories: {}, continuous: {}, actions: this.#actions };
+    const out: MappingOutput = { time: t, directions: {}, directionSmoothing: {}, categories: {}, continuous: {}, actions: this.#actions };
     for (const g of this.#groups) {
       let sum = 0;
       let speaking = false;
@@ -475,12 +488,16 @@ export class MappingEngine {
       switch (target.kind) {
         case 'direction':
           out.directions[target.index] = clamp(sum, -MAX_AMOUNT, MAX_AMOUNT);
+          if (g.smoothing !== undefined) out.directionSmoothing[target.index] = g.smoothing;
           break;
         case 'continuous':
           out.continuous[target.index] = clamp(sum, -MAX_AMOUNT, MAX_AMOUNT);
           break;
         case 'truncation':
           out.truncation = clamp(sum, 0, 1);
+          break;
+        case 'drift heading':
+          out.driftHeading = Math.round(clamp(sum, 0, 1) * (DRIFT_HEADINGS - 1));
           break;
         case 'drift speed':
           out.driftSpeed = clamp(sum, 0, MAX_MAPPED_DRIFT);

@@ -116,6 +116,12 @@ const sourceSchemas = {
   'audio bass': audioFeature('audio bass'),
   'audio mid': audioFeature('audio mid'),
   'audio treble': audioFeature('audio treble'),
+  /** The percussive part's energy (kicks, snares, hats), on the frame they hit. */
+  'audio percussive': audioFeature('audio percussive'),
+  /** The harmonic part's energy (chords, pads, voices): how much is sounding, not how it starts. */
+  'audio harmonic': audioFeature('audio harmonic'),
+  /** The pitch class that dominates the harmony (C = 0 … B = 1, in twelfths), held through silence. */
+  'audio pitch': audioFeature('audio pitch'),
   'audio chroma': audioChroma,
   'audio onset': audioOnset,
   lfo,
@@ -192,7 +198,15 @@ const categoryValues = z.array(int(0, 1023), 'must be a list of category values'
 
 const targetSchemas = {
   /** Amount along latent direction `index` (the server's direction knobs, then chroma directions). */
-  direction: z.strictObject({ kind: z.literal('direction'), index: int(0, 255) }),
+  direction: z.strictObject({
+    kind: z.literal('direction'),
+    index: int(0, 255),
+    /**
+     * The latent smoothing of this direction, in seconds, in place of the live one (0: none, so a pulse lands on
+     * the frame of its hit). Routes to one direction add up; the smallest smoothing any of them gives applies.
+     */
+    smoothing: seconds.optional(),
+  }),
   /** 0..1 picks one of the code's values (or of `values`), in equal slices. */
   'category select': z.strictObject({ kind: z.literal('category select'), code: int(0, 63), values: categoryValues }),
   /** 0..1 crossfades through the code's values (or `values`) in order: [3, 8] is a plain crossfade from 3 to 8. */
@@ -200,6 +214,8 @@ const targetSchemas = {
   continuous: z.strictObject({ kind: z.literal('continuous'), index: int(0, 255) }),
   /** ψ, 0..1 (clamped). */
   truncation: z.strictObject({ kind: z.literal('truncation') }),
+  /** Which of 12 walks the drift follows (0..1 in twelfths): a new heading turns the walk from where it is. */
+  'drift heading': z.strictObject({ kind: z.literal('drift heading') }),
   /** rad/s, 0..MAX_MAPPED_DRIFT (clamped). */
   'drift speed': z.strictObject({ kind: z.literal('drift speed') }),
   /** 0..1 between two presets (clamped). */
