@@ -5,7 +5,8 @@ import { logger } from '../core/log.ts';
 import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from '../server/ort-cli.ts';
 import { DEFAULT_MODEL, DEFAULT_PRESET_DIR } from '../presets/bundled.ts';
 import { render } from './render.ts';
-import { intOption } from '../core/options.ts';
+import { checkRange, intOption } from '../core/options.ts';
+import { BUILT_IN_MAPPINGS } from '../core/mapping/defaults.ts';
 import { FPS_RANGE } from '../core/video.ts';
 
 const log = logger('render');
@@ -18,7 +19,9 @@ interface RenderCliOptions extends OrtCliOptions {
   timeline?: string;
   replay?: string;
   fps: string;
-  size?: string;
+  size: string;
+  preview: boolean;
+  smoothing?: string;
   out: string;
   seed: string;
   upscale?: string;
@@ -36,15 +39,17 @@ export function renderCommand(): Command {
     .description('render an audio-reactive music video offline, or re-render a logged live session')
     .option('--audio <song>', 'the song: drives the mapping and is muxed into the video (AAC)')
     .option('--model <path>', 'checkpoint directory or .onnx generator (default: the bundled demo)')
-    .option('--mapping <file>', 'mapping JSON (default: the built-in mapping; with --replay, the logged inputs are mapped again through it)')
+    .option('--mapping <file|name>', `mapping JSON, or a built-in one: ${Object.keys(BUILT_IN_MAPPINGS).join(', ')} (default: default; with --replay, the logged inputs are mapped again through it)`)
     .option('--preset <name>', 'the state at 0:00: a preset name or bank/name')
     .option('--timeline <spec>', "presets at times: '0:00 A, 0:32 morph to B over 4 s', or a JSON file")
     .option('--replay <session>', 'a .session.jsonl logged while playing live: its latents, exactly, at the video frame times')
     .option('--fps <n>', 'video frame rate', '30')
-    .option('--size <n>', 'output width in pixels (default: the model size)')
+    .option('--size <n>', 'output width in pixels', '1080')
+    .option('--preview', 'a quick look: the model\'s own size, no upscaling', false)
+    .option('--smoothing <s>', "latent smoothing time constant in seconds (default: the --preset's, else 0.15; pulses skip it)")
     .requiredOption('--out <file>', 'the MP4 to write')
     .option('--seed <n>', 'the random state and latent directions', '1')
-    .addOption(new Option('--upscale <factor>', 'ESRGAN upscaling before --size').choices(['x2', 'x4']))
+    .addOption(new Option('--upscale <factor>', 'ESRGAN upscaling before --size (auto: ×4 or ×2 for models up to 128² or 256² smaller than the output)').choices(['auto', 'x2', 'x4', 'none']).default('auto'))
     .option('--smooth', 'twice the frame rate, rendering the latents in between', false)
     .option('--batch <n>', 'frames per engine call', '4')
     .option('--segment <s>', 'seconds per resumable segment', '10')
@@ -62,16 +67,17 @@ export function renderCommand(): Command {
         const r = await render({
           audio: o.audio ? path.resolve(o.audio) : null,
           model: path.resolve(o.model ?? DEFAULT_MODEL),
-          mapping: o.mapping ? path.resolve(o.mapping) : null,
+          mapping: o.mapping ? (o.mapping in BUILT_IN_MAPPINGS ? o.mapping : path.resolve(o.mapping)) : null,
           preset: o.preset ?? null,
           timeline: o.timeline ?? null,
           replay: o.replay ? path.resolve(o.replay) : null,
           fps: int('fps', o.fps, FPS_RANGE.min, FPS_RANGE.max),
-          size: o.size ? int('size', o.size, 16, 4096) : null,
+          size: o.preview ? null : int('size', o.size, 16, 4096),
+          ...(o.smoothing !== undefined ? { smoothing: checkRange('--smoothing', Number(o.smoothing), { min: 0, max: 30, unit: ' s' }) } : {}),
           out: path.resolve(o.out),
           seed: int('seed', o.seed, 0, 2 ** 31 - 1),
           smooth: o.smooth,
-          upscale: o.upscale === 'x2' ? 2 : o.upscale === 'x4' ? 4 : null,
+          upscale: o.preview || o.upscale === 'none' ? null : o.upscale === 'x2' ? 2 : o.upscale === 'x4' ? 4 : 'auto',
           batch: int('batch', o.batch, 1, 64),
           segmentSeconds: int('segment', o.segment, 1, 3600),
           presetDir: o.presets ? path.resolve(o.presets) : DEFAULT_PRESET_DIR,

@@ -13,6 +13,7 @@ import { RhodopsError, messageOf } from '../core/errors.ts';
 import type { LatentStateJson } from '../core/latent/index.ts';
 import { logger } from '../core/log.ts';
 import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../core/mapping/index.ts';
+import { BUILT_IN_MAPPINGS } from '../core/mapping/defaults.ts';
 import { ThreadedGenerator } from '../core/runtime/threaded.ts';
 import { openUpscaler, type UpscaleFactor, type Upscaler } from '../core/upscale/esrgan.ts';
 import type { OrtOptions } from '../core/runtime/ort.ts';
@@ -38,6 +39,7 @@ export interface RenderOptions {
   /** The song: its features drive the mapping and it is muxed into the video. Optional with `replay`. */
   audio: string | null;
   model: string;
+  /** A mapping file, or the name of a built-in one (`pulse`, `motion`, `harmony`, `knobs`, `default`). */
   mapping: string | null;
   /** `name` or `bank/name`: the state at 0 s. */
   preset: string | null;
@@ -51,8 +53,10 @@ export interface RenderOptions {
   seed: number;
   /** Twice the frame rate, by rendering the latents in between. */
   smooth: boolean;
-  /** ESRGAN ×2 or ×4 on every frame before any resize to `size`. */
-  upscale: UpscaleFactor | null;
+  /** ESRGAN ×2 or ×4 on every frame before any resize to `size`; 'auto' picks it for small models (autoUpscale). */
+  upscale: UpscaleFactor | 'auto' | null;
+  /** The latent smoothing time constant (s); null: the start preset's, else the instrument's default. */
+  smoothing?: number | null;
   batch: number;
   segmentSeconds: number;
   presetDir: string;
@@ -117,7 +121,18 @@ class ReplaySource implements LatentSequence {
   }
 }
 
-async function loadPresets(dir: string, spec: GeneratorInfo['latent'], modelName: string): Promise<Map<string, LatentStateJson>> {
+/**
+ * ESRGAN where it pays: ×4 for models up to 128² that the output is more than twice as wide as, ×2 for models up to
+ * 256² that it is wider than; lanczos alone otherwise (ESRGAN on larger frames costs more than it shows).
+ */
+export function autoUpscale(side: number, size: number | null): UpscaleFactor | null {
+  if (size === null) return null;
+  if (side <= 128 && side * 2 < size) return 4;
+  if (side <= 256 && side < size) return 2;
+  return null;
+}
+
+async function loadPresets(dir: string, spec: GeneratorInfo['latent'], modelName: string, presetSmoothing: Map<string, number>): Promise<Map<string, LatentStateJson>> {
   const store = new PresetStore({ dir });
   const out = new Map<string, LatentStateJson>();
   const list = await store.list().catch(() => null);
@@ -127,6 +142,7 @@ async function loadPresets(dir: string, spec: GeneratorInfo['latent'], modelName
     try {
       checkCompatible(preset, spec, modelName);
       out.set(presetKey(p.bank, p.name), preset.state);
+      if (preset.smoothing?.timeConstant !== undefined) presetSmoothing.set(presetKey(p.bank, p.name), preset.smoothing.timeConstant);
     } catch (e) {
       log.debug(`preset ${p.bank}/${p.name} left out: ${messageOf(e)}`);
     }
@@ -177,19 +193,22 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     }
     durationS = durationS!;
     const total = Math.max(1, Math.ceil(durationS * fps - 1e-9));
-    const mapping: Mapping = o.mapping ? await readMappingFile(o.mapping) : DEFAULT_MAPPING;
-    const presets = await loadPresets(o.presetDir, info.latent, info.name);
+    const builtIn = o.mapping === null ? undefined : BUILT_IN_MAPPINGS[o.mapping];
+    const mapping: Mapping = builtIn ? builtIn() : o.mapping ? await readMappingFile(o.mapping) : DEFAULT_MAPPING;
+    const presetSmoothing = new Map<string, number>();
+    const presets = await loadPresets(o.presetDir, info.latent, info.name, presetSmoothing);
     let timeline: Timeline | null = o.timeline ? await loadTimeline(o.timeline) : null;
     if (timeline) {
       for (const e of timeline.events) needPreset(presets, e.bank ? `${e.bank}/${e.preset}` : e.preset, o.presetDir);
       timeline = snapToBeats(timeline, features.filter((f) => f.beat).map((f) => f.time));
     }
     const start = o.preset ? needPreset(presets, o.preset, o.presetDir) : undefined;
+    const smoothing = o.smoothing ?? (o.preset ? presetSmoothing.get(o.preset.includes('/') ? o.preset : presetKey(undefined, o.preset)) : undefined);
     let gains: LiveGains | null = null;
     let source: LatentSequence & { exact?: number };
     if (session) source = new ReplaySource(session, fps, o.mapping ? mapping : undefined);
     else {
-      const performance = new OfflinePerformance({ layout: info.latent, seed: o.seed, fps, mapping, features, timeline, presets, ...(start ? { start } : {}) });
+      const performance = new OfflinePerformance({ layout: info.latent, seed: o.seed, fps, mapping, features, timeline, presets, ...(start ? { start } : {}), ...(smoothing !== undefined ? { smoothing } : {}) });
       // The same gains as the live server's for this model, so a mapping moves the picture alike in both.
       gains = await cachedGains({ latent: info.latent, id: await modelStamp(o.model), generate: (l, n) => gen.generate(l, n) }, performance.directions, o.calibrationCacheDir);
       performance.setGains(gains);
@@ -197,13 +216,14 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     }
 
     // Odd sides are padded by the encoder (core/video.ts), as a live take's are.
-    const factor = o.upscale ?? 1;
+    const upscale = o.upscale === 'auto' ? autoUpscale(info.width, o.size) : o.upscale;
+    const factor = upscale ?? 1;
     const width = o.size ?? info.width * factor;
     const height = o.size ? Math.round((o.size * info.height) / info.width) : info.height * factor;
     const workDir = `${o.out}.parts`;
     // What decides the frames: a change of any of it starts the render over instead of resuming.
     const plan = createHash('sha256')
-      .update(JSON.stringify({ v: 1, upscale: o.upscale, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, gains, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds, precision: o.ort.precision ?? 'fp32' }))
+      .update(JSON.stringify({ v: 1, upscale, smoothing: smoothing ?? null, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, gains, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds, precision: o.ort.precision ?? 'fp32' }))
       .digest('hex');
     await fs.mkdir(workDir, { recursive: true });
     const planFile = path.join(workDir, 'plan.txt');
@@ -224,7 +244,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     // The latents of the frames already encoded are computed again, without rendering: cheap, and exact.
     for (let i = 0; i < Math.min(resumedAt, total); i++) source.next();
 
-    upscaler = o.upscale ? await openUpscaler(o.upscale, { ort: o.ort }) : null;
+    upscaler = upscale ? await openUpscaler(upscale, { ort: o.ort }) : null;
     const bar = o.progress
       ? new cliProgress.SingleBar(
           { format: 'render |{bar}| {value}/{total} frames | ×{speed} real time | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 100 },

@@ -29,7 +29,7 @@ export class SegmentEncoder {
     const partial = `${file}.partial`;
     // One thread and a fixed GOP: the same frames make the same bytes on any machine with this ffmpeg.
     const args = ['-y', ...rawRgbInput(o.width, o.height, o.fps), '-i', 'pipe:0',
-      ...h264Output({ width: o.width, height: o.height, fps: o.fps, preset: 'fast', crf: o.crf ?? 16 }), '-threads', '1', '-f', 'matroska', partial];
+      ...h264Output({ width: o.width, height: o.height, fps: o.fps, preset: 'fast', crf: o.crf ?? 14 }), '-threads', '1', '-f', 'matroska', partial];
     const proc = new FfmpegProcess(ffmpeg, args, { stdin: true });
     await proc.started.catch((e: unknown) => {
       throw new RhodopsError('FFMPEG_FAILED', `encoding ${path.basename(file)}: ffmpeg did not start: ${String(e)}`);

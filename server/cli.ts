@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { endChildren } from '../core/children.ts';
-import { intOption } from '../core/options.ts';
+import { checkRange, intOption } from '../core/options.ts';
+import { BUILT_IN_MAPPINGS } from '../core/mapping/defaults.ts';
 import { FPS_RANGE } from '../core/video.ts';
 import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from './ort-cli.ts';
 import { parseAudioSpec } from './inputs.ts';
@@ -20,6 +21,7 @@ interface ServeCliOptions extends OrtCliOptions {
   audio?: string;
   audioDir?: string[];
   allowOrigin?: string[];
+  smoothing?: string;
   mapping?: string;
   directions: 'random' | 'principal';
 }
@@ -55,7 +57,8 @@ export function serveCommand(): Command {
     .option('--audio-dir <dir...>', 'folders control pages may pick audio files from (default: the current folder)')
     .option('--allow-origin <origin...>', 'web pages served elsewhere that may control this server (e.g. http://192.168.1.20:3000); pages from other sites are refused')
     .addOption(new Option('--directions <kind>', "the knobs' latent directions: seeded random, or the model's principal ones (computed once, cached)").choices(['random', 'principal']).default('random'))
-    .option('--mapping <file>', 'a mapping JSON file (default: the built-in mapping; see README "Mappings")')
+    .option('--mapping <file|name>', `a mapping JSON file, or a built-in one: ${Object.keys(BUILT_IN_MAPPINGS).join(', ')} (default: default; see README "Mappings")`)
+    .option('--smoothing <s>', 'latent smoothing time constant in seconds (default 0.15; pulses skip it)')
     .action(async (o: ServeCliOptions) => {
       const int = (name: string, v: string, min: number, max: number) => intOption(`--${name}`, v, min, max);
       const spec = o.audio === undefined ? undefined : parseAudioSpec(o.audio);
@@ -73,7 +76,8 @@ export function serveCommand(): Command {
         directions: o.directions,
         ...(audio ? { audio } : {}),
         audioDirs: [...(o.audioDir ?? [process.cwd()]).map((dir) => path.resolve(dir)), ...(audio?.kind === 'file' ? [path.dirname(audio.path)] : [])],
-        ...(o.mapping ? { mapping: path.resolve(o.mapping) } : {}),
+        ...(o.mapping ? { mapping: o.mapping in BUILT_IN_MAPPINGS ? o.mapping : path.resolve(o.mapping) } : {}),
+        ...(o.smoothing !== undefined ? { smoothing: checkRange('--smoothing', Number(o.smoothing), { min: 0, max: 30, unit: ' s' }) } : {}),
         allowOrigins: o.allowOrigin ?? [],
       });
       const q = server.token ? `?token=${server.token}` : '';

@@ -12,6 +12,7 @@ import { RhodopsError, messageOf, toWireError, type WireError } from '../core/er
 import { logger } from '../core/log.ts';
 import type { OrtOptions } from '../core/runtime/ort.ts';
 import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../core/mapping/index.ts';
+import { BUILT_IN_MAPPINGS } from '../core/mapping/defaults.ts';
 import { DEFAULT_BANK } from '../presets/schema.ts';
 import { PresetStore } from '../presets/store.ts';
 import { checkRange } from '../core/options.ts';
@@ -75,7 +76,7 @@ export interface ServeOptions {
   midi: string;
   /** The audio source at start. */
   audio: AudioSpec;
-  /** A mapping file, or null for the built-in default mapping. */
+  /** A mapping file, the name of a built-in mapping (pulse, motion, harmony, knobs), or null for the default one. */
   mapping: string | null;
   /** Where the mappings presets refer to are written. */
   mappingDir: string;
@@ -83,6 +84,8 @@ export interface ServeOptions {
   audioDirs: string[];
   /** Origins of other control surfaces (web pages served elsewhere) that may use the API and the WebSocket. */
   allowOrigins: string[];
+  /** The latent smoothing time constant at start (s); null: the instrument's default (0.15 s). */
+  smoothing: number | null;
   /** REST requests per second per address (twice as many in a burst); more get RATE_LIMITED. */
   requestsPerSecond: number;
   /** The knobs' latent directions: seeded random ones, or the model's principal ones (computed once, cached). */
@@ -116,6 +119,7 @@ export function defaultServeOptions(): ServeOptions {
     audioDirs: [process.cwd()],
     allowOrigins: [],
     requestsPerSecond: 100,
+    smoothing: null,
     directions: 'random',
   };
 }
@@ -158,6 +162,7 @@ export class Server {
     const now = () => performance.now() / 1000;
     this.now = now;
     this.instrument = new Instrument({ layout: engine.model.info.latent, seed: options.seed, mapping, now });
+    if (options.smoothing !== null) this.instrument.apply({ op: 'setSmoothing', args: [options.smoothing] });
     this.presets = new PresetStore({ dir: options.presetDir });
     this.inputs = new LiveInputs(this.instrument, { midi: options.midi, now, program: (n) => void this.recallProgram(n) });
     // State broadcasts follow the instrument's changes (coalesced), not the frame loop.
@@ -253,7 +258,8 @@ export class Server {
     const options = { ...defaultServeOptions(), ...partial };
     if (options.fps !== 'max') checkRange('--fps', options.fps, FPS_RANGE, { hint: "or 'max' for every frame the engine can make" });
     if (!isLoopback(options.host) && !options.token) options.token = generateToken();
-    const mapping = options.mapping ? await readMappingFile(options.mapping) : DEFAULT_MAPPING;
+    const builtIn = options.mapping === null ? undefined : BUILT_IN_MAPPINGS[options.mapping];
+    const mapping = builtIn ? builtIn() : options.mapping ? await readMappingFile(options.mapping) : DEFAULT_MAPPING;
     await ensureClientBuilt(options.clientDir);
     const engine = await Engine.open(options.model, { engine: 'ort', ort: options.ort });
     // Finding ffmpeg and ffprobe would otherwise delay the first take.

@@ -21,8 +21,9 @@ export function liveInputOptions(s: EncodeSpec): string[] {
 /**
  * Options for the crash-safe MKV. Matroska buffers a cluster in memory until it closes, so a kill
  * loses the open cluster: a cluster closes at a keyframe once it holds 4 KiB, or after
- * `cluster_time_limit` ms; a 2 s GOP and a 1 s limit bound the loss to about a second plus x264's
- * lookahead. `-flush_packets 1` writes each closed cluster through to the file at once.
+ * `cluster_time_limit` ms; the 1 s limit bounds the loss to about a second plus x264's lookahead (the frames
+ * of a cluster decode from the keyframe before it, which is in the file). `-flush_packets 1` writes each
+ * closed cluster through to the file at once.
  */
 export function liveOutputOptions(s: EncodeSpec): string[] {
   return [
