@@ -21,6 +21,7 @@ interface RenderCliOptions extends OrtCliOptions {
   fps: string;
   size: string;
   preview: boolean;
+  directions: 'random' | 'principal';
   smoothing?: string;
   out: string;
   seed: string;
@@ -45,7 +46,7 @@ export function renderCommand(): Command {
     .option('--replay <session>', 'a .session.jsonl logged while playing live: its latents, exactly, at the video frame times')
     .option('--fps <n>', 'video frame rate', '30')
     .option('--size <n>', 'output width in pixels', '1080')
-    .option('--preview', 'a quick look: the model\'s own size, no upscaling', false)
+    .option('--preview', 'a quick look: 256 pixels wide, no ESRGAN', false)
     .option('--smoothing <s>', "latent smoothing time constant in seconds (default: the --preset's, else 0.15; pulses skip it)")
     .requiredOption('--out <file>', 'the MP4 to write')
     .option('--seed <n>', 'the random state and latent directions', '1')
@@ -54,6 +55,7 @@ export function renderCommand(): Command {
     .option('--batch <n>', 'frames per engine call', '4')
     .option('--segment <s>', 'seconds per resumable segment', '10')
     .option('--presets <dir>', 'preset folder (default: the server\'s)')
+    .addOption(new Option('--directions <kind>', "the latent directions: seeded random, or the model's principal ones (computed once, cached), as serve's").choices(['random', 'principal']).default('random'))
     .option('--no-progress', 'no progress bar (log lines only)')
     .action(async (o: RenderCliOptions) => {
       const controller = new AbortController();
@@ -72,7 +74,7 @@ export function renderCommand(): Command {
           timeline: o.timeline ?? null,
           replay: o.replay ? path.resolve(o.replay) : null,
           fps: int('fps', o.fps, FPS_RANGE.min, FPS_RANGE.max),
-          size: o.preview ? null : int('size', o.size, 16, 4096),
+          size: o.preview ? 256 : int('size', o.size, 16, 4096),
           ...(o.smoothing !== undefined ? { smoothing: checkRange('--smoothing', Number(o.smoothing), { min: 0, max: 30, unit: ' s' }) } : {}),
           out: path.resolve(o.out),
           seed: int('seed', o.seed, 0, 2 ** 31 - 1),
@@ -81,12 +83,16 @@ export function renderCommand(): Command {
           batch: int('batch', o.batch, 1, 64),
           segmentSeconds: int('segment', o.segment, 1, 3600),
           presetDir: o.presets ? path.resolve(o.presets) : DEFAULT_PRESET_DIR,
+          directions: o.directions,
           ort: ortOptionsFrom(o),
           signal: controller.signal,
           progress: o.progress && process.stderr.isTTY === true,
         });
         const what = `${r.frames} frames, ${r.width}×${r.height} at ${r.fps} fps (${r.durationS.toFixed(1)} s)`;
-        if (r.interrupted) log.warn(`interrupted: ${r.out} holds what was rendered; run the same command again to resume`);
+        if (r.interrupted) {
+          log.warn(`interrupted: ${r.out} holds the first ${(r.frames === 0 ? 0 : r.resumedAt / r.fps + r.rendered / r.fps).toFixed(1)} s; run the same command again to resume`);
+          process.exitCode = 130;
+        }
         else log.info(`${r.out}: ${what}; rendered ${r.rendered} in ${r.seconds.toFixed(1)} s (×${r.realtimeMultiple.toFixed(2)} real time)${r.resumedAt ? `, resumed at frame ${r.resumedAt}` : ''}`);
         if (r.replayExact !== undefined) log.info(`replay: ${r.replayExact} of ${r.rendered} frames had exactly the live latent`);
       } finally {

@@ -54,6 +54,11 @@ export class OfflinePerformance {
     return this.instrument.directions;
   }
 
+  /** The model's own directions (principal.ts) in place of the seeded random ones, before the first frame. */
+  setDirections(dirs: Float32Array[]): void {
+    this.instrument.setDirections(dirs);
+  }
+
   /** The model's gains (calibration.ts), before the first frame. */
   setGains(gains: LiveGains): void {
     this.instrument.apply({ op: 'setGains', args: [gains] });

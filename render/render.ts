@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import sharp from 'sharp';
-import { decodeAudioFile, extractFeatures, type FeatureFrame } from '../core/audio/index.ts';
+import { decodeAudioFile, extractFeatures, probeDuration, type FeatureFrame } from '../core/audio/index.ts';
 import { RhodopsError, messageOf } from '../core/errors.ts';
 import type { LatentStateJson } from '../core/latent/index.ts';
 import { logger } from '../core/log.ts';
@@ -26,6 +26,7 @@ import { readSession, replayLatents, type ReplayedFrame, type Session } from '..
 import { presetKey } from '../instrument/instrument.ts';
 import { OfflinePerformance } from './performance.ts';
 import { cachedGains } from '../instrument/calibration.ts';
+import { modelPrincipalDirections } from '../instrument/principal.ts';
 import type { LiveGains } from '../instrument/live-state.ts';
 import { assembleVideo, segmentName, SegmentEncoder } from './segments.ts';
 import { loadTimeline, snapToBeats, type Timeline } from './timeline.ts';
@@ -63,6 +64,9 @@ export interface RenderOptions {
   ort: Partial<OrtOptions>;
   /** Where model calibrations are cached (default ~/.cache/rhodops/calibration). */
   calibrationCacheDir?: string;
+  /** The latent directions: seeded random ones (default), or the model's principal ones, as `serve --directions`. */
+  directions?: 'random' | 'principal';
+  directionsCacheDir?: string;
   /** Aborting stops after the current batch and writes a playable partial video. */
   signal?: AbortSignal;
   progress: boolean;
@@ -150,11 +154,46 @@ async function loadPresets(dir: string, spec: GeneratorInfo['latent'], modelName
   return out;
 }
 
-function needPreset(presets: ReadonlyMap<string, LatentStateJson>, ref: string, dir: string): LatentStateJson {
+function needPreset(presets: ReadonlyMap<string, LatentStateJson>, ref: string, dir: string, who = 'render'): LatentStateJson {
   const key = ref.includes('/') ? ref : presetKey(undefined, ref);
   const state = presets.get(key);
-  if (!state) throw new RhodopsError('PRESET_NOT_FOUND', `preset '${key}' is not in ${dir} (or is for another latent layout)`, { hint: `presets there: ${[...presets.keys()].join(', ') || 'none'}` });
+  if (!state) throw new RhodopsError('PRESET_NOT_FOUND', `${who} names preset '${key}', which is not in ${dir} (or is for another latent layout)`, { hint: `presets there: ${[...presets.keys()].join(', ') || 'none'}` });
   return state;
+}
+
+/** `bank/name` of every preset the mapping recalls or morphs between. */
+function mappingPresetRefs(mapping: Mapping): string[] {
+  const refs: string[] = [];
+  for (const r of mapping.routes) {
+    if (!r.enabled) continue;
+    const t = r.target;
+    if (t.kind === 'preset recall') refs.push(presetKey(t.bank, t.name));
+    if (t.kind === 'morph') refs.push(presetKey(t.from.bank, t.from.name), presetKey(t.to.bank, t.to.name));
+  }
+  return refs;
+}
+
+/**
+ * Refuses an output that cannot be written before anything renders: a folder, a folder that cannot be made or
+ * written, or a disk with less room than the video will take (a generous 2 MB a second, twice: segments, then the MP4).
+ */
+async function checkOutput(out: string, durationS: number | null): Promise<void> {
+  const st = await fs.stat(out).catch(() => null);
+  if (st?.isDirectory()) throw new RhodopsError('BAD_OPTION', `--out ${out} is a folder`, { hint: `name the video file, e.g. --out ${path.join(out, 'video.mp4')}` });
+  const dir = path.dirname(out);
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    const probe = path.join(dir, `.${path.basename(out)}.write-test`);
+    await fs.writeFile(probe, '');
+    await fs.rm(probe, { force: true });
+  } catch (e) {
+    throw new RhodopsError('OUTPUT_UNWRITABLE', `cannot write into ${dir}: ${messageOf(e)}`, { hint: 'pick a folder you can write to (--out), or fix its permissions' });
+  }
+  const fsStat = await fs.statfs(dir).catch(() => null);
+  const need = ((durationS ?? 60) * 2 * 2 + 20) * 2 ** 20;
+  if (fsStat && fsStat.bavail * fsStat.bsize < need) {
+    throw new RhodopsError('OUTPUT_UNWRITABLE', `${dir} has ${(fsStat.bavail * fsStat.bsize / 2 ** 20).toFixed(0)} MB free; this render needs about ${(need / 2 ** 20).toFixed(0)} MB`, { hint: 'free some space, or write the video elsewhere (--out)' });
+  }
 }
 
 async function fileStamp(file: string | null): Promise<string> {
@@ -180,11 +219,26 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     if (diffs.length > 0) {
       throw new RhodopsError('BAD_OPTION', `the session was played on ${session!.header.model.name}, whose latent differs from ${info.name}'s: ${diffs.join('; ')}`, { hint: 'replay it with that model, or another checkpoint of the same latent layout' });
     }
+    // Everything that can be refused is checked before the song is decoded (seconds for a long one).
+    const builtIn = o.mapping === null ? undefined : BUILT_IN_MAPPINGS[o.mapping];
+    const mapping: Mapping = builtIn ? builtIn() : o.mapping ? await readMappingFile(o.mapping) : DEFAULT_MAPPING;
+    const presetSmoothing = new Map<string, number>();
+    const presets = await loadPresets(o.presetDir, info.latent, info.name, presetSmoothing);
+    let timeline: Timeline | null = o.timeline ? await loadTimeline(o.timeline) : null;
+    for (const e of timeline?.events ?? []) needPreset(presets, e.bank ? `${e.bank}/${e.preset}` : e.preset, o.presetDir);
+    if (!session) for (const ref of mappingPresetRefs(mapping)) needPreset(presets, ref, o.presetDir, 'the mapping');
+    const start = o.preset ? needPreset(presets, o.preset, o.presetDir) : undefined;
+    await checkOutput(o.out, o.audio ? await probeDuration(o.audio) : null);
+
     let features: FeatureFrame[] = [];
     let durationS: number;
     if (o.audio) {
       const samples = await decodeAudioFile(o.audio, AUDIO_RATE);
       durationS = samples.length / AUDIO_RATE;
+      const said = await probeDuration(o.audio);
+      if (said !== null && durationS < said - 0.5) {
+        log.warn(`${path.basename(o.audio)} says it lasts ${said.toFixed(1)} s but decodes to ${durationS.toFixed(1)} s: the file may be cut short; the video follows what decodes`);
+      }
       if (!session) features = extractFeatures(samples, { sampleRate: AUDIO_RATE });
     }
     if (session) {
@@ -193,22 +247,17 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     }
     durationS = durationS!;
     const total = Math.max(1, Math.ceil(durationS * fps - 1e-9));
-    const builtIn = o.mapping === null ? undefined : BUILT_IN_MAPPINGS[o.mapping];
-    const mapping: Mapping = builtIn ? builtIn() : o.mapping ? await readMappingFile(o.mapping) : DEFAULT_MAPPING;
-    const presetSmoothing = new Map<string, number>();
-    const presets = await loadPresets(o.presetDir, info.latent, info.name, presetSmoothing);
-    let timeline: Timeline | null = o.timeline ? await loadTimeline(o.timeline) : null;
-    if (timeline) {
-      for (const e of timeline.events) needPreset(presets, e.bank ? `${e.bank}/${e.preset}` : e.preset, o.presetDir);
-      timeline = snapToBeats(timeline, features.filter((f) => f.beat).map((f) => f.time));
-    }
-    const start = o.preset ? needPreset(presets, o.preset, o.presetDir) : undefined;
+    if (timeline) timeline = snapToBeats(timeline, features.filter((f) => f.beat).map((f) => f.time));
     const smoothing = o.smoothing ?? (o.preset ? presetSmoothing.get(o.preset.includes('/') ? o.preset : presetKey(undefined, o.preset)) : undefined);
     let gains: LiveGains | null = null;
     let source: LatentSequence & { exact?: number };
     if (session) source = new ReplaySource(session, fps, o.mapping ? mapping : undefined);
     else {
       const performance = new OfflinePerformance({ layout: info.latent, seed: o.seed, fps, mapping, features, timeline, presets, ...(start ? { start } : {}), ...(smoothing !== undefined ? { smoothing } : {}) });
+      if (o.directions === 'principal') {
+        const dirs = await modelPrincipalDirections({ path: o.model, name: info.name, latent: info.latent, generate: (l, n) => gen.generate(l, n) }, performance.directions.length, o.directionsCacheDir);
+        performance.setDirections(dirs);
+      }
       // The same gains as the live server's for this model, so a mapping moves the picture alike in both.
       gains = await cachedGains({ latent: info.latent, id: await modelStamp(o.model), generate: (l, n) => gen.generate(l, n) }, performance.directions, o.calibrationCacheDir);
       performance.setGains(gains);
@@ -223,7 +272,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     const workDir = `${o.out}.parts`;
     // What decides the frames: a change of any of it starts the render over instead of resuming.
     const plan = createHash('sha256')
-      .update(JSON.stringify({ v: 1, upscale, smoothing: smoothing ?? null, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, gains, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds, precision: o.ort.precision ?? 'fp32' }))
+      .update(JSON.stringify({ v: 1, upscale, smoothing: smoothing ?? null, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, gains, directions: o.directions ?? 'random', replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds, precision: o.ort.precision ?? 'fp32' }))
       .digest('hex');
     await fs.mkdir(workDir, { recursive: true });
     const planFile = path.join(workDir, 'plan.txt');
@@ -252,6 +301,8 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
         )
       : null;
     bar?.start(total, resumedAt, { speed: '-' });
+    // Without a terminal (a log file, CI), a line every 10 s instead of the bar.
+    let lastLine = performance.now();
     const t0 = performance.now();
     let rendered = 0;
     let interrupted = false;
@@ -291,6 +342,11 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
             rendered += n;
             const secs = (performance.now() - t0) / 1000;
             bar?.update(i, { speed: (rendered / fps / Math.max(secs, 1e-3)).toFixed(2) });
+            if (!bar && performance.now() - lastLine > 10_000) {
+              lastLine = performance.now();
+              const speed = rendered / fps / Math.max(secs, 1e-3);
+              log.info(`${i}/${total} frames (${((100 * i) / total).toFixed(0)} %), ×${speed.toFixed(2)} real time, ${((total - i) / fps / Math.max(speed, 1e-3)).toFixed(0)} s to go`);
+            }
             if (stop) interrupted = true;
           }
           if (interrupted) {

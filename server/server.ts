@@ -32,7 +32,7 @@ import { checkCompatible } from '../presets/layout.ts';
 import { RenderLoop } from './loop.ts';
 import { readMappingFile } from '../instrument/mapping-files.ts';
 import { decodePcmMessage } from '../protocol/pcm.ts';
-import { modelPrincipalDirections } from './principal.ts';
+import { modelPrincipalDirections } from '../instrument/principal.ts';
 import type { AudioSourceRequest, ServerMessage } from '../protocol/messages.ts';
 import { prepareRecorder, Recorder, type Take } from './recorder/index.ts';
 import { displayScale } from './encoder.ts';

@@ -169,6 +169,19 @@ describe('offline render', () => {
     ]);
   });
 
+  it('mistakes are refused before the song is decoded: a missing preset in the mapping, a bad mapping file, an --out that is a folder', async () => {
+    // Not audio at all: decoding it would fail with AUDIO_FILE_INVALID, so these errors prove they came first.
+    const notAudio = path.join(root, 'not-audio.mp3');
+    await fs.writeFile(notAudio, 'not audio');
+    const mappingFile = path.join(root, 'recalls.json');
+    await fs.writeFile(mappingFile, JSON.stringify({ version: 1, name: 'pads', routes: [{ source: { kind: 'audio onset' }, target: { kind: 'preset recall', name: 'nowhere' } }] }));
+    await assert.rejects(render({ ...base(), audio: notAudio, mapping: mappingFile }), (e: Error & { code?: string }) => e.code === 'PRESET_NOT_FOUND' && /the mapping names preset 'default\/nowhere'/.test(e.message));
+    const broken = path.join(root, 'broken.json');
+    await fs.writeFile(broken, '{"version": 1, "routes": [');
+    await assert.rejects(render({ ...base(), audio: notAudio, mapping: broken }), (e: Error & { code?: string }) => e.code === 'MAPPING_INVALID');
+    await assert.rejects(render({ ...base(), audio: notAudio, out: root }), (e: Error & { code?: string; hint?: string }) => e.code === 'BAD_OPTION' && /is a folder/.test(e.message) && /video\.mp4/.test(e.hint ?? ''));
+  });
+
   it('a live session replays at the video frame times with the live latents exactly', async () => {
     const server = await startTestServer(root, { fps: 30, model: DEFAULT_MODEL });
     try {

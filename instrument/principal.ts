@@ -1,5 +1,5 @@
 /**
- * `serve --directions principal`: the knobs move along the model's principal directions (GANSpace-style:
+ * `--directions principal` (serve and render): the knobs move along the model's principal directions (GANSpace-style:
  * PCA of what the generator makes from sampled latents, mapped back to the noise), so the first knobs make
  * the largest visible changes. Computed once per model (seconds; a minute for a 256² PGGAN) and cached.
  */
