@@ -62,7 +62,7 @@ export interface LiveGains {
  */
 export interface LiveOps {
   setState: [json: unknown, seconds: number];
-  randomize: [seed: number];
+  randomize: [seed: number, seconds?: number];
   setCategory: [code: number, value: number];
   crossfade: [code: number, from: number, to: number, t: number];
   setContinuous: [index: number, value: number];
@@ -307,11 +307,18 @@ export class LiveState {
     this.record({ op: 'setState', args: [json, seconds] }, t);
   }
 
-  randomize(seed: number): void {
+  /** New noise from `seed`: at once, or over `seconds` (a glide to a new region, as a section change). */
+  randomize(seed: number, seconds = 0): void {
     const fresh = randomState(this.spec, seed);
-    this.base = { ...this.base, noise: fresh.noise };
-    this.tr = null;
-    this.record({ op: 'randomize', args: [seed] });
+    const t = this.now();
+    if (seconds > 0) {
+      const from = this.targetAt(t);
+      this.tr = transition(from, { ...(this.tr ? this.tr.to : this.base), noise: fresh.noise }, { start: t, duration: seconds });
+    } else {
+      this.base = { ...this.base, noise: fresh.noise };
+      this.tr = null;
+    }
+    this.record({ op: 'randomize', args: seconds > 0 ? [seed, seconds] : [seed] }, t);
   }
 
   setCategory(code: number, value: number): void {

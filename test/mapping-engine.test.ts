@@ -443,7 +443,7 @@ describe('mapping applier', () => {
     applier.apply(base);
     assert.deepEqual(live.calls, ['direction 0 1', 'direction 3 -0.5', 'continuous 1 0.2', 'category 0 2', 'truncation 0.7', 'drift 0.3'], 'everything the first time');
     live.calls = [];
-    applier.apply({ ...base, time: 1, directions: { 0: 1, 3: -0.4 }, actions: [{ type: 'reseed', time: 1, route: 2, seed: 77 }, { type: 'recall', time: 1, route: 3, name: 'drop', crossfade: 1 }] });
+    applier.apply({ ...base, time: 1, directions: { 0: 1, 3: -0.4 }, actions: [{ type: 'reseed', time: 1, route: 2, seed: 77, crossfade: 0 }, { type: 'recall', time: 1, route: 3, name: 'drop', crossfade: 1 }] });
     assert.deepEqual(live.calls, ['direction 3 -0.4', 'randomize 77'], 'only the change, then the reseed');
     assert.deepEqual(recalls, ['drop'], 'the recall went to the effects');
     live.calls = [];

@@ -34,6 +34,7 @@ describe('mapping schema', () => {
       { kind: 'audio percussive' },
       { kind: 'audio harmonic' },
       { kind: 'audio pitch' },
+      { kind: 'audio novelty' },
       { kind: 'audio chroma', bin: 11 },
       { kind: 'audio onset' },
       { kind: 'lfo', rate: 0.5, shape: 'square' },

@@ -105,6 +105,21 @@ describe('reactions', () => {
     assert.ok(across < settled - 0.3, `heading similarity within a chord ${settled.toFixed(2)}, across the change ${across.toFixed(2)}`);
   });
 
+  it('sections: the novelty curve stays low while a section goes on and rises when a new one begins; the picture glides to a new region', () => {
+    const song = signal(12, (t) => (t < 8 ? kick(120)(t) + chord([261.6, 329.6, 392])(t) : chord([293.7, 370, 440])(t) + 0.05 * Math.sin(2 * Math.PI * 5000 * t) * (t % 0.25 < 0.02 ? 1 : 0)));
+    const features = extractFeatures(song, { sampleRate: RATE });
+    const max = (a: number, b: number) => Math.max(...features.filter((f) => f.time >= a && f.time < b).map((f) => f.normalized.novelty));
+    assert.ok(max(6, 8) < 0.5, `within the first section: ${max(6, 8).toFixed(2)}`);
+    assert.ok(max(8, 11) > 0.5, `after the change at 8 s: ${max(8, 11).toFixed(2)}`);
+    // With the sections reaction and without it, the same walk until the new section; then another region.
+    const withSections = latents(features, 12, { mapping: 'sections' });
+    const without = latents(features, 12, { mapping: 'motion' });
+    assert.equal(distance(withSections[8 * FPS]!, without[8 * FPS]!), 0, 'the same until the change');
+    const apart = distance(withSections[12 * FPS - 1]!, without[12 * FPS - 1]!);
+    const norm = Math.sqrt(without[12 * FPS - 1]!.reduce((t, v) => t + v * v, 0));
+    assert.ok(apart > 0.5 * norm, `a new region after the change: ${apart.toFixed(2)} apart (the latent's norm ${norm.toFixed(2)})`);
+  });
+
   it('a render starts on its preset, and a timeline cut lands on its frame', () => {
     const start = stateToJson(randomState(LAYOUT, 21));
     const drop = stateToJson(randomState(LAYOUT, 22));

@@ -23,9 +23,74 @@ import { TempoTracker } from './tempo.ts';
 
 /** Seconds of chroma the dominant pitch class is taken over. */
 export const PITCH_AVERAGE_S = 0.5;
+/** The novelty curve compares the last NOVELTY_RECENT_S with the NOVELTY_PAST_S before. */
+export const NOVELTY_RECENT_S = 2;
+export const NOVELTY_PAST_S = 4;
+
+/** Running means of a descriptor over two adjacent windows of hops, and how unlike they are (0 until both are full). */
+class NoveltyCurve {
+  private readonly ring: Float64Array[];
+  private readonly recentSum: Float64Array;
+  private readonly pastSum: Float64Array;
+  private count = 0;
+
+  constructor(
+    private readonly recent: number,
+    past: number,
+  ) {
+    this.ring = Array.from({ length: recent + past }, () => new Float64Array(15));
+    this.recentSum = new Float64Array(15);
+    this.pastSum = new Float64Array(15);
+  }
+
+  update(d: number[]): number {
+    const len = this.ring.length;
+    const slot = this.count % len;
+    // The descriptor leaving the recent window joins the past one; the one leaving the past window goes.
+    if (this.count >= this.recent) {
+      const moving = this.ring[(this.count - this.recent) % len]!;
+      for (let i = 0; i < 15; i++) {
+        this.recentSum[i]! -= moving[i]!;
+        this.pastSum[i]! += moving[i]!;
+      }
+    }
+    if (this.count >= len) {
+      const leaving = this.ring[slot]!;
+      for (let i = 0; i < 15; i++) this.pastSum[i]! -= leaving[i]!;
+    }
+    const row = this.ring[slot]!;
+    for (let i = 0; i < 15; i++) {
+      row[i] = d[i]!;
+      this.recentSum[i]! += d[i]!;
+    }
+    this.count++;
+    if (this.count < len) return 0;
+    const r = Array.from(this.recentSum, (v) => v / this.recent);
+    const p = Array.from(this.pastSum, (v) => v / (len - this.recent));
+    // Tonal: the chroma means, centred (chroma is smeared over every bin; its shape is what tells keys apart).
+    const centre = (c: number[]) => {
+      const m = c.reduce((x, y) => x + y, 0) / c.length;
+      return c.map((v) => v - m);
+    };
+    const rc = centre(r.slice(0, 12));
+    const pc = centre(p.slice(0, 12));
+    let dot = 0;
+    let a2 = 0;
+    let b2 = 0;
+    for (let i = 0; i < 12; i++) {
+      dot += rc[i]! * pc[i]!;
+      a2 += rc[i]! ** 2;
+      b2 += pc[i]! ** 2;
+    }
+    const tonal = a2 < 1e-9 || b2 < 1e-9 ? 0 : (1 - dot / Math.sqrt(a2 * b2)) / 2;
+    // Energy: how much the bass, mid and treble levels moved.
+    const energy = (Math.abs(r[12]! - p[12]!) + Math.abs(r[13]! - p[13]!) + Math.abs(r[14]! - p[14]!)) / 3;
+    return Math.max(tonal, energy);
+  }
+}
 
 /** The features that have a 0..1 value in `FeatureFrame.normalized`: the names a mapping can route from. */
-export const NORMALIZED_FEATURES = ['rms', 'loudness', 'centroid', 'flux', 'bass', 'mid', 'treble', 'percussive', 'harmonic', 'pitch', 'tempo', 'beatPhase'] as const;
+export const NORMALIZED_FEATURES = ['rms', 'loudness', 'centroid', 'flux', 'bass', 'mid', 'treble', 'percussive', 'harmonic', 'pitch', 'novelty', 'tempo', 'beatPhase'] as const;
 export type NormalizedFeature = (typeof NORMALIZED_FEATURES)[number];
 
 export interface FeatureFrame {
@@ -56,6 +121,12 @@ export interface FeatureFrame {
    * Held through silence. Normalised: pitch class / 11.
    */
   pitchClass: number;
+  /**
+   * How unlike the last NOVELTY_RECENT_S of music is to the NOVELTY_PAST_S before it, 0..1: the larger of a
+   * tonal change (1 − cosine of their centred mean chroma, halved) and an energy change (the mean move of the
+   * bass, mid and treble levels). Near 0 while a section goes on, rising when a new one begins. Normalised: ÷ 0.3.
+   */
+  novelty: number;
   /** A note or hit starts on this hop. */
   onset: boolean;
   /** Beats per minute; 0 while unknown. */
@@ -105,6 +176,7 @@ export class FeatureExtractor {
   private readonly chromaAverage = new Float64Array(12);
   private readonly chromaDecay: number;
   private pitchClass = -1;
+  private readonly novelty: NoveltyCurve;
   private readonly centroidNorm: RangeNormalizer;
   private readonly onsets: OnsetDetector;
   private readonly tempo: TempoTracker;
@@ -152,6 +224,7 @@ export class FeatureExtractor {
     this.norm = { rms: peak('rms'), loudness: peak('loudness'), flux: peak('flux'), bass: peak('band'), mid: peak('band'), treble: peak('band'), percussive: peak('band'), harmonic: peak('band') };
     this.hpss = new HarmonicPercussive(n / 2);
     this.chromaDecay = Math.exp(-o.hopSize / rate / PITCH_AVERAGE_S);
+    this.novelty = new NoveltyCurve(Math.round(NOVELTY_RECENT_S * hopsPerSecond), Math.round(NOVELTY_PAST_S * hopsPerSecond));
     // Centroid on a log2 scale; a steady tone sits mid-range with a 2-octave minimum span.
     this.centroidNorm = new RangeNormalizer(release, 2);
     this.onsets = new OnsetDetector({
@@ -254,6 +327,10 @@ export class FeatureExtractor {
     const onset = this.onsets.update(flux, this.norm.flux.level) && !silent;
     const beat = this.tempo.update(index, nFlux);
     const { minBpm, maxBpm } = o.tempo;
+    const nBass = this.norm.bass.update(bass) * gate;
+    const nMid = this.norm.mid.update(mid) * gate;
+    const nTreble = this.norm.treble.update(treble) * gate;
+    const novelty = this.novelty.update([...chroma, nBass, nMid, nTreble]);
     return {
       index,
       time: (index * o.hopSize) / o.sampleRate,
@@ -268,6 +345,7 @@ export class FeatureExtractor {
       percussive,
       harmonic,
       pitchClass: this.pitchClass,
+      novelty,
       onset,
       tempo: beat.bpm,
       tempoConfidence: beat.confidence,
@@ -278,12 +356,13 @@ export class FeatureExtractor {
         loudness: this.norm.loudness.update(loudness) * gate,
         centroid: this.centroidNorm.update(centroid > 0 ? Math.log2(centroid) : 0, silent || centroid <= 0),
         flux: nFlux,
-        bass: this.norm.bass.update(bass) * gate,
-        mid: this.norm.mid.update(mid) * gate,
-        treble: this.norm.treble.update(treble) * gate,
+        bass: nBass,
+        mid: nMid,
+        treble: nTreble,
         percussive: this.norm.percussive.update(percussive) * gate,
         harmonic: this.norm.harmonic.update(harmonic) * gate,
         pitch: Math.max(0, this.pitchClass) / 11,
+        novelty: Math.min(1, novelty / 0.3),
         tempo: beat.bpm > 0 ? Math.min(1, Math.max(0, (beat.bpm - minBpm) / (maxBpm - minBpm))) * gate : 0,
         beatPhase: beat.phase * gate,
       },

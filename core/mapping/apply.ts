@@ -17,8 +17,8 @@ export interface LiveControlsLike {
   setDrift(speed: number): void;
   setDriftHeading(heading: number): void;
   setTruncation(psi: number): void;
-  /** New noise from a seed (LiveState.randomize). */
-  randomize(seed: number): void;
+  /** New noise from a seed (LiveState.randomize), at once or over `seconds`. */
+  randomize(seed: number, seconds?: number): void;
 }
 
 /** What the latent holder cannot do alone: preset I/O. Both are optional (a renderer without presets). */
@@ -92,7 +92,7 @@ export class MappingApplier {
     const lastReseed = out.actions.findLastIndex((a) => a.type === 'reseed');
     const lastRecall = out.actions.findLastIndex((a) => a.type === 'recall');
     out.actions.forEach((a, i) => {
-      if (a.type === 'reseed' && i === lastReseed) this.live.randomize(a.seed);
+      if (a.type === 'reseed' && i === lastReseed) this.live.randomize(a.seed, a.crossfade);
       else if (a.type === 'recall' && i === lastRecall) this.effects.recall?.(a);
     });
     return this.#sent;

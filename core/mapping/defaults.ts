@@ -9,6 +9,8 @@
  *   picture keeps moving with the music's density and rests in silence;
  * - harmony: the root of the harmony (the pitch class that dominated the last half second) picks which of 12
  *   walks the motion follows, so a chord change turns it, and the 12 chroma bins lean on 12 directions of their own;
+ * - sections: when the music turns to a new section (the novelty curve rises through 0.5), the picture glides to a
+ *   new region of latent space over two seconds;
  * - brightness: a bright sound (a high spectral centroid) leans on direction 2; silence and dark sounds leave it;
  * - knobs: CC 1–8 move directions 0–7 (adding to the music on 0–2); CC 9 sweeps InfoGAN category 0, CC 10/11
  *   set its continuous codes. On a model without those codes the engine lists those routes as inactive.
@@ -20,12 +22,14 @@ export interface ReactionStrengths {
   pulse: number;
   motion: number;
   harmony: number;
+  /** 0: off; otherwise the glide to a new region takes 2 s ÷ this. */
+  sections: number;
   brightness: number;
   /** Include the MIDI knob routes. */
   knobs: boolean;
 }
 
-export const DEFAULT_STRENGTHS: ReactionStrengths = { pulse: 1, motion: 1, harmony: 1, brightness: 1, knobs: true };
+export const DEFAULT_STRENGTHS: ReactionStrengths = { pulse: 1, motion: 1, harmony: 1, sections: 1, brightness: 1, knobs: true };
 
 const knob = (cc: number, direction: number): RouteInput => ({
   name: `knob ${cc} → direction ${direction}`,
@@ -49,6 +53,9 @@ export function reactiveMappingJson(strengths: Partial<ReactionStrengths> = {}, 
       { name: 'motion: harmonic energy', source: { kind: 'audio harmonic' }, transform: { in: [0.05, 1], out: [0, 0.8 * s.motion], attack: 0.25, release: 0.8 }, target: { kind: 'drift speed' } },
       { name: 'motion: percussive energy', source: { kind: 'audio percussive' }, transform: { in: [0.1, 1], out: [0, 0.35 * s.motion], attack: 0.1, release: 0.8 }, target: { kind: 'drift speed' } },
     );
+  }
+  if (s.sections > 0) {
+    routes.push({ name: 'sections: a new section, a new region', source: { kind: 'audio novelty' }, transform: { threshold: 0.5 }, target: { kind: 'reseed', crossfade: 2 / s.sections } });
   }
   if (s.brightness > 0) {
     routes.push({ name: 'brightness', source: { kind: 'audio centroid' }, transform: { in: [0.5, 1], out: [0, 1 * s.brightness], attack: 0.3, release: 0.3 }, target: { kind: 'direction', index: 2 } });
@@ -78,8 +85,9 @@ export const DEFAULT_MAPPING: Mapping = parseMapping(DEFAULT_MAPPING_JSON, 'the 
 /** Mappings named on the command line (`--mapping pulse`): one reaction alone, or all of them. */
 export const BUILT_IN_MAPPINGS: Record<string, () => Mapping> = {
   default: () => DEFAULT_MAPPING,
-  pulse: () => parseMapping(reactiveMappingJson({ motion: 0, harmony: 0, brightness: 0 }, 'pulse')),
-  motion: () => parseMapping(reactiveMappingJson({ pulse: 0, harmony: 0, brightness: 0 }, 'motion')),
-  harmony: () => parseMapping(reactiveMappingJson({ pulse: 0, brightness: 0 }, 'harmony')),
-  knobs: () => parseMapping(reactiveMappingJson({ pulse: 0, motion: 0, harmony: 0, brightness: 0 }, 'knobs')),
+  pulse: () => parseMapping(reactiveMappingJson({ motion: 0, harmony: 0, sections: 0, brightness: 0 }, 'pulse')),
+  motion: () => parseMapping(reactiveMappingJson({ pulse: 0, harmony: 0, sections: 0, brightness: 0 }, 'motion')),
+  harmony: () => parseMapping(reactiveMappingJson({ pulse: 0, sections: 0, brightness: 0 }, 'harmony')),
+  sections: () => parseMapping(reactiveMappingJson({ pulse: 0, harmony: 0, brightness: 0 }, 'sections')),
+  knobs: () => parseMapping(reactiveMappingJson({ pulse: 0, motion: 0, harmony: 0, sections: 0, brightness: 0 }, 'knobs')),
 };

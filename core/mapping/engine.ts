@@ -61,7 +61,7 @@ export type CategoryOutput = { mode: 'select'; value: number } | { mode: 'crossf
 
 export type MappingAction =
   | { type: 'recall'; time: Seconds; route: number; bank?: string; name: string; crossfade: Seconds }
-  | { type: 'reseed'; time: Seconds; route: number; seed: number };
+  | { type: 'reseed'; time: Seconds; route: number; seed: number; crossfade: Seconds };
 
 /** The targets at one time. Records are keyed by direction index, categorical code, continuous index. */
 export interface MappingOutput {
@@ -392,7 +392,7 @@ export class MappingEngine {
     if (target.kind === 'preset recall') {
       this.#actions.push({ type: 'recall', time: t, route: r.index, ...(target.bank !== undefined ? { bank: target.bank } : {}), name: target.name, crossfade: target.crossfade });
     } else if (target.kind === 'reseed') {
-      this.#actions.push({ type: 'reseed', time: t, route: r.index, seed: hash32(this.#mapping.seed, this.#reseeds++) });
+      this.#actions.push({ type: 'reseed', time: t, route: r.index, seed: hash32(this.#mapping.seed, this.#reseeds++), crossfade: target.crossfade });
     } else if (r.envelope !== undefined) {
       r.env = triggerEnvelope(r.env, r.envelope, t, strength);
     }

@@ -10,7 +10,7 @@
  */
 import type { NormalRange, Seconds } from '../latent/units.ts';
 
-export const AUDIO_FEATURES = ['rms', 'loudness', 'centroid', 'flux', 'bass', 'mid', 'treble', 'percussive', 'harmonic', 'pitch'] as const;
+export const AUDIO_FEATURES = ['rms', 'loudness', 'centroid', 'flux', 'bass', 'mid', 'treble', 'percussive', 'harmonic', 'pitch', 'novelty'] as const;
 /** A continuous audio feature, normalised to 0..1 by the extractor's running normalisation. */
 export type AudioFeature = (typeof AUDIO_FEATURES)[number];
 export const CHROMA_BINS = 12;

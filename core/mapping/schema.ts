@@ -122,6 +122,8 @@ const sourceSchemas = {
   'audio harmonic': audioFeature('audio harmonic'),
   /** The pitch class that dominates the harmony (C = 0 … B = 1, in twelfths), held through silence. */
   'audio pitch': audioFeature('audio pitch'),
+  /** How unlike the last 2 s are to the 4 s before: high when a new section begins. */
+  'audio novelty': audioFeature('audio novelty'),
   'audio chroma': audioChroma,
   'audio onset': audioOnset,
   lfo,
@@ -228,7 +230,7 @@ const targetSchemas = {
     crossfade: num(0, 600, ' s').default(1),
   }),
   /** On each trigger: new noise (seeded from the mapping's seed and a count, so replays agree). */
-  reseed: z.strictObject({ kind: z.literal('reseed') }),
+  reseed: z.strictObject({ kind: z.literal('reseed'), crossfade: num(0, 600, ' s').default(0) }),
 } as const;
 export type TargetKind = keyof typeof targetSchemas;
 export const TARGET_KINDS = Object.keys(targetSchemas) as TargetKind[];
