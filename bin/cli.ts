@@ -7,7 +7,7 @@ import { setLogLevel, type LogLevel } from '../core/log.ts';
 import { exportCommand, infoCommand } from './info.ts';
 import { benchCommand } from '../bench/command.ts';
 import { serveCommand } from '../server/cli.ts';
-import { renderCommand } from '../render/cli.ts';
+import { renderCommand, sheetCommand } from '../render/cli.ts';
 import { datasetCommand } from '../trainer/prepare/cli.ts';
 import { midiCommand } from '../server/midi/index.ts';
 import { audioCommand } from '../core/audio/index.ts';
@@ -26,6 +26,7 @@ export function program(): Command {
   cli.addCommand(trainCommand());
   cli.addCommand(datasetCommand());
   cli.addCommand(renderCommand());
+  cli.addCommand(sheetCommand());
   cli.addCommand(evalCommand());
   cli.addCommand(infoCommand());
   cli.addCommand(exportCommand());

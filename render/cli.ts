@@ -5,6 +5,7 @@ import { logger } from '../core/log.ts';
 import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from '../server/ort-cli.ts';
 import { DEFAULT_MODEL, DEFAULT_PRESET_DIR } from '../presets/bundled.ts';
 import { render } from './render.ts';
+import { renderSheet } from './sheet.ts';
 import { checkRange, intOption } from '../core/options.ts';
 import { BUILT_IN_MAPPINGS } from '../core/mapping/defaults.ts';
 import { FPS_RANGE } from '../core/video.ts';
@@ -100,3 +101,41 @@ export function renderCommand(): Command {
       }
     });
 }
+
+interface SheetCliOptions extends OrtCliOptions {
+  model?: string;
+  out: string;
+  count: string;
+  seed: string;
+  bank?: string;
+  presets?: string;
+  columns: string;
+  cell: string;
+}
+
+export function sheetCommand(): Command {
+  return addOrtOptions(new Command('sheet'))
+    .description("a contact sheet to choose a look: the model's pictures for a run of seeds (render --seed N starts there), or for a bank's presets")
+    .option('--model <path>', 'checkpoint directory or .onnx generator (default: the bundled demo)')
+    .requiredOption('--out <file>', 'the PNG to write')
+    .option('--count <n>', 'how many seeds', '16')
+    .option('--seed <n>', 'the first seed', '1')
+    .option('--bank <name>', "the presets of this bank instead of seeds")
+    .option('--presets <dir>', "preset folder (default: the server's)")
+    .option('--columns <n>', 'pictures per row', '4')
+    .option('--cell <px>', 'pixels per picture', '192')
+    .action(async (o: SheetCliOptions) => {
+      await renderSheet({
+        model: path.resolve(o.model ?? DEFAULT_MODEL),
+        out: path.resolve(o.out),
+        count: int('count', o.count, 1, 256),
+        seed: int('seed', o.seed, 0, 2 ** 31 - 1),
+        bank: o.bank ?? null,
+        presetDir: o.presets ? path.resolve(o.presets) : DEFAULT_PRESET_DIR,
+        columns: int('columns', o.columns, 1, 32),
+        cell: int('cell', o.cell, 16, 1024),
+        ort: ortOptionsFrom(o),
+      });
+    });
+}
+

@@ -98,9 +98,11 @@ describe('InfoGAN runs', () => {
     await runInfogan({ ...base, samples: true, settings: settings(2), out, resume: false });
     const files = (await fs.readdir(path.join(out, 'samples'))).sort();
     for (const f of ['cat0.png', 'cat0-e0001.png', 'cat0-e0002.png', 'cont0.png', 'cat0.gif', 'cont0.gif']) assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
-    // 10 rows × 3 code values of 28² digits with 2-px gaps, scaled up to ≥ 512 px wide.
+    // 10 rows × 3 code values of 28² digits, each scaled by a whole factor so the grid is ≥ 512 px wide, 2-px gaps.
     const meta = await sharp(path.join(out, 'samples', 'cat0.png')).metadata();
-    assert.equal(meta.width! / meta.height!, (3 * 30 + 2) / (10 * 30 + 2));
+    const scale = (meta.width! - 2 - 3 * 2) / (3 * 28);
+    assert.ok(Number.isInteger(scale) && meta.width! >= 512, `${meta.width} px wide`);
+    assert.equal(meta.height, 10 * (28 * scale + 2) + 2);
     const gif = await sharp(path.join(out, 'samples', 'cat0.gif'), { animated: true }).metadata();
     assert.equal(gif.pages, 3, 'two epochs, the last held');
     const gen = await openGenerator(out);

@@ -7,7 +7,7 @@ import type { InfoganArch } from '../../core/models/arch.ts';
 import { latentSpecOf } from '../../core/onnx/export.ts';
 import type { Generator } from '../../core/runtime/types.ts';
 import { gaussianArray } from '../../core/random.ts';
-import { writePngGrid } from '../images.ts';
+import { writePngGrid } from '../../core/images.ts';
 
 export const TRAVERSAL_RANGE = 2;
 const ROWS = 10;

@@ -14,7 +14,7 @@ import { slerpVectors } from '../../core/latent/vector.ts';
 import { logger } from '../../core/log.ts';
 import { gaussianArray, hash32 } from '../../core/random.ts';
 import type { RgbBatch } from '../../core/runtime/types.ts';
-import { writePngGrid } from '../images.ts';
+import { writePngGrid } from '../../core/images.ts';
 
 const log = logger('train');
 
