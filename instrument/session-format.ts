@@ -29,6 +29,8 @@ export const sessionHeaderSchema = z.object({
   t0: z.number(),
   fps: z.union([z.number(), z.literal('max')]),
   model: z.object({ name: z.string(), kind: z.string(), path: z.string(), width: z.number(), height: z.number(), latent: latentSpec }),
+  /** The song playing along when the log began, and where in it (a replay with --audio lines up by it). */
+  audio: z.object({ file: z.string(), positionS: z.number(), loop: z.boolean() }).nullable().default(null),
   mapping: z.unknown(),
   presets: z.record(z.string(), latentStateJsonSchema).default({}),
   live: liveInternalsSchema,

@@ -161,6 +161,20 @@ function needPreset(presets: ReadonlyMap<string, LatentStateJson>, ref: string, 
   return state;
 }
 
+/**
+ * Where a replay's song starts: where it was when the session log began, if `--audio` is that song (by name);
+ * and whether it looped. A render of a song (no replay) starts it at 0.
+ */
+function songPlacement(session: Session | null, audio: string | null): { audioOffset?: number; audioLoop?: boolean } {
+  const playing = session?.header.audio;
+  if (!playing || !audio) return {};
+  if (path.basename(playing.file) !== path.basename(audio)) {
+    log.warn(`the session was played over ${path.basename(playing.file)}, not ${path.basename(audio)}: the song starts at 0`);
+    return {};
+  }
+  return { audioOffset: playing.positionS, audioLoop: playing.loop };
+}
+
 /** `bank/name` of every preset the mapping recalls or morphs between. */
 function mappingPresetRefs(mapping: Mapping): string[] {
   const refs: string[] = [];
@@ -367,7 +381,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     } finally {
       bar?.stop();
     }
-    await assembleVideo({ segments: tail ? [...segmentFiles, tail] : segmentFiles, audio: o.audio, out: o.out, workDir });
+    await assembleVideo({ segments: tail ? [...segmentFiles, tail] : segmentFiles, audio: o.audio, out: o.out, workDir, ...songPlacement(session, o.audio) });
     if (tail) await fs.rm(tail, { force: true });
     if (!interrupted) await fs.rm(workDir, { recursive: true, force: true });
     const seconds = (performance.now() - started) / 1000;

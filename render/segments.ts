@@ -72,12 +72,14 @@ export class SegmentEncoder {
  * The segments in order, concatenated (stream copy), the song muxed in from 0 as AAC, cut to the shorter
  * stream; written to OUT.partial.mp4 and renamed, so OUT is always a whole file.
  */
-export async function assembleVideo(o: { segments: string[]; audio: string | null; out: string; workDir: string }): Promise<void> {
+export async function assembleVideo(o: { segments: string[]; audio: string | null; out: string; workDir: string; audioOffset?: number; audioLoop?: boolean }): Promise<void> {
   if (o.segments.length === 0) throw new RhodopsError('BAD_OPTION', 'no frames were rendered; nothing to assemble');
   const list = path.join(o.workDir, 'segments.txt');
   await fs.writeFile(list, o.segments.map((s) => `file '${s.replace(/'/g, "'\\''")}'\n`).join(''));
   const partial = o.out.replace(/(\.mp4)?$/i, '.partial.mp4');
-  const audio = o.audio ? ['-i', o.audio, '-map', '0:v:0', '-map', '1:a:0', '-c:a', 'aac', '-b:a', '192k', '-shortest'] : ['-map', '0:v:0'];
+  // A replay's song starts where it was when the log began, and loops if it looped live.
+  const input = [...(o.audioLoop ? ['-stream_loop', '-1'] : []), ...(o.audioOffset ? ['-ss', o.audioOffset.toFixed(6)] : [])];
+  const audio = o.audio ? [...input, '-i', o.audio, '-map', '0:v:0', '-map', '1:a:0', '-c:a', 'aac', '-b:a', '192k', '-shortest'] : ['-map', '0:v:0'];
   await runFfmpeg(['-f', 'concat', '-safe', '0', '-i', list, ...audio, '-c:v', 'copy', '-movflags', '+faststart', partial]);
   await fs.rename(partial, o.out);
 }

@@ -169,8 +169,8 @@ export class LiveInputs {
   }
 
   /** The file being played along and where it is: what a recording started now should mux in. */
-  playingFile(): { path: string; positionS: number } | null {
-    return this.audio instanceof FileAudioSource && this.audio.status().running ? { path: this.audio.path, positionS: this.audio.position() } : null;
+  playingFile(): { path: string; positionS: number; loop: boolean } | null {
+    return this.audio instanceof FileAudioSource && this.audio.status().running ? { path: this.audio.path, positionS: this.audio.position(), loop: this.audio.loops } : null;
   }
 
   status(): InputsStatus {

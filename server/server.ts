@@ -388,7 +388,7 @@ export class Server {
     const [width, height] = [info.width * scale, info.height * scale];
     // The song being played along goes into the take from where it is now, unless another file is named.
     const playing = this.inputs.playingFile();
-    const audio = o.audio ? { audio: containedAudioFile(o.audio, this.options.audioDirs) } : playing ? { audio: playing.path, audioOffset: playing.positionS } : {};
+    const audio = o.audio ? { audio: containedAudioFile(o.audio, this.options.audioDirs) } : playing ? { audio: playing.path, audioOffset: playing.positionS, audioLoop: playing.loop } : {};
     const take = await Recorder.start({ dir: this.options.recordingsDir, width, height, fps: this.recordingFps(), smooth: o.smooth, ...audio });
     take.on('error', (e) => log.error(`recording failed: ${e.message}; the show goes on`));
     this.take = take;
@@ -565,6 +565,10 @@ export class Server {
       t0: this.now(),
       fps: this.options.fps,
       model: { name: info.name, kind: info.kind, path: this.engine.model.path, width: info.width, height: info.height, latent: info.latent },
+      audio: (() => {
+        const playing = this.inputs.playingFile();
+        return playing ? { file: playing.path, positionS: playing.positionS, loop: playing.loop } : null;
+      })(),
       ...this.instrument.internals(),
     }), {
       attach: (l) => {

@@ -188,7 +188,7 @@ describe('one instrument, three drivers', () => {
     const hub = new Hub({}, { control: () => undefined, binary: () => undefined, left: () => undefined });
     const loop = new RenderLoop(engine, instrument, hub, { fps: FPS, jpegQuality: 80, displaySize: 64, clock: () => ms });
     const file = path.join(root, 'live.session.jsonl');
-    const log = await SessionLog.open(file, () => ({ startedAt: new Date().toISOString(), t0: now(), fps: FPS, model: { name: 'tiny', kind: 'infogan', path: root, width: 28, height: 28, latent: layout }, ...instrument.internals() }), { attach: (l) => (instrument.journal = l) });
+    const log = await SessionLog.open(file, () => ({ startedAt: new Date().toISOString(), t0: now(), fps: FPS, model: { name: 'tiny', kind: 'infogan', path: root, width: 28, height: 28, latent: layout }, audio: null, ...instrument.internals() }), { attach: (l) => (instrument.journal = l) });
     let next = 0;
     let recalled = false;
     for (let k = 0; k < FRAMES; k++) {
@@ -224,7 +224,7 @@ describe('one instrument, three drivers', () => {
     const layout = engine.model.info.latent;
     const instrument = new Instrument({ layout, seed: 5, mapping, now: () => ms / 1000 });
     const file = path.join(root, 'other.session.jsonl');
-    const log = await SessionLog.open(file, () => ({ startedAt: new Date().toISOString(), t0: 0, fps: FPS, model: { name: 'tiny', kind: 'infogan', path: root, width: 28, height: 28, latent: layout }, ...instrument.internals() }), { attach: (l) => (instrument.journal = l) });
+    const log = await SessionLog.open(file, () => ({ startedAt: new Date().toISOString(), t0: 0, fps: FPS, model: { name: 'tiny', kind: 'infogan', path: root, width: 28, height: 28, latent: layout }, audio: null, ...instrument.internals() }), { attach: (l) => (instrument.journal = l) });
     let next = 0;
     for (let k = 0; k < 40; k++) {
       ms = k * 25;

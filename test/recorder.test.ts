@@ -133,6 +133,24 @@ describe('recorder', () => {
     assert.ok(Math.abs(p.duration - 2) <= FRAME_S, `duration ${p.duration}`);
   });
 
+  it('a song played along in a loop stays audible after it wraps: the take loops it from where it was', async () => {
+    // A 3 s tone joined by the take at 2.5 s, for a 2 s take: the song wraps 0.5 s in.
+    const audioAfterWrap = async (audioLoop: boolean) => {
+      const take = await start({ dir: path.join(root, 'looped'), width: 64, height: 48, fps: 30, audio: sine3s, audioOffset: 2.5, audioLoop });
+      await record(take, 60);
+      const s = await take.stop();
+      const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', s.files.mp4!, '-vn', '-ac', '1', '-ar', '8000', '-f', 'f32le', '-'], { encoding: 'buffer', maxBuffer: 1 << 24 });
+      const pcm = new Float32Array(stdout.buffer, stdout.byteOffset, stdout.byteLength / 4);
+      assert.ok(pcm.length >= 1.95 * 8000, `${(pcm.length / 8000).toFixed(2)} s of audio`);
+      // RMS from 1 s to 1.9 s (the sine source's amplitude is 1/8: RMS 0.088).
+      return Math.sqrt(pcm.subarray(8000, 15200).reduce((t, v) => t + v * v, 0) / 7200);
+    };
+    const looped = await audioAfterWrap(true);
+    assert.ok(looped > 0.06, `the tone goes on after the wrap (RMS ${looped.toFixed(3)})`);
+    const once = await audioAfterWrap(false);
+    assert.ok(once < 0.01, `without the loop it falls silent (RMS ${once.toFixed(3)})`);
+  });
+
   it('refuses a missing audio file and bad options before starting ffmpeg', async () => {
     const dir = path.join(root, 'bad');
     await rejectsWith(Recorder.start({ dir, width: 64, height: 48, fps: 30, audio: path.join(root, 'nope.wav') }), 'RECORDING_AUDIO_INVALID', 'nope.wav');

@@ -123,6 +123,11 @@ export class FileAudioSource extends BaseAudioSource {
     checkRange('readAheadS', o.readAheadS ?? 2, { min: 0.1, max: 60, unit: ' s' }, { where: 'file source', hint: 'Leave it out for 2 s.' });
   }
 
+  /** Whether it starts again at the end. */
+  get loops(): boolean {
+    return this.o.loop ?? false;
+  }
+
   /** Where playback is in the file, in seconds (restarts at 0 on each loop). The offset for muxing this file into a recording that starts now. */
   position(): Seconds {
     return this.deliveredInPass / this.rate;

@@ -43,6 +43,8 @@ export interface RemuxSpec {
   audio?: string | undefined;
   /** Seconds into the audio file where the video starts. */
   audioOffset?: number | undefined;
+  /** Loop the audio file (a song played along in a loop): it never falls silent before the video ends. */
+  audioLoop?: boolean | undefined;
   /** The take's length: the audio is cut (or padded with silence) to it. Unknown → `-shortest`. */
   durationS?: number | undefined;
 }
@@ -54,7 +56,8 @@ export interface RemuxSpec {
  */
 export function remuxArgs(r: RemuxSpec): string[] {
   const seek = r.audioOffset ? ['-ss', r.audioOffset.toFixed(6)] : [];
-  const audio = r.audio === undefined ? [] : [...seek, '-i', r.audio];
+  const loop = r.audioLoop ? ['-stream_loop', '-1'] : [];
+  const audio = r.audio === undefined ? [] : [...loop, ...seek, '-i', r.audio];
   const audioOut =
     r.audio === undefined
       ? []

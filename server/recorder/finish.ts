@@ -20,6 +20,7 @@ export interface FinishSpec {
   smoothMp4: string | undefined;
   audio: string | undefined;
   audioOffset: number;
+  audioLoop: boolean;
   fps: number;
   preset: X264Preset;
   crf: number;
@@ -89,7 +90,7 @@ export async function finishTake(s: FinishSpec): Promise<FinishResult> {
 
   try {
     const durationS = frames === null ? undefined : frames / s.fps;
-    await ffmpegInto(s.mp4, (out) => remuxArgs({ mkv: s.mkv, out, fps: s.fps, audio: s.audio, audioOffset: s.audioOffset, durationS }));
+    await ffmpegInto(s.mp4, (out) => remuxArgs({ mkv: s.mkv, out, fps: s.fps, audio: s.audio, audioOffset: s.audioOffset, audioLoop: s.audioLoop, durationS }));
     result.mp4 = s.mp4;
     result.audio = s.audio !== undefined;
   } catch (e) {

@@ -23,6 +23,8 @@ export interface TakeOptions {
   audio?: string;
   /** Where in the audio file the take starts, in seconds (a song already playing when recording began). Default 0. */
   audioOffset?: number;
+  /** The song plays in a loop (as the server plays it along): it starts again at its end instead of falling silent. */
+  audioLoop?: boolean;
   /** Also write `<name>.smooth.mp4` at twice the frame rate through ffmpeg's motion interpolation. */
   smooth?: boolean;
   /** Most frames waiting for ffmpeg; beyond that, frames are dropped and counted. Default: 2 s of frames, at most 256 MiB. */
@@ -90,6 +92,7 @@ export function resolveTakeOptions(o: TakeOptions): ResolvedTakeOptions {
     fps,
     audio: o.audio === undefined ? undefined : path.resolve(o.audio),
     audioOffset,
+    audioLoop: o.audioLoop ?? false,
     smooth: o.smooth ?? false,
     queueFrames,
     preset,

@@ -245,6 +245,7 @@ export class Take extends EventEmitter<TakeEvents> {
         smoothMp4: o.smooth ? path.join(o.dir, `${this.name}.smooth.mp4`) : undefined,
         audio: o.audio,
         audioOffset: o.audioOffset,
+        audioLoop: o.audioLoop,
         fps: o.fps,
         preset: o.preset,
         crf: o.crf,
