@@ -223,7 +223,7 @@ async function runBench(o: BenchOptions): Promise<void> {
           'offline render at 30 fps (whole command: decode, features, engine, x264; batch 4):',
           formatTable(
             ['model', 'precision', 'size', '× real time', 'frame loop × real time', 'loop fps', 'engine alone fps', 'loop / engine', 'PSNR vs fp32'],
-            render.rows.map((r) => [r.model, r.precision, `${r.size}²`, r.realtimeMultiple.toFixed(2), r.loopRealtimeMultiple.toFixed(2), (r.loopRealtimeMultiple * 30).toFixed(1), r.engineFps.toFixed(1), ((r.loopRealtimeMultiple * 30) / r.engineFps).toFixed(2), r.psnrDb === null ? '-' : `${r.psnrDb.toFixed(1)} dB`]),
+            render.rows.map((r) => [r.model, r.precision, `${r.size}²`, r.realtimeMultiple.toFixed(2), r.loopRealtimeMultiple.toFixed(2), (r.loopRealtimeMultiple * 30).toFixed(1), Number.isFinite(r.engineFps) ? r.engineFps.toFixed(1) : '-', Number.isFinite(r.engineFps) ? ((r.loopRealtimeMultiple * 30) / r.engineFps).toFixed(2) : '-', r.psnrDb === null ? '-' : `${r.psnrDb.toFixed(1)} dB`]),
           ),
           `  ESRGAN ms/frame: ${render.upscale.map((u) => `${u.engine} ×${u.factor} ${u.input}² ${u.msPerFrame.toFixed(0)}`).join(', ')}`,
         ]
