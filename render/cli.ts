@@ -6,7 +6,11 @@ import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from '../server/ort
 import { DEFAULT_MODEL, DEFAULT_PRESET_DIR } from '../presets/bundled.ts';
 import { render } from './render.ts';
 import { renderSheet } from './sheet.ts';
+import { promises as fs } from 'node:fs';
 import { checkRange, intOption } from '../core/options.ts';
+import { RhodopsError, messageOf } from '../core/errors.ts';
+import { describeZodError } from '../core/checkpoint/manifest.ts';
+import { displayChangeSchema, type DisplayChange } from '../protocol/display.ts';
 import { BUILT_IN_MAPPINGS } from '../core/mapping/defaults.ts';
 import { FPS_RANGE } from '../core/video.ts';
 
@@ -23,6 +27,7 @@ interface RenderCliOptions extends OrtCliOptions {
   size: string;
   preview: boolean;
   directions: 'random' | 'principal';
+  look?: string;
   smoothing?: string;
   out: string;
   seed: string;
@@ -35,6 +40,22 @@ interface RenderCliOptions extends OrtCliOptions {
 }
 
 const int = (name: string, v: string, min: number, max: number) => intOption(`--${name}`, v, min, max);
+
+/** `--look FILE`: display settings as the control page sets them, checked field by field. */
+async function readLook(file: string): Promise<DisplayChange> {
+  const text = await fs.readFile(file, 'utf8').catch((e: unknown) => {
+    throw new RhodopsError('BAD_OPTION', `--look ${file}: ${messageOf(e)}`, { hint: 'pass a JSON file of display settings' });
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new RhodopsError('BAD_OPTION', `--look ${file} is not JSON`, { hint: 'e.g. {"trails": 0.8, "saturation": 1.4}' });
+  }
+  const r = displayChangeSchema.safeParse(json);
+  if (!r.success) throw new RhodopsError('BAD_OPTION', `--look ${file}: ${describeZodError(r.error)}`, { hint: 'fields: sharpen 0–3, trails 0–0.98, brightness −1–1, contrast 0–3, saturation 0–3, hue −180–180, gamma 0.2–5' });
+  return r.data;
+}
 
 export function renderCommand(): Command {
   return addOrtOptions(new Command('render'))
@@ -57,6 +78,7 @@ export function renderCommand(): Command {
     .option('--segment <s>', 'seconds per resumable segment', '10')
     .option('--presets <dir>', 'preset folder (default: the server\'s)')
     .addOption(new Option('--directions <kind>', "the latent directions: seeded random, or the model's principal ones (computed once, cached), as serve's").choices(['random', 'principal']).default('random'))
+    .option('--look <file>', "the output page's look as JSON (sharpen, trails, brightness, contrast, saturation, hue, gamma), e.g. {\"trails\": 0.8, \"saturation\": 1.4}")
     .option('--no-progress', 'no progress bar (log lines only)')
     .action(async (o: RenderCliOptions) => {
       const controller = new AbortController();
@@ -85,6 +107,7 @@ export function renderCommand(): Command {
           segmentSeconds: int('segment', o.segment, 1, 3600),
           presetDir: o.presets ? path.resolve(o.presets) : DEFAULT_PRESET_DIR,
           directions: o.directions,
+          ...(o.look ? { look: await readLook(path.resolve(o.look)) } : {}),
           ort: ortOptionsFrom(o),
           signal: controller.signal,
           progress: o.progress && process.stderr.isTTY === true,

@@ -25,6 +25,8 @@ import { readMappingFile } from '../instrument/mapping-files.ts';
 import { readSession, replayLatents, type ReplayedFrame, type Session } from '../instrument/session-read.ts';
 import { presetKey } from '../instrument/instrument.ts';
 import { OfflinePerformance } from './performance.ts';
+import { Look } from './look.ts';
+import { DEFAULT_DISPLAY, type DisplayChange } from '../protocol/display.ts';
 import { cachedGains } from '../instrument/calibration.ts';
 import { modelPrincipalDirections } from '../instrument/principal.ts';
 import type { LiveGains } from '../instrument/live-state.ts';
@@ -64,6 +66,8 @@ export interface RenderOptions {
   ort: Partial<OrtOptions>;
   /** Where model calibrations are cached (default ~/.cache/rhodops/calibration). */
   calibrationCacheDir?: string;
+  /** The output pages' look (sharpening, colour, trails; render/look.ts), so the video looks like the show. */
+  look?: DisplayChange;
   /** The latent directions: seeded random ones (default), or the model's principal ones, as `serve --directions`. */
   directions?: 'random' | 'principal';
   directionsCacheDir?: string;
@@ -278,6 +282,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
       source = performance;
     }
 
+    const look = o.look ? new Look({ ...DEFAULT_DISPLAY, ...o.look }, fps) : null;
     // Odd sides are padded by the encoder (core/video.ts), as a live take's are.
     const upscale = o.upscale === 'auto' ? autoUpscale(info.width, o.size) : o.upscale;
     const factor = upscale ?? 1;
@@ -286,7 +291,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     const workDir = `${o.out}.parts`;
     // What decides the frames: a change of any of it starts the render over instead of resuming.
     const plan = createHash('sha256')
-      .update(JSON.stringify({ v: 1, upscale, smoothing: smoothing ?? null, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, gains, directions: o.directions ?? 'random', replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds, precision: o.ort.precision ?? 'fp32' }))
+      .update(JSON.stringify({ v: 1, upscale, smoothing: smoothing ?? null, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, gains, directions: o.directions ?? 'random', look: look?.settings ?? null, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds, precision: o.ort.precision ?? 'fp32' }))
       .digest('hex');
     await fs.mkdir(workDir, { recursive: true });
     const planFile = path.join(workDir, 'plan.txt');
@@ -302,6 +307,10 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     const done = new Set(await fs.readdir(workDir));
     let first = 0;
     while (first < segments && done.has(segmentName(first))) first++;
+    if (first > 0 && look?.remembers) {
+      log.info('trails carry every frame into the next: rendering from the start, not resuming');
+      first = 0;
+    }
     const resumedAt = first * segFrames;
     if (resumedAt > 0) log.info(`resuming at frame ${resumedAt} of ${total} (${first} segments done)`);
     // The latents of the frames already encoded are computed again, without rendering: cheap, and exact.
@@ -342,12 +351,17 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
             const n: number = made.batch;
             const stop: boolean = !!o.signal?.aborted && i + n < to;
             pending = !stop && i + n < to ? makeBatch(i + n) : null;
+            if (look?.sharpens) for (let k = 0; k < n; k++) look.sharpen(made.data.subarray(k * made.width * made.height * 3, (k + 1) * made.width * made.height * 3), made.width, made.height);
             const rgb = upscaler ? { width: made.width * factor, height: made.height * factor, data: await upscaler.upscale(made.data, n, made.width, made.height) } : made;
             const frameBytes = rgb.width * rgb.height * 3;
             for (let k = 0; k < n; k++) {
               let frame: Uint8Array = rgb.data.subarray(k * frameBytes, (k + 1) * frameBytes);
               if (width !== rgb.width || height !== rgb.height) {
                 frame = await sharp(frame, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).resize(width, height, { kernel: 'lanczos3' }).raw().toBuffer();
+              }
+              if (look?.colours) {
+                frame = Uint8Array.from(frame);
+                look.colour(frame);
               }
               o.onFrame?.(i + k, frame);
               await enc.write(frame);

@@ -22,7 +22,8 @@ import {
 import type { DisplaySettings } from '../lib/protocol.ts';
 import type { FramePixels } from '../lib/frames.ts';
 import { BLIT_FRAGMENT, FRAME_FRAGMENT, QUAD_VERTEX } from './shaders.ts';
-import { colourIsIdentity, colourMatrix, fitScale, INITIAL_DISPLAY } from './settings.ts';
+import { fitScale, INITIAL_DISPLAY } from './settings.ts';
+import { colourIsIdentity, colourMatrix } from '../../../protocol/look.ts';
 import { TexturePool, type FrameTexture } from './textures.ts';
 
 const UPSCALE_DEFINE: Record<DisplaySettings['upscale'], number> = { nearest: 0, bilinear: 1, bicubic: 2 };
