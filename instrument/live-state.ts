@@ -11,6 +11,7 @@ import { RhodopsError } from '../core/errors.ts';
 import {
   crossfadeCategory,
   driftAt,
+  MAX_DRIFT_SPEED,
   layoutMismatches,
   latentSprings,
   nudge,
@@ -185,7 +186,7 @@ export class LiveState {
 
   /** The drift's speed on this model: the control times the model's drift gain. */
   private get driftSpeed(): number {
-    return this.controls.driftSpeed * this.gains.drift;
+    return Math.min(MAX_DRIFT_SPEED, this.controls.driftSpeed * this.gains.drift);
   }
 
   /** Steps each direction's amount toward its control with its own time constant; the amounts to push by. */

@@ -121,6 +121,23 @@ describe('instrument (fake clock)', () => {
     assert.deepEqual(inst.snapshot().state, target);
   });
 
+  it('gains scale directions and the drift, and the largest gain on the fastest drift stays a valid speed', () => {
+    let clock = 0;
+    const inst = new Instrument({ layout: LAYOUT, seed: 2, mapping: parseMapping({ version: 1, name: 'none', routes: [] }), now: () => clock });
+    inst.apply({ op: 'setSmoothing', args: [0] });
+    inst.apply({ op: 'setDirection', args: [0, 1] });
+    const a = Float32Array.from(inst.frameAt(0, 0.1));
+    inst.apply({ op: 'setGains', args: [{ directions: [3], drift: 50 }] });
+    const b = Float32Array.from(inst.frameAt(0, 0.1));
+    const zero = new Instrument({ layout: LAYOUT, seed: 2, mapping: parseMapping({ version: 1, name: 'none', routes: [] }), now: () => clock });
+    const z = zero.frameAt(0, 0.1);
+    const along = (v: Float32Array) => Math.hypot(...v.map((x, i) => x - z[i]!));
+    assert.ok(Math.abs(along(b) / along(a) - 3) < 1e-3, `a gain of 3 moves three times as far: ${(along(b) / along(a)).toFixed(4)}`);
+    inst.apply({ op: 'setDrift', args: [10] });
+    clock = 0.1;
+    assert.ok(inst.frameAt(clock, 0.1).every(Number.isFinite), 'drift 10 × gain 50 is capped, not refused');
+  });
+
   it('MIDI learn: the next control moved makes the route, and the mapping event says so', () => {
     const inst = new Instrument({ layout: LAYOUT, seed: 1, now: () => 0 });
     const learned: number[] = [];
