@@ -1,7 +1,8 @@
 /**
- * Range checks for options, with one message: BAD_OPTION "NAME must be an integer from MIN to MAX, got V.",
- * naming the option, the valid range and the value given. checkRange takes values from code (options objects);
- * intOption takes a command-line option's text.
+ * Option checks with exact messages (as Tone.js and ws): options merge over complete defaults (mergeOptions: an
+ * unknown key throws), and range checks give one message, BAD_OPTION "NAME must be an integer from MIN to MAX,
+ * got V.", naming the option, the valid range and the value given. checkRange takes values from code (options
+ * objects); intOption takes a command-line option's text.
  */
 import { RhodopsError } from './errors.ts';
 
@@ -58,4 +59,24 @@ export function intOption(name: string, text: string, min: number, max: number, 
   const n = text.trim() === '' ? Number.NaN : Number(text);
   if (!Number.isInteger(n) || n < min || n > max) throw rangeError(name, { min, max, integer: true }, `'${text}'`, m);
   return n;
+}
+
+/**
+ * `given` over `defaults`; an undefined value keeps its default, an unknown key throws. `what` names the
+ * owner in messages ("spring options").
+ */
+export function mergeOptions<T extends object>(what: string, defaults: T, given: Partial<T> | undefined): T {
+  const out = { ...defaults };
+  if (given === undefined) return out;
+  if (typeof given !== 'object' || given === null) {
+    throw new RhodopsError('BAD_OPTION', `${what} must be an object, got ${String(given)}.`, { hint: 'pass an options object' });
+  }
+  const known = Object.keys(defaults);
+  for (const [key, value] of Object.entries(given)) {
+    if (!known.includes(key)) {
+      throw new RhodopsError('BAD_OPTION', `Unknown option '${key}' in ${what}.`, { hint: `valid options: ${known.join(', ')}` });
+    }
+    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  }
+  return out;
 }

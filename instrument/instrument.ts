@@ -92,7 +92,8 @@ export class Instrument extends EventEmitter<InstrumentEvents> {
   private presets: PresetStates;
   /** While the applier runs: operations it makes are the mapping's. */
   private applying = false;
-  private journalNow: InstrumentJournal | null = null;
+  /** A journal (a session log) hears everything from when it is attached; null detaches it. */
+  journal: InstrumentJournal | null = null;
   private readonly now: () => number;
 
   constructor(o: InstrumentOptions, live?: LiveState) {
@@ -100,8 +101,8 @@ export class Instrument extends EventEmitter<InstrumentEvents> {
     this.now = o.now;
     this.live = live ?? new LiveState(o.layout, o.seed, o.now);
     this.live.journal = {
-      op: (t, e) => this.journalNow?.op(t, e, this.applying),
-      frame: (t, dt, latent) => this.journalNow?.frame(t, dt, latent),
+      op: (t, e) => this.journal?.op(t, e, this.applying),
+      frame: (t, dt, latent) => this.journal?.frame(t, dt, latent),
     };
     this.mappingNow = o.mapping ?? DEFAULT_MAPPING;
     this.presets = o.presets ?? new Map();
@@ -127,21 +128,9 @@ export class Instrument extends EventEmitter<InstrumentEvents> {
   }
 
   internals(): InstrumentInternals {
-    return { live: this.live.internals(), mapping: this.mappingJson(), presets: Object.fromEntries(this.presets) };
+    return { live: this.live.internals(), mapping: mappingToJson(this.mappingNow), presets: Object.fromEntries(this.presets) };
   }
 
-  private mappingJson(): unknown {
-    return mappingToJson(this.mappingNow);
-  }
-
-  /** Attaches a journal (or detaches it with null); it hears everything from now on. */
-  set journal(j: InstrumentJournal | null) {
-    this.journalNow = j;
-  }
-
-  get journal(): InstrumentJournal | null {
-    return this.journalNow;
-  }
 
   get layout(): LatentSpec {
     return this.live.layout;
@@ -187,7 +176,7 @@ export class Instrument extends EventEmitter<InstrumentEvents> {
       }
     }
     const at = this.engine.push(input);
-    this.journalNow?.input(at, at === input.time ? input : { ...input, time: at });
+    this.journal?.input(at, at === input.time ? input : { ...input, time: at });
   }
 
   armLearn(target: TargetInput): void {
@@ -215,7 +204,7 @@ export class Instrument extends EventEmitter<InstrumentEvents> {
     this.engine.setMapping(mapping);
     this.mappingNow = mapping;
     this.reportWarnings();
-    this.journalNow?.mapping(this.now(), this.mappingJson());
+    this.journal?.mapping(this.now(), mappingToJson(this.mappingNow));
     this.emit('mapping', mapping);
     return mapping;
   }
@@ -223,7 +212,7 @@ export class Instrument extends EventEmitter<InstrumentEvents> {
   /** The states the mapping's recalls and morphs use (a live server loads them from its preset store). */
   setPresets(states: PresetStates): void {
     this.presets = states;
-    this.journalNow?.presets(this.now(), Object.fromEntries(states));
+    this.journal?.presets(this.now(), Object.fromEntries(states));
   }
 
   // ─── Operations ───────────────────────────────────────────────────────────────────────────────────────────

@@ -359,10 +359,8 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
               if (width !== rgb.width || height !== rgb.height) {
                 frame = await sharp(frame, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).resize(width, height, { kernel: 'lanczos3' }).raw().toBuffer();
               }
-              if (look?.colours) {
-                frame = Uint8Array.from(frame);
-                look.colour(frame);
-              }
+              // In place: the batch (or the resized copy) is this loop's own.
+              if (look?.colours) look.colour(frame);
               o.onFrame?.(i + k, frame);
               await enc.write(frame);
             }

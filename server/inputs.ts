@@ -18,6 +18,7 @@ import {
 import { audioInputFrom, midiInputFrom } from '../core/mapping/index.ts';
 import { MidiManager, type MidiManagerOptions, type TaggedMidiEvent } from './midi/index.ts';
 import type { Instrument } from '../instrument/instrument.ts';
+import { LatestOnly } from '../core/serial.ts';
 import type { InputsStatus, MeterFeatures } from '../protocol/status.ts';
 
 const log = logger('inputs');
@@ -91,18 +92,12 @@ export class LiveInputs {
    * many overlap, one source at most runs (each is a process holding a device), and it is the last one asked for.
    */
   setAudio(spec: AudioSpec): Promise<void> {
-    const generation = ++this.audioGeneration;
-    const run = async () => {
-      if (this.closed || generation !== this.audioGeneration) return;
-      await this.replaceAudio(spec);
-    };
-    const done = this.audioChanges.then(run, run);
-    this.audioChanges = done.catch(() => undefined);
-    return done;
+    return this.audioChanges.run(async () => {
+      if (!this.closed) await this.replaceAudio(spec);
+    });
   }
 
-  private audioChanges: Promise<void> = Promise.resolve();
-  private audioGeneration = 0;
+  private readonly audioChanges = new LatestOnly();
   private closed = false;
 
   private async replaceAudio(spec: AudioSpec): Promise<void> {
@@ -208,7 +203,7 @@ export class LiveInputs {
   async close(): Promise<void> {
     this.closed = true;
     this.midi.close();
-    await this.audioChanges;
+    await this.audioChanges.settled();
     await this.audio?.stop().catch((e: unknown) => log.warn(`audio: while stopping: ${messageOf(e)}`));
     this.audio = null;
   }

@@ -25,6 +25,7 @@ import { Engine } from './engine.ts';
 import { DEFAULT_HUB_OPTIONS, Hub, type HubOptions } from './hub.ts';
 import { LiveInputs, type AudioSpec } from './inputs.ts';
 import { Instrument, presetKey } from '../instrument/instrument.ts';
+import { LatestOnly } from '../core/serial.ts';
 import { cachedGains } from '../instrument/calibration.ts';
 import { promises as fs } from 'node:fs';
 import type { LatentStateJson } from '../core/latent/index.ts';
@@ -51,7 +52,7 @@ function withStatus(w: WireError | null, status: number): Refusal | null {
   return w ? { ...w, status } : null;
 }
 
-/** Mapped preset recalls at most this often: each reads a file and may replace the mapping. */
+/** MIDI program-change recalls at most this often: each reads a file and may replace the mapping. */
 const MIN_RECALL_INTERVAL_MS = 100;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -441,7 +442,7 @@ export class Server {
         const now = performance.now();
         if (now - this.recall.warnedAt > 5000) {
           this.recall.warnedAt = now;
-          log.warn(`mapped preset recall '${bank}/${name}' failed: ${messageOf(e)}`);
+          log.warn(`program change: recalling '${bank}/${name}' failed: ${messageOf(e)}`);
         }
       }
     };
@@ -473,29 +474,35 @@ export class Server {
    * when the directions change; one measurement at a time, the latest winning.
    */
   calibrate(): Promise<void> {
-    const run = async () => {
-      const model = this.engine.model;
-      const dirs = this.instrument.directions.map((d) => Float32Array.from(d));
-      const stat = await fs.stat(model.path).catch(() => null);
-      const gains = await cachedGains(
-        { latent: model.info.latent, id: `${model.info.name}@${model.path}@${stat?.mtimeMs ?? 0}`, generate: (l, n) => this.engine.sample(l, n) },
-        dirs,
-        this.options.calibrationCacheDir,
-      );
-      const now = this.instrument.directions;
-      if (this.engine.model === model && now.length === dirs.length && now.every((d, k) => d[0] === dirs[k]![0])) this.instrument.apply({ op: 'setGains', args: [gains] });
-    };
-    this.calibration = this.calibration.then(run).catch((e: unknown) => log.warn(`calibration: ${messageOf(e)}; the mapping's amounts play as they are`));
-    return this.calibration;
+    return this.calibration
+      .run(async () => {
+        const model = this.engine.model;
+        const dirs = this.instrument.directions.map((d) => Float32Array.from(d));
+        const stat = await fs.stat(model.path).catch(() => null);
+        const gains = await cachedGains(
+          { latent: model.info.latent, id: `${model.info.name}@${model.path}@${stat?.mtimeMs ?? 0}`, generate: (l, n) => this.engine.sample(l, n) },
+          dirs,
+          this.options.calibrationCacheDir,
+        );
+        // Directions that changed meanwhile have asked for a run of their own, which comes next.
+        if (this.engine.model === model) this.instrument.apply({ op: 'setGains', args: [gains] });
+      })
+      .catch((e: unknown) => log.warn(`calibration: ${messageOf(e)}; the mapping's amounts play as they are`));
   }
-  private calibration: Promise<void> = Promise.resolve();
+  private readonly calibration = new LatestOnly();
+  private readonly presetStates = new LatestOnly();
 
   /**
    * Loads the states of the presets the mapping recalls or morphs between, for this model, into the instrument
    * (which applies them at frame times, as offline and in replay). Called when the mapping, the presets or the
    * model change; a preset that is missing or made for another layout is left out, and the instrument says so.
+   * One load at a time, the latest request winning: a page sending mapping after mapping costs one load at a time.
    */
-  async refreshPresetStates(): Promise<void> {
+  refreshPresetStates(): Promise<void> {
+    return this.presetStates.run(() => this.loadPresetStates());
+  }
+
+  private async loadPresetStates(): Promise<void> {
     const refs = new Map<string, { bank: string; name: string }>();
     for (const r of this.instrument.mapping.routes) {
       const t = r.target;

@@ -1,7 +1,7 @@
 /** Latent directions for knobs: seeded, orthonormal, so two knobs never move the same way. */
 import { hash32, gaussianArray } from '../random.ts';
 import { RhodopsError } from '../errors.ts';
-import { checkRange } from './check.ts';
+import { checkRange } from '../options.ts';
 import { dot } from './vector.ts';
 
 /** Keeps the directions' random stream apart from other uses of the same seed. */

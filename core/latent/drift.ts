@@ -17,7 +17,7 @@
  * (phase += speed · dt each tick) and ask for driftAt(base, { seed, speed: 1 }, phase).
  */
 import { hash32, rng } from '../random.ts';
-import { checkRange, mergeOptions } from './check.ts';
+import { checkRange, mergeOptions } from '../options.ts';
 import { cloneState, type LatentState } from './state.ts';
 import type { RadiansPerSecond, Seconds } from './units.ts';
 

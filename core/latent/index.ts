@@ -74,4 +74,3 @@ export {
   type SpringOptions,
   type SpringState,
 } from './smoothing.ts';
-export { checkRange, mergeOptions, type RangeSpec } from './check.ts';

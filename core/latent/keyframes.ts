@@ -8,7 +8,7 @@
  * - 'slerp': slerp from each keyframe to the next at constant angular speed (a corner at each keyframe).
  */
 import { RhodopsError } from '../errors.ts';
-import { checkRange, mergeOptions } from './check.ts';
+import { checkRange, mergeOptions } from '../options.ts';
 import { slerp } from './ops.ts';
 import { checkSameLayout, cloneState, type LatentState } from './state.ts';
 import type { Seconds } from './units.ts';

@@ -2,7 +2,7 @@
  * Operations on a latent state. Each returns a new state and leaves its inputs alone.
  */
 import { RhodopsError } from '../errors.ts';
-import { checkRange } from './check.ts';
+import { checkRange } from '../options.ts';
 import { checkSameLayout, cloneState, oneHot, type LatentState } from './state.ts';
 import type { NormalRange } from './units.ts';
 import { lerpVectors, norm, slerpVectors } from './vector.ts';

@@ -10,7 +10,7 @@
  * - smoothState: a spring on every entry of a latent state (the server's per-tick smoothing).
  */
 import { RhodopsError } from '../errors.ts';
-import { checkRange, mergeOptions } from './check.ts';
+import { checkRange, mergeOptions } from '../options.ts';
 import { checkSameLayout, type LatentState } from './state.ts';
 import type { Hertz, NormalRange, Seconds } from './units.ts';
 

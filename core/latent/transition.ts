@@ -2,7 +2,7 @@
  * A transition: the state slerps from `from` to `to` over `duration` seconds starting at `start`, along an
  * easing curve. A pure function of time: the server asks for the state at each tick's time.
  */
-import { checkRange, mergeOptions } from './check.ts';
+import { checkRange, mergeOptions } from '../options.ts';
 import { easing, type EasingName } from './easing.ts';
 import { slerp } from './ops.ts';
 import { checkSameLayout, cloneState, type LatentState } from './state.ts';

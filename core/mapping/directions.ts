@@ -16,7 +16,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { RhodopsError } from '../errors.ts';
 import { writeFileAtomic } from '../fsutil.ts';
-import { checkRange, mergeOptions } from '../latent/check.ts';
+import { checkRange, mergeOptions } from '../options.ts';
 import { randomDirections } from '../latent/directions.ts';
 import { gaussianArray, hash32, rng } from '../random.ts';
 import { CHROMA_BINS } from './inputs.ts';

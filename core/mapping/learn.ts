@@ -14,7 +14,7 @@
  * plain JSON.
  */
 import { RhodopsError } from '../errors.ts';
-import { checkRange } from '../latent/check.ts';
+import { checkRange } from '../options.ts';
 import type { MappingInput } from './inputs.ts';
 import {
   describeTarget,
