@@ -86,15 +86,21 @@ export async function benchRender(o: { quick: boolean }, say: (m: string) => voi
       rows.push({ model: name, precision, size: r.width, seconds: r.seconds, realtimeMultiple: r.durationS / r.seconds, loopRealtimeMultiple: r.realtimeMultiple, engineFps, psnrDb });
       say(`  ×${(r.durationS / r.seconds).toFixed(2)} real time (frame loop ×${r.realtimeMultiple.toFixed(2)} = ${(r.realtimeMultiple * 30).toFixed(1)} fps; engine alone ${engineFps.toFixed(1)} fps${psnrDb === null ? '' : `; PSNR against float32 ${psnrDb.toFixed(1)} dB`})`);
     }
-    // What `rhodops render` does by default: the bundled models at 1080², ESRGAN where it pays (--upscale auto).
+    // What `rhodops render` does by default: the bundled models at 1080², ESRGAN where it pays (--upscale auto);
+    // then with the page's effects (sharpening, trails, colour) and the camera moves on the beat.
+    const effects = { mapping: 'camera', look: { sharpen: 0.5, trails: 0.8, saturation: 1.3, contrast: 1.1 } };
     for (const [name, model] of [['infogan-mnist (demo)', DEFAULT_MODEL], ['pggan-textures-64 (bundled)', path.join(BUNDLED_MODELS_DIR, 'pggan-textures-64')]] as const) {
-      say(`render: ${name} at the defaults (1080², --upscale auto), ${seconds} s of song…`);
-      const r = await render({
-        audio: song, model, mapping: null, preset: null, timeline: null, replay: null, fps: 30, size: 1080, out: path.join(tmp, 'out.mp4'), seed: 1,
-        smooth: false, upscale: 'auto', batch: 4, segmentSeconds: 10, presetDir: path.join(tmp, 'presets'), ort: {}, progress: false, calibrationCacheDir: path.join(tmp, 'calibration'),
-      });
-      rows.push({ model: `${name}, 1080² defaults`, precision: 'fp32', size: r.width, seconds: r.seconds, realtimeMultiple: r.durationS / r.seconds, loopRealtimeMultiple: r.realtimeMultiple, engineFps: Number.NaN, psnrDb: null });
-      say(`  ×${(r.durationS / r.seconds).toFixed(2)} real time (frame loop ×${r.realtimeMultiple.toFixed(2)})`);
+      for (const withEffects of [false, true]) {
+        const what = withEffects ? '1080² defaults + effects and camera' : '1080² defaults';
+        say(`render: ${name} at ${what} (--upscale auto), ${seconds} s of song…`);
+        const r = await render({
+          audio: song, model, mapping: withEffects ? effects.mapping : null, preset: null, timeline: null, replay: null, fps: 30, size: 1080, out: path.join(tmp, 'out.mp4'), seed: 1,
+          smooth: false, upscale: 'auto', batch: 4, segmentSeconds: 10, presetDir: path.join(tmp, 'presets'), ort: {}, progress: false, calibrationCacheDir: path.join(tmp, 'calibration'),
+          ...(withEffects ? { look: effects.look } : {}),
+        });
+        rows.push({ model: `${name}, ${what}`, precision: 'fp32', size: r.width, seconds: r.seconds, realtimeMultiple: r.durationS / r.seconds, loopRealtimeMultiple: r.realtimeMultiple, engineFps: Number.NaN, psnrDb: null });
+        say(`  ×${(r.durationS / r.seconds).toFixed(2)} real time (frame loop ×${r.realtimeMultiple.toFixed(2)})`);
+      }
     }
     const upscale: UpscaleRow[] = [];
     for (const engine of ['ort', 'tfjs-wasm'] as const) {

@@ -35,6 +35,7 @@ import {
   type PresetRef,
   type TargetInput,
 } from '../core/mapping/index.ts';
+import { CAMERA_MOVES, type Camera } from '../core/camera.ts';
 import { LiveState, type LiveControls, type LiveInternals, type LiveOp } from './live-state.ts';
 
 const log = logger('instrument');
@@ -196,6 +197,9 @@ export class Instrument extends EventEmitter<InstrumentEvents> {
     this.live.snapshot().controls.directionSmoothing.forEach((t, k) => {
       if (t !== null) this.live.setDirectionSmoothing(k, null);
     });
+    // So are the camera moves: a mapping without them leaves the picture still, not stuck mid-flash.
+    const camera = this.live.camera;
+    for (const move of CAMERA_MOVES) if (camera[move] !== 0) this.live.setCamera(move, 0);
     this.applier.reset();
     const before = this.live.directionCount;
     this.live.useDirections(directionsNeeded(mapping));
@@ -292,5 +296,10 @@ export class Instrument extends EventEmitter<InstrumentEvents> {
    */
   frameFromOps(t: number, dt: number): Float32Array {
     return this.live.latentAt(t, dt);
+  }
+
+  /** The camera moves of the frame made last (a copy: the frame keeps it while it is rendered). */
+  get camera(): Camera {
+    return { ...this.live.camera };
   }
 }

@@ -36,6 +36,7 @@ import {
   type Transition,
 } from '../core/latent/index.ts';
 import { EASING_NAMES, type EasingName } from '../core/latent/easing.ts';
+import { CAMERA_MOVES, cameraRange, NO_CAMERA, type Camera, type CameraMove } from '../core/camera.ts';
 
 export const DIRECTION_KNOBS = 8;
 
@@ -49,6 +50,8 @@ export interface LiveControls {
   directionSmoothing: (number | null)[];
   /** Which walk the drift follows (0..11): the harmony's root can turn it. */
   driftHeading: number;
+  /** The moves of the picture itself (flash, zoom…): the mapping's, drawn by the pages and `render`. */
+  camera: Camera;
 }
 
 /** How much each direction and the drift move this model's picture: multipliers, 1 when not calibrated. */
@@ -73,6 +76,7 @@ export interface LiveOps {
   setSmoothing: [timeConstant: number];
   setDirectionSmoothing: [index: number, timeConstant: number | null];
   setDriftHeading: [heading: number];
+  setCamera: [move: CameraMove, value: number];
   setGains: [gains: LiveGains];
   cut: [];
   modelChanged: [spec: LatentSpec];
@@ -82,7 +86,7 @@ export interface LiveOps {
 export type LiveOp = { [K in keyof LiveOps]: { op: K; args: LiveOps[K] } }[keyof LiveOps];
 
 /** The operations' names, for readers of logs (checked against LiveOps by the compiler). */
-export const LIVE_OPS = ['setState', 'randomize', 'setCategory', 'crossfade', 'setContinuous', 'setDirection', 'setDrift', 'setTruncation', 'setSmoothing', 'setDirectionSmoothing', 'setDriftHeading', 'setGains', 'cut', 'modelChanged', 'setDirections', 'useDirections'] as const satisfies readonly (keyof LiveOps)[];
+export const LIVE_OPS = ['setState', 'randomize', 'setCategory', 'crossfade', 'setContinuous', 'setDirection', 'setDrift', 'setTruncation', 'setSmoothing', 'setDirectionSmoothing', 'setDriftHeading', 'setCamera', 'setGains', 'cut', 'modelChanged', 'setDirections', 'useDirections'] as const satisfies readonly (keyof LiveOps)[];
 // Fails to compile when an operation is missing from the list.
 const everyOpListed: Record<Exclude<keyof LiveOps, (typeof LIVE_OPS)[number]>, never> = {};
 void everyOpListed;
@@ -115,6 +119,7 @@ export const liveInternalsSchema = z.object({
     smoothing: z.number(),
     directionSmoothing: z.array(z.number().nullable()).default([]),
     driftHeading: z.number().int().default(0),
+    camera: z.object({ flash: z.number(), contrast: z.number(), zoom: z.number(), rotate: z.number() }).default({ ...NO_CAMERA }),
   }),
   driftStart: z.number(),
   /** The direction amounts' springs (version 2 logs; older ones start them at rest on their amounts). */
@@ -134,7 +139,7 @@ export class LiveState {
   private directions: Float32Array[];
   /** Directions asked for (the knobs, more for a mapping that uses chroma directions); capped by the noise size. */
   private wantedDirections = DIRECTION_KNOBS;
-  private controls: LiveControls = { directions: new Array<number>(DIRECTION_KNOBS).fill(0), driftSpeed: 0, truncation: 1, smoothing: 0.15, directionSmoothing: [], driftHeading: 0 };
+  private controls: LiveControls = { directions: new Array<number>(DIRECTION_KNOBS).fill(0), driftSpeed: 0, truncation: 1, smoothing: 0.15, directionSmoothing: [], driftHeading: 0, camera: { ...NO_CAMERA } };
   /** Each direction's smoothed amount. */
   private amounts: SpringState[] = [];
   private gains: LiveGains = { directions: [], drift: 1 };
@@ -381,6 +386,19 @@ export class LiveState {
     this.record({ op: 'setDriftHeading', args: [heading] }, t);
   }
 
+  setCamera(move: CameraMove, value: number): void {
+    if (!(CAMERA_MOVES as readonly string[]).includes(move)) throw new RhodopsError('BAD_OPTION', `camera move '${String(move)}' is not one of ${CAMERA_MOVES.join(', ')}`);
+    const [lo, hi] = cameraRange(move);
+    if (!(value >= lo && value <= hi)) throw new RhodopsError('BAD_OPTION', `camera ${move} must be from ${lo} to ${hi}, got ${value}`);
+    this.controls.camera[move] = value;
+    this.record({ op: 'setCamera', args: [move, value] });
+  }
+
+  /** The camera moves of the frame made last. */
+  get camera(): Readonly<Camera> {
+    return this.controls.camera;
+  }
+
   /** How much this model's picture moves per unit along each direction and per radian of drift (calibration.ts). */
   setGains(gains: LiveGains): void {
     const t = this.settleDrift();
@@ -426,6 +444,8 @@ export class LiveState {
         return this.setDirectionSmoothing(...e.args);
       case 'setDriftHeading':
         return this.setDriftHeading(...e.args);
+      case 'setCamera':
+        return this.setCamera(...e.args);
       case 'setGains':
         return this.setGains(...e.args);
       case 'cut':
@@ -452,7 +472,7 @@ export class LiveState {
       transition: tr ? { from: stateToJson(tr.from), to: stateToJson(tr.to), start: tr.start, duration: tr.duration, easing: tr.easing } : null,
       directions: this.directions.map((d) => Array.from(d)),
       wantedDirections: this.wantedDirections,
-      controls: { ...this.controls, directions: [...this.controls.directions], directionSmoothing: [...this.controls.directionSmoothing] },
+      controls: this.controlsCopy(),
       driftStart: this.driftStart,
       directionSprings: this.amounts.map((a) => ({ ...a })),
       gains: { directions: [...this.gains.directions], drift: this.gains.drift },
@@ -468,7 +488,7 @@ export class LiveState {
     live.tr = i.transition ? { from: rawState(i.transition.from), to: rawState(i.transition.to), start: i.transition.start, duration: i.transition.duration, easing: i.transition.easing } : null;
     live.directions = i.directions.map((d) => Float32Array.from(d));
     live.wantedDirections = i.wantedDirections;
-    live.controls = { ...i.controls, directions: [...i.controls.directions], directionSmoothing: [...i.controls.directionSmoothing] };
+    live.controls = { ...i.controls, directions: [...i.controls.directions], directionSmoothing: [...i.controls.directionSmoothing], camera: { ...i.controls.camera } };
     live.driftStart = i.driftStart;
     live.amounts = i.directionSprings?.map((a) => ({ ...a })) ?? i.controls.directions.map((x) => ({ x, v: 0 }));
     if (i.gains) live.gains = { directions: [...i.gains.directions], drift: i.gains.drift };
@@ -476,6 +496,11 @@ export class LiveState {
   }
 
   snapshot(): { state: LatentStateJson; controls: LiveControls } {
-    return { state: stateToJson(this.base), controls: { ...this.controls, directions: [...this.controls.directions], directionSmoothing: [...this.controls.directionSmoothing] } };
+    return { state: stateToJson(this.base), controls: this.controlsCopy() };
+  }
+
+  private controlsCopy(): LiveControls {
+    const c = this.controls;
+    return { ...c, directions: [...c.directions], directionSmoothing: [...c.directionSmoothing], camera: { ...c.camera } };
   }
 }

@@ -5,6 +5,7 @@
  * numbers gives the same float32 latents, which each frame's hash confirms. With another mapping, the changes
  * the mapping made are left out and the logged inputs are mapped again instead.
  */
+import type { Camera } from '../core/camera.ts';
 import { createReadStream } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import readline from 'node:readline';
@@ -105,6 +106,8 @@ export interface ReplayedFrame {
   latent: Float32Array;
   /** The latent has the hash the live frame had. */
   exact: boolean;
+  /** The camera moves the frame was made with. */
+  camera: Camera;
 }
 
 export interface ReplayOptions {
@@ -144,7 +147,7 @@ export function* replayLatents(session: Session, o: ReplayOptions = {}): Generat
       case 'frame': {
         clock = e.t;
         const latent = Float32Array.from(remap ? instrument.frameAt(e.t, e.dt) : instrument.frameFromOps(e.t, e.dt));
-        yield { index: index++, time: e.t - h.t0, latent, exact: latentHash(latent) === e.hash };
+        yield { index: index++, time: e.t - h.t0, latent, exact: latentHash(latent) === e.hash, camera: instrument.camera };
         break;
       }
     }

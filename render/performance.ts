@@ -8,6 +8,7 @@ import type { FeatureFrame } from '../core/audio/index.ts';
 import type { LatentStateJson } from '../core/latent/index.ts';
 import { audioInputFrom, type Mapping } from '../core/mapping/index.ts';
 import { logger } from '../core/log.ts';
+import type { Camera } from '../core/camera.ts';
 import { Instrument, presetKey, type PresetStates } from '../instrument/instrument.ts';
 import type { LiveGains } from '../instrument/live-state.ts';
 import type { Timeline } from './timeline.ts';
@@ -57,6 +58,11 @@ export class OfflinePerformance {
   /** The model's own directions (principal.ts) in place of the seeded random ones, before the first frame. */
   setDirections(dirs: Float32Array[]): void {
     this.instrument.setDirections(dirs);
+  }
+
+  /** The camera moves of the frame `next()` returned last. */
+  get camera(): Camera {
+    return this.instrument.camera;
   }
 
   /** The model's gains (calibration.ts), before the first frame. */

@@ -26,6 +26,7 @@ import { readSession, replayLatents, type ReplayedFrame, type Session } from '..
 import { presetKey } from '../instrument/instrument.ts';
 import { OfflinePerformance } from './performance.ts';
 import { Look } from './look.ts';
+import { NO_CAMERA, quantizeCamera, type Camera } from '../core/camera.ts';
 import { DEFAULT_DISPLAY, type DisplayChange } from '../protocol/display.ts';
 import { cachedGains } from '../instrument/calibration.ts';
 import { modelPrincipalDirections } from '../instrument/principal.ts';
@@ -99,6 +100,8 @@ export interface RenderSummary {
 /** Where the video's frames come from: a performance computed from the song, or a session replayed. */
 interface LatentSequence {
   next(): Float32Array;
+  /** The camera moves of the frame `next()` returned last. */
+  readonly camera: Camera;
 }
 
 /** The live frames at the video's times: for video frame i, the last live frame made at or before i/fps. */
@@ -126,6 +129,9 @@ class ReplaySource implements LatentSequence {
     if (!this.current) throw new RhodopsError('SESSION_INVALID', 'the session log has no frames to replay');
     if (this.current.exact) this.exact++;
     return this.current.latent;
+  }
+  get camera(): Camera {
+    return this.current?.camera ?? NO_CAMERA;
   }
 }
 
@@ -282,7 +288,8 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
       source = performance;
     }
 
-    const look = o.look ? new Look({ ...DEFAULT_DISPLAY, ...o.look }, fps) : null;
+    // The camera moves of a mapping are drawn even without a look of the page's.
+    const look = new Look({ ...DEFAULT_DISPLAY, ...o.look }, fps);
     // Odd sides are padded by the encoder (core/video.ts), as a live take's are.
     const upscale = o.upscale === 'auto' ? autoUpscale(info.width, o.size) : o.upscale;
     const factor = upscale ?? 1;
@@ -291,7 +298,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     const workDir = `${o.out}.parts`;
     // What decides the frames: a change of any of it starts the render over instead of resuming.
     const plan = createHash('sha256')
-      .update(JSON.stringify({ v: 1, upscale, smoothing: smoothing ?? null, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, gains, directions: o.directions ?? 'random', look: look?.settings ?? null, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds, precision: o.ort.precision ?? 'fp32' }))
+      .update(JSON.stringify({ v: 1, upscale, smoothing: smoothing ?? null, audio: await fileStamp(o.audio), model: await modelStamp(o.model), mapping: mappingToJson(mapping), preset: start ?? null, timeline, gains, directions: o.directions ?? 'random', look: o.look ? look.settings : null, replay: await fileStamp(o.replay), fps, width, height, seed: o.seed, batch: o.batch, seg: o.segmentSeconds, precision: o.ort.precision ?? 'fp32' }))
       .digest('hex');
     await fs.mkdir(workDir, { recursive: true });
     const planFile = path.join(workDir, 'plan.txt');
@@ -307,7 +314,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     const done = new Set(await fs.readdir(workDir));
     let first = 0;
     while (first < segments && done.has(segmentName(first))) first++;
-    if (first > 0 && look?.remembers) {
+    if (first > 0 && look.remembers) {
       log.info('trails carry every frame into the next: rendering from the start, not resuming');
       first = 0;
     }
@@ -339,19 +346,25 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
         const enc = await SegmentEncoder.start(path.join(workDir, segmentName(s)), { width, height, fps });
         try {
           // The engine makes batch k+1 (on ONNX Runtime's threads) while batch k is upscaled and encoded.
-          const makeBatch = (i: number): Promise<RgbBatch> => {
+          // Each frame's camera moves travel with its latent, as a frame message carries them to a page.
+          const makeBatch = (i: number): { rgb: Promise<RgbBatch>; cameras: Camera[] } => {
             const n = Math.min(o.batch, to - i);
             const latents = new Float32Array(n * info.latent.size);
-            for (let k = 0; k < n; k++) latents.set(source.next(), k * info.latent.size);
-            return gen.generate(latents, n);
+            const cameras: Camera[] = [];
+            for (let k = 0; k < n; k++) {
+              latents.set(source.next(), k * info.latent.size);
+              cameras.push(quantizeCamera(source.camera));
+            }
+            return { rgb: gen.generate(latents, n), cameras };
           };
-          let pending: Promise<RgbBatch> | null = makeBatch(from);
+          let pending: { rgb: Promise<RgbBatch>; cameras: Camera[] } | null = makeBatch(from);
           for (let i = from; pending; ) {
-            const made: RgbBatch = await pending;
+            const made: RgbBatch = await pending.rgb;
+            const cameras = pending.cameras;
             const n: number = made.batch;
             const stop: boolean = !!o.signal?.aborted && i + n < to;
             pending = !stop && i + n < to ? makeBatch(i + n) : null;
-            if (look?.sharpens) for (let k = 0; k < n; k++) look.sharpen(made.data.subarray(k * made.width * made.height * 3, (k + 1) * made.width * made.height * 3), made.width, made.height);
+            if (look.sharpens) for (let k = 0; k < n; k++) look.sharpen(made.data.subarray(k * made.width * made.height * 3, (k + 1) * made.width * made.height * 3), made.width, made.height);
             const rgb = upscaler ? { width: made.width * factor, height: made.height * factor, data: await upscaler.upscale(made.data, n, made.width, made.height) } : made;
             const frameBytes = rgb.width * rgb.height * 3;
             for (let k = 0; k < n; k++) {
@@ -359,8 +372,10 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
               if (width !== rgb.width || height !== rgb.height) {
                 frame = await sharp(frame, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).resize(width, height, { kernel: 'lanczos3' }).raw().toBuffer();
               }
-              // In place: the batch (or the resized copy) is this loop's own.
-              if (look?.colours) look.colour(frame);
+              const camera = cameras[k]!;
+              frame = look.move(frame, width, height, camera);
+              // In place: the batch (or the resized copy, or the look's own buffer) is this loop's own.
+              if (look.colours(camera)) look.colour(frame, camera);
               o.onFrame?.(i + k, frame);
               await enc.write(frame);
             }

@@ -12,6 +12,7 @@ import { logger } from '../core/log.ts';
 import { displayScale, encodeFrame, enlarge, fitFrame, type EncodedFrame } from './encoder.ts';
 import type { Engine } from './engine.ts';
 import { encodeFrameMessage } from '../protocol/frames.ts';
+import { NO_CAMERA, type Camera } from '../core/camera.ts';
 import type { Hub } from './hub.ts';
 import type { ServerMessage } from '../protocol/messages.ts';
 import type { LoopStats } from '../protocol/status.ts';
@@ -19,7 +20,7 @@ import type { LoopStats } from '../protocol/status.ts';
 const log = logger('loop');
 
 /** What the loop asks for latents: the instrument. */
-export type FrameSource = Pick<Instrument, 'frameAt' | 'modelChanged' | 'cut'>;
+export type FrameSource = Pick<Instrument, 'frameAt' | 'modelChanged' | 'cut' | 'camera'>;
 
 export interface FrameSink {
   /** The sink's fixed frame size; frames of another size (after a model switch) are fitted into it. */
@@ -126,20 +127,23 @@ export class RenderLoop extends EventEmitter<LoopEvents> {
     const dt = Number.isNaN(this.lastTick) ? (this.o.fps === 'max' ? 0 : 1 / this.o.fps) : (start - this.lastTick) / 1000;
     this.lastTick = start;
     let rgb: RgbBatch | null = null;
+    let camera: Camera = NO_CAMERA;
     try {
       if (this.engine.swapIfReady()) {
         this.source.modelChanged(this.engine.model.info.latent);
         this.source.cut();
         this.emit('modelSwapped');
       }
-      rgb = await this.engine.render(this.finite(this.source.frameAt(start / 1000, dt)));
+      const latent = this.finite(this.source.frameAt(start / 1000, dt));
+      camera = this.source.camera;
+      rgb = await this.engine.render(latent);
     } catch (e) {
       this.failed(e, start);
     }
     const previous = this.output;
     const busy = this.inFlight > 0;
     this.inFlight++;
-    this.output = previous.then(() => this.encodeAndSend(rgb, start)).finally(() => this.inFlight--);
+    this.output = previous.then(() => this.encodeAndSend(rgb, camera, start)).finally(() => this.inFlight--);
     if (busy) await previous;
   }
 
@@ -189,7 +193,7 @@ export class RenderLoop extends EventEmitter<LoopEvents> {
   }
 
   /** Never rejects: a failed encode re-sends the last good frame, like a failed render. */
-  private async encodeAndSend(rgb: RgbBatch | null, tickStart: number): Promise<void> {
+  private async encodeAndSend(rgb: RgbBatch | null, camera: Camera, tickStart: number): Promise<void> {
     if (rgb) {
       try {
         const t0 = this.clock();
@@ -201,7 +205,8 @@ export class RenderLoop extends EventEmitter<LoopEvents> {
       }
     }
     if (!this.lastGood) return;
-    this.send(this.lastGood.encoded, tickStart);
+    // A frame that failed still flashes on its beat: the moves are this frame's, the picture the last good one.
+    this.send(this.lastGood.encoded, camera, tickStart);
     const sink = this.sink;
     if (sink) {
       // The recorder keeps its own clock from these times; a monotonic clock never jumps, Date.now() can.
@@ -217,10 +222,10 @@ export class RenderLoop extends EventEmitter<LoopEvents> {
     }
   }
 
-  private send(frame: EncodedFrame, tickStart: number): void {
+  private send(frame: EncodedFrame, camera: Camera, tickStart: number): void {
     const seq = ++this.seq;
     const { width, height, format, data } = frame;
-    this.hub.broadcastFrame(encodeFrameMessage({ seq, captureTime: Date.now(), width, height, format }, data));
+    this.hub.broadcastFrame(encodeFrameMessage({ seq, captureTime: Date.now(), width, height, format, camera }, data));
     const sentAt = this.clock();
     this.sentTimes.push(sentAt);
     while (this.sentTimes.length > 0 && sentAt - this.sentTimes[0]! > 2000) this.sentTimes.shift();

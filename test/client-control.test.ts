@@ -308,6 +308,15 @@ describe('control page in Chromium', () => {
     await page.keyboard.press('Escape');
     await until('Esc cancelled learn on the server', () => server.status().inputs.learning, (l) => l === null);
     assert.equal(await page.getByTestId('learn-truncation').getAttribute('aria-pressed'), 'false');
+
+    // A pad learned for the camera's flash: the route rises at once and falls over 0.15 s.
+    await page.getByTestId('learn-camera-flash').click();
+    await until('armed for the flash', () => server.status().inputs.learning, (l) => JSON.stringify(l) === JSON.stringify({ kind: 'camera', move: 'flash' }));
+    c.send({ type: 'midi', bytes: [0x90, 40, 100] });
+    await until("the flash's label shows the pad", () => page.getByTestId('sources-camera-flash').textContent(), (t) => (t ?? '').includes('note E2'));
+    const pad = server.instrument.mapping.routes.find((r) => r.target.kind === 'camera' && r.target.move === 'flash');
+    assert.deepEqual([pad?.source.kind, pad?.transform.attack, pad?.transform.release], ['midi note', 0.01, 0.15]);
+    c.send({ type: 'midi', bytes: [0x80, 40, 0] });
   });
 
   it('audio: picking a WAV file on the server plays it, and the meters move', async () => {

@@ -16,6 +16,9 @@ import { bigModel, sleep, startTestServer, tempRoot, TestClient, type ReceivedFr
 import { randomWeights } from './helpers/models.ts';
 import { saveModelCheckpoint } from '../core/checkpoint/from-model.ts';
 import { infoganArch } from '../core/models/architectures.ts';
+import { cameraMatrix, type Camera } from '../core/camera.ts';
+import { DEFAULT_DISPLAY } from '../protocol/display.ts';
+import { Look } from '../render/look.ts';
 
 type Rgb = [number, number, number];
 
@@ -284,6 +287,57 @@ describe('output page', () => {
       } finally {
         await other.page.close();
       }
+    });
+  });
+
+  it('draws the camera moves each frame carries as render/look.ts draws them: zoom, turn, flash, punch', async () => {
+    // LFOs move all four at once, at unrelated rates; each frame's header says where they were.
+    const lfo = (rate: number, move: string, out: [number, number]) => ({ source: { kind: 'lfo', rate }, transform: { out }, target: { kind: 'camera', move } });
+    const mapping = { version: 1, name: 'camera', routes: [lfo(0.37, 'zoom', [0, 1]), lfo(0.23, 'rotate', [-1, 1]), lfo(0.5, 'flash', [0, 0.6]), lfo(0.29, 'contrast', [0, 1])] };
+    const side = 280;
+    await withSetup('camera', { display: PLAIN, drift: 2, query: '?scale=1', viewport: { width: side, height: side } }, async ({ page, client }) => {
+      client.send({ type: 'mapping', mapping });
+      await waitStats(page, 'frames in plain settings', (x) => x.framesShown > 5 && x.settings.upscale === 'nearest' && x.settings.fit === 'stretch' && x.settings.blend === false);
+      const look = new Look(DEFAULT_DISPLAY, 30);
+      const n = 9;
+      const points: [number, number][] = [];
+      for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) points.push([(i + 0.5) / n, (j + 0.5) / n]);
+      let compared = 0;
+      let moved = 0;
+      const cameras: Camera[] = [];
+      for (let round = 0; round < 6; round++) {
+        const p = await probe(page, points);
+        const f = await frameBySeq(client, p.seqB);
+        const rgb = await rgbOf(f);
+        const { width: w, height: h, camera } = f.header;
+        cameras.push(camera);
+        const m: number[] = [];
+        cameraMatrix(camera, w / h, m);
+        const mirror = (u: number) => 1 - Math.abs((((u % 2) + 2) % 2) - 1);
+        for (const [k, [sx, sy]] of points.entries()) {
+          // Screen point → frame point (stretch, y down) → where the camera samples → the nearest texel(s).
+          const u = mirror(m[0]! * (sx - 0.5) + m[1]! * (sy - 0.5) + 0.5) * w;
+          const v = mirror(m[2]! * (sx - 0.5) + m[3]! * (sy - 0.5) + 0.5) * h;
+          const near = (c: number, size: number) => [...new Set([Math.floor(c - 0.15), Math.floor(c + 0.15)].map((t) => Math.min(size - 1, Math.max(0, t))))];
+          const wants = near(u, w).flatMap((x) => near(v, h).map((y) => pixelAt(rgb, w, x, y)).map((px) => {
+            const one = Uint8Array.from(px);
+            look.colour(one, camera);
+            return [one[0]!, one[1]!, one[2]!] as Rgb;
+          }));
+          const got = p.pixels[k]!;
+          const best = Math.min(...wants.map((want) => maxDiff(got, want)));
+          assert.ok(best <= 3, `frame ${p.seqB} with camera ${JSON.stringify(camera)}, screen point (${sx.toFixed(3)}, ${sy.toFixed(3)}): the page shows ${got.join(',')}, render/look.ts makes ${wants.map((x) => x.join(',')).join(' or ')}`);
+          compared++;
+          const unmoved = pixelAt(rgb, w, Math.floor(sx * w), Math.floor(sy * h));
+          if (maxDiff(got, unmoved) > 20) moved++;
+        }
+        await sleep(200);
+      }
+      assert.ok(compared >= 5 * n * n);
+      // Otherwise a page that ignored the camera (or a still one) would pass.
+      assert.ok(cameras.some((c) => Math.abs(c.rotate) > 0.2 && c.zoom > 0.1 && c.flash > 0.1), `the camera barely moved: ${JSON.stringify(cameras)}`);
+      assert.ok(moved > compared / 4, `only ${moved} of ${compared} probed pixels differ from the frame without the camera`);
+      await screenshot(page, 'output-camera');
     });
   });
 

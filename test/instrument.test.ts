@@ -14,6 +14,8 @@ import { latentHash } from '../instrument/session-format.ts';
 import { SessionLog } from '../instrument/session-log.ts';
 import { readSession, replayLatents } from '../instrument/session-read.ts';
 import { OfflinePerformance } from '../render/performance.ts';
+import { quantizeCamera, type Camera } from '../core/camera.ts';
+import { decodeFrameMessage } from '../protocol/frames.ts';
 import { Engine } from '../server/engine.ts';
 import { Hub } from '../server/hub.ts';
 import { RenderLoop } from '../server/loop.ts';
@@ -59,6 +61,29 @@ describe('instrument (fake clock)', () => {
     assert.equal(changed, 2);
     assert.deepEqual(ops.map((o) => [o.e.op, o.mapped]), [['setDirection', true], ['setTruncation', false]]);
     assert.equal(ops[1]!.t, clock, 'an operation carries the clock reading it used');
+  });
+
+  it('camera moves: the mapping drives them (clamped to their ranges), and a new mapping without them leaves the picture still', () => {
+    let clock = 0;
+    const mapping = parseMapping({
+      version: 1,
+      name: 'camera',
+      routes: [
+        { source: { kind: 'midi cc', controller: 1 }, transform: { out: [0, 5] }, target: { kind: 'camera', move: 'zoom' } },
+        { source: { kind: 'midi cc', controller: 1 }, transform: { out: [0, -3] }, target: { kind: 'camera', move: 'rotate' } },
+      ],
+    });
+    const inst = new Instrument({ layout: LAYOUT, seed: 3, mapping, now: () => clock });
+    inst.frameAt(0, 1 / 30);
+    assert.deepEqual(inst.camera, { flash: 0, contrast: 0, zoom: 0, rotate: 0 }, 'still until a source speaks');
+    inst.push(cc(0.01, 1, 1));
+    clock = 0.1;
+    inst.frameAt(clock, 1 / 30);
+    assert.deepEqual(inst.camera, { flash: 0, contrast: 0, zoom: 1, rotate: -1 }, 'clamped: zoom 0..1, rotate -1..1');
+    inst.setMapping({ version: 1, name: 'none', routes: [] });
+    inst.frameAt(0.2, 1 / 30);
+    assert.deepEqual(inst.camera, { flash: 0, contrast: 0, zoom: 0, rotate: 0 });
+    assert.throws(() => inst.apply({ op: 'setCamera', args: ['flash', 2] }), /camera flash must be from 0 to 1, got 2/);
   });
 
   it('the same inputs and operations on two instruments give the same latents, whatever the frame rate in between', () => {
@@ -181,6 +206,8 @@ describe('one instrument, three drivers', () => {
         { source: { kind: 'audio onset' }, target: { kind: 'direction', index: 1 } },
         { source: { kind: 'audio chroma', bin: 4 }, target: { kind: 'continuous', index: 0 } },
         { source: { kind: 'lfo', rate: 0.5 }, target: { kind: 'category crossfade', code: 0, values: [0, 2] } },
+        { source: { kind: 'audio onset' }, target: { kind: 'camera', move: 'flash' }, transform: { envelope: { decay: 0.1 } } },
+        { source: { kind: 'lfo', rate: 0.7 }, target: { kind: 'camera', move: 'rotate' }, transform: { out: [-1, 1] } },
       ],
     });
     drop = stateToJson(randomState(engine.model.info.latent, 77));
@@ -190,13 +217,18 @@ describe('one instrument, three drivers', () => {
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  it('the live loop, the offline renderer and a replay of the live session make the same latents, frame by frame', async () => {
+  it('the live loop, the offline renderer and a replay of the live session make the same latents and camera moves, frame by frame', async () => {
     const layout = engine.model.info.latent;
     const recallAt = 1.2;
 
     // Offline: the song's frames and a timeline recall, on the video's clock.
     const offline = new OfflinePerformance({ layout, seed: 5, fps: FPS, mapping, features, presets: new Map([['default/drop', drop]]), timeline: { snapToBeats: false, events: [{ at: recallAt, preset: 'drop', morph: 0.5 }] } });
-    const offlineHashes = Array.from({ length: FRAMES }, () => latentHash(offline.next()));
+    const offlineHashes: string[] = [];
+    const offlineCameras: Camera[] = [];
+    for (let k = 0; k < FRAMES; k++) {
+      offlineHashes.push(latentHash(offline.next()));
+      offlineCameras.push(quantizeCamera(offline.camera));
+    }
 
     // Live: the render loop on a fake clock, the same features pushed as they are heard, the recall as a page's operation.
     let ms = 0;
@@ -204,6 +236,9 @@ describe('one instrument, three drivers', () => {
     const instrument = new Instrument({ layout, seed: 5, mapping, now });
     const hub = new Hub({}, { control: () => undefined, binary: () => undefined, left: () => undefined });
     const loop = new RenderLoop(engine, instrument, hub, { fps: FPS, jpegQuality: 80, displaySize: 64, clock: () => ms });
+    // The camera moves as the pages get them: in each frame's header.
+    const liveCameras: Camera[] = [];
+    hub.broadcastFrame = (msg: Buffer) => void liveCameras.push(decodeFrameMessage(msg)!.header.camera);
     const file = path.join(root, 'live.session.jsonl');
     const log = await SessionLog.open(file, () => ({ startedAt: new Date().toISOString(), t0: now(), fps: FPS, model: { name: 'tiny', kind: 'infogan', path: root, width: 28, height: 28, latent: layout }, audio: null, ...instrument.internals() }), { attach: (l) => (instrument.journal = l) });
     let next = 0;
@@ -233,6 +268,9 @@ describe('one instrument, three drivers', () => {
     assert.ok(replayed.every((f) => f.exact), 'replay = live');
     assert.equal(firstDiff(remapped.map((f) => latentHash(f.latent)), liveHashes), -1, 'the inputs mapped again = live');
     assert.ok(new Set(liveHashes).size > FRAMES / 2, 'the latent moved');
+    assert.deepEqual(liveCameras, offlineCameras, 'the camera moves: live frames = offline');
+    assert.deepEqual(replayed.map((f) => quantizeCamera(f.camera)), liveCameras, 'the camera moves: replay = live');
+    assert.ok(new Set(liveCameras.map((c) => c.flash)).size > 3 && new Set(liveCameras.map((c) => c.rotate)).size > 10, 'the camera moved');
     assert.ok(session.events.some((e) => e.kind === 'op' && e.mapped) && session.events.some((e) => e.kind === 'op' && !e.mapped));
   });
 

@@ -432,6 +432,7 @@ describe('mapping applier', () => {
     setDrift(s: number) { this.calls.push(`drift ${s}`); }
     setDriftHeading(h: number) { this.calls.push(`heading ${h}`); }
     setTruncation(p: number) { this.calls.push(`truncation ${p}`); }
+    setCamera(m: string, v: number) { this.calls.push(`camera ${m} ${v}`); }
     randomize(seed: number) { this.calls.push(`randomize ${seed}`); }
   }
 
@@ -439,9 +440,9 @@ describe('mapping applier', () => {
     const live = new FakeLive();
     const recalls: string[] = [];
     const applier = new MappingApplier(live, { recall: (a) => recalls.push(a.name) });
-    const base: MappingOutput = { time: 0, directions: { 0: 1, 3: -0.5 }, directionSmoothing: {}, categories: { 0: { mode: 'select', value: 2 } }, continuous: { 1: 0.2 }, truncation: 0.7, driftSpeed: 0.3, actions: [] };
+    const base: MappingOutput = { time: 0, directions: { 0: 1, 3: -0.5 }, directionSmoothing: {}, categories: { 0: { mode: 'select', value: 2 } }, continuous: { 1: 0.2 }, truncation: 0.7, driftSpeed: 0.3, camera: { flash: 0.5 }, actions: [] };
     applier.apply(base);
-    assert.deepEqual(live.calls, ['direction 0 1', 'direction 3 -0.5', 'continuous 1 0.2', 'category 0 2', 'truncation 0.7', 'drift 0.3'], 'everything the first time');
+    assert.deepEqual(live.calls, ['direction 0 1', 'direction 3 -0.5', 'continuous 1 0.2', 'category 0 2', 'truncation 0.7', 'drift 0.3', 'camera flash 0.5'], 'everything the first time');
     live.calls = [];
     applier.apply({ ...base, time: 1, directions: { 0: 1, 3: -0.4 }, actions: [{ type: 'reseed', time: 1, route: 2, seed: 77, crossfade: 0 }, { type: 'recall', time: 1, route: 3, name: 'drop', crossfade: 1 }] });
     assert.deepEqual(live.calls, ['direction 3 -0.4', 'randomize 77'], 'only the change, then the reseed');

@@ -53,6 +53,7 @@ describe('mapping schema', () => {
       { kind: 'morph', from: { name: 'a' }, to: { bank: 'live', name: 'b' } },
       { kind: 'preset recall', name: 'dawn' },
       { kind: 'reseed' },
+      { kind: 'camera', move: 'zoom' },
     ];
     const covered = new Set([...sources.map((s) => s.kind), ...targets.map((t) => t.kind)]);
     for (const k of [...SOURCE_KINDS, ...TARGET_KINDS]) assert.ok(covered.has(k), `the test covers ${k}`);

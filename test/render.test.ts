@@ -11,9 +11,14 @@ import { decodeAudioFile, extractFeatures } from '../core/audio/index.ts';
 import { runFfmpeg } from '../core/ffmpeg.ts';
 import { setLogLevel } from '../core/log.ts';
 import { parseMapping } from '../core/mapping/index.ts';
+import { reactiveMappingJson } from '../core/mapping/defaults.ts';
+import { NO_CAMERA } from '../core/camera.ts';
+import { DEFAULT_DISPLAY } from '../protocol/display.ts';
+import { Look } from '../render/look.ts';
 import { OfflinePerformance } from '../render/performance.ts';
 import { render, type RenderOptions } from '../render/render.ts';
 import { parseTimelineText } from '../render/timeline.ts';
+import { readSession } from '../instrument/session-read.ts';
 import { probeJson } from '../server/recorder/probe.ts';
 import { DEFAULT_MODEL } from '../presets/bundled.ts';
 import { sleep, startTestServer, tempRoot, TestClient } from './helpers/server.ts';
@@ -116,6 +121,36 @@ describe('offline render', () => {
     reference = hashes;
   });
 
+  it('camera moves are drawn on the frames of their time: a flash on a square LFO whitens every other half second', async () => {
+    const plain: Uint8Array[] = [];
+    const seconds = 2;
+    const short = path.join(root, 'two-seconds.wav');
+    await runFfmpeg(['-i', song, '-t', String(seconds), '-y', short]);
+    await render({ ...base(), audio: short, out: path.join(root, 'plain.mp4'), onFrame: (i, rgb) => (plain[i] = Uint8Array.from(rgb)) });
+    const json = reactiveMappingJson();
+    json.routes = [...json.routes, { source: { kind: 'lfo', shape: 'square', rate: 1 }, target: { kind: 'camera', move: 'flash' } }];
+    const file = path.join(root, 'flash.json');
+    await fs.writeFile(file, JSON.stringify(json));
+    const kinds = { still: 0, flashed: 0 };
+    const look = new Look(DEFAULT_DISPLAY, FPS);
+    await render({
+      ...base(),
+      audio: short,
+      mapping: file,
+      out: path.join(root, 'flash.mp4'),
+      onFrame: (i, rgb) => {
+        const want = Uint8Array.from(plain[i]!);
+        look.colour(want, { ...NO_CAMERA, flash: 1 });
+        const same = (a: Uint8Array) => a.every((v, k) => Math.abs(v - rgb[k]!) <= 1);
+        if (same(plain[i]!)) kinds.still++;
+        else if (same(want)) kinds.flashed++;
+        else assert.fail(`frame ${i} is neither the frame nor the frame flashed`);
+      },
+    });
+    // The square LFO is high for the first half of each second: 15 frames of 30.
+    assert.deepEqual(kinds, { still: seconds * 15, flashed: seconds * 15 }, 'the same latents, half of them flashed');
+  });
+
   it('Ctrl-C leaves a playable partial video; the same command resumes and finishes the same video', async () => {
     const controller = new AbortController();
     const out = path.join(root, 'interrupted.mp4');
@@ -182,10 +217,16 @@ describe('offline render', () => {
     await assert.rejects(render({ ...base(), audio: notAudio, out: root }), (e: Error & { code?: string; hint?: string }) => e.code === 'BAD_OPTION' && /is a folder/.test(e.message) && /video\.mp4/.test(e.hint ?? ''));
   });
 
-  it('a live session replays at the video frame times with the live latents exactly', async () => {
+  it('a live session replays at the video frame times with the live latents exactly, and the song starts where it was', async () => {
+    // A chirp (200 Hz rising 200 Hz a second): the frequency at any moment says where in the song it is.
+    const chirp = path.join(root, 'chirp.wav');
+    await runFfmpeg(['-f', 'lavfi', '-i', 'aevalsrc=0.5*sin(2*PI*(200*t+100*t*t)):s=44100:d=8', '-y', chirp]);
     const server = await startTestServer(root, { fps: 30, model: DEFAULT_MODEL });
     try {
       const c = await TestClient.connect(server);
+      const playing = await fetch(`${server.url}api/audio`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: { kind: 'file', file: 'chirp.wav' } }) });
+      assert.equal(playing.status, 200, await playing.clone().text());
+      await sleep(1500);
       const started = (await (await fetch(`${server.url}api/sessions/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { file: string };
       for (const m of [{ type: 'drift', speed: 1 }, { type: 'category', code: 0, value: 7 }, { type: 'midi', bytes: [0xb0, 3, 120] }, { type: 'continuous', index: 1, value: -1.5 }]) {
         c.send(m);
@@ -196,6 +237,20 @@ describe('offline render', () => {
       const r = await render({ ...base(), audio: null, replay: started.file, out: path.join(root, 'replay.mp4') });
       assert.ok(r.frames >= 30, `about 1.2 s of frames: ${r.frames}`);
       assert.equal(r.replayExact, r.rendered, 'every replayed latent has its live frame\'s hash');
+
+      // With the song: it starts where it was when the log began, without the user saying where.
+      const at = (await readSession(started.file)).header.audio?.positionS ?? 0;
+      assert.ok(at > 1, `the log says the song was at ${at} s`);
+      const withSong = await render({ ...base(), audio: chirp, replay: started.file, out: path.join(root, 'replay-song.mp4') });
+      const heard = await decodeAudioFile(withSong.out);
+      // Zero crossings over 0.2 s from 0.1 s in (past the AAC encoder's priming): the chirp's frequency there.
+      const from = Math.round(0.1 * 44100);
+      const span = Math.round(0.2 * 44100);
+      let crossings = 0;
+      for (let i = from + 1; i < from + span; i++) if (heard[i - 1]! < 0 !== heard[i]! < 0) crossings++;
+      const hz = crossings / 2 / 0.2;
+      const songTime = (hz - 200) / 200 - 0.2;
+      assert.ok(Math.abs(songTime - at) < 0.1, `the video's sound is the song at ${songTime.toFixed(2)} s (${hz.toFixed(0)} Hz); the log began at ${at.toFixed(2)} s`);
     } finally {
       await server.close();
     }

@@ -15,6 +15,13 @@ import { INITIAL_DISPLAY, overridesFromQuery } from './output/settings.ts';
 import { AdaptiveResolution } from './output/resolution.ts';
 import { RateMeter } from './output/stats.ts';
 import type { FrameTexture } from './output/textures.ts';
+import type { Camera } from '../../core/camera.ts';
+
+/** A frame held by the schedule: its texture and the camera moves it was made with. */
+interface HeldFrame {
+  texture: FrameTexture;
+  camera: Camera;
+}
 
 /** Decodes in flight (or waiting for an earlier one, to keep frame order) before arriving frames are dropped. */
 const MAX_PENDING_DECODES = 2;
@@ -24,7 +31,7 @@ const canvas = document.createElement('canvas');
 canvas.id = 'output';
 document.body.append(canvas);
 const renderer = new OutputRenderer(canvas);
-const schedule = new FrameSchedule<FrameTexture>((t) => renderer.release(t), { timeOrigin: performance.timeOrigin });
+const schedule = new FrameSchedule<HeldFrame>((f) => renderer.release(f.texture), { timeOrigin: performance.timeOrigin });
 const overrides = overridesFromQuery(location.search);
 if (overrides.problems.length) console.warn(`rhodops output: ignored URL settings: ${overrides.problems.join('; ')}`);
 
@@ -69,7 +76,7 @@ let uploadMs = 0;
 const ema = (avg: number, v: number) => (avg === 0 ? v : avg * 0.9 + v * 0.1);
 
 function accept(f: DecodedFrame): void {
-  const { seq, captureTime, width, height } = f.header;
+  const { seq, captureTime, width, height, camera } = f.header;
   try {
     const t0 = performance.now();
     decodeMs = ema(decodeMs, t0 - f.receivedAt);
@@ -78,7 +85,7 @@ function accept(f: DecodedFrame): void {
     uploadMs = ema(uploadMs, t1 - t0);
     frameWidth = width;
     frameHeight = height;
-    schedule.push(seq, captureTime, f.receivedAt, t1, tex);
+    schedule.push(seq, captureTime, f.receivedAt, t1, { texture: tex, camera });
   } finally {
     // The texture holds the pixels now.
     releaseFrame(f);
@@ -146,7 +153,14 @@ const connection = new Connection({
 
 let drewLast = false;
 /** Draws what the schedule picks for `now` when the picture changed (or fades by itself); returns the pick. */
-function render(now: number): Pick<FrameTexture> | null {
+/** The camera between two frames' moves, as the pictures are blended. */
+const blended: Camera = { flash: 0, contrast: 0, zoom: 0, rotate: 0 };
+function blendCamera(a: Camera, b: Camera, t: number): Camera {
+  for (const k of Object.keys(blended) as (keyof Camera)[]) blended[k] = a[k] + (b[k] - a[k]) * t;
+  return blended;
+}
+
+function render(now: number): Pick<HeldFrame> | null {
   const p = schedule.pick(now, settings.blend);
   drewLast = dirty || (p !== null && (p.changed || renderer.animating));
   if (!p) {
@@ -154,7 +168,7 @@ function render(now: number): Pick<FrameTexture> | null {
     dirty = false;
     return null;
   }
-  if (drewLast) renderer.draw(p.a.item, p.b.item, p.t);
+  if (drewLast) renderer.draw(p.a.item.texture, p.b.item.texture, p.t, blendCamera(p.a.item.camera, p.b.item.camera, p.a === p.b ? 1 : p.t));
   dirty = false;
   return p;
 }

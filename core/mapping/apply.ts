@@ -6,6 +6,7 @@
  */
 import type { MappingAction, MappingOutput } from './engine.ts';
 import type { PresetRef } from './schema.ts';
+import type { CameraMove } from '../camera.ts';
 
 /** The setters LiveState has (instrument/live-state.ts); the offline renderer can implement the same. */
 export interface LiveControlsLike {
@@ -17,6 +18,8 @@ export interface LiveControlsLike {
   setDrift(speed: number): void;
   setDriftHeading(heading: number): void;
   setTruncation(psi: number): void;
+  /** A camera move (core/camera.ts) to `value`. */
+  setCamera(move: CameraMove, value: number): void;
   /** New noise from a seed (LiveState.randomize), at once or over `seconds`. */
   randomize(seed: number, seconds?: number): void;
 }
@@ -84,6 +87,7 @@ export class MappingApplier {
     if (out.truncation !== undefined && this.#changed('truncation', out.truncation)) this.live.setTruncation(out.truncation);
     if (out.driftSpeed !== undefined && this.#changed('drift', out.driftSpeed)) this.live.setDrift(out.driftSpeed);
     if (out.driftHeading !== undefined && this.#changed('heading', out.driftHeading)) this.live.setDriftHeading(out.driftHeading);
+    for (const [move, v] of Object.entries(out.camera) as [CameraMove, number][]) if (this.#changed(`cam ${move}`, v)) this.live.setCamera(move, v);
     if (out.morph !== undefined && this.effects.morph && this.#changed(`morph ${JSON.stringify([out.morph.from, out.morph.to])}`, out.morph.t)) {
       this.effects.morph(out.morph.from, out.morph.to, out.morph.t);
     }

@@ -12,6 +12,9 @@
  * - sections: when the music turns to a new section (the novelty curve rises through 0.5), the picture glides to a
  *   new region of latent space over two seconds;
  * - brightness: a bright sound (a high spectral centroid) leans on direction 2; silence and dark sounds leave it;
+ * - camera (off in the default mapping; `--mapping camera`): each hit zooms in a little and flashes, the percussive
+ *   energy punches the contrast, and each beat gives the picture a small turn that swings back; all of them rest
+ *   in silence;
  * - knobs: CC 1–8 move directions 0–7 (adding to the music on 0–2); CC 9 sweeps InfoGAN category 0, CC 10/11
  *   set its continuous codes. On a model without those codes the engine lists those routes as inactive.
  */
@@ -25,11 +28,13 @@ export interface ReactionStrengths {
   /** 0: off; otherwise the glide to a new region takes 2 s ÷ this. */
   sections: number;
   brightness: number;
+  /** The picture's own moves on the beat: zoom, flash, contrast, a turn (core/camera.ts). */
+  camera: number;
   /** Include the MIDI knob routes. */
   knobs: boolean;
 }
 
-export const DEFAULT_STRENGTHS: ReactionStrengths = { pulse: 1, motion: 1, harmony: 1, sections: 1, brightness: 1, knobs: true };
+export const DEFAULT_STRENGTHS: ReactionStrengths = { pulse: 1, motion: 1, harmony: 1, sections: 1, brightness: 1, camera: 0, knobs: true };
 
 const knob = (cc: number, direction: number): RouteInput => ({
   name: `knob ${cc} → direction ${direction}`,
@@ -59,6 +64,14 @@ export function reactiveMappingJson(strengths: Partial<ReactionStrengths> = {}, 
   }
   if (s.brightness > 0) {
     routes.push({ name: 'brightness', source: { kind: 'audio centroid' }, transform: { in: [0.5, 1], out: [0, 1 * s.brightness], attack: 0.3, release: 0.3 }, target: { kind: 'direction', index: 2 } });
+  }
+  if (s.camera > 0) {
+    routes.push(
+      { name: 'camera: hits zoom in', source: { kind: 'audio onset' }, transform: { out: [0, 0.3 * s.camera], envelope: { decay: 0.18 } }, target: { kind: 'camera', move: 'zoom' } },
+      { name: 'camera: hits flash', source: { kind: 'audio onset' }, transform: { out: [0, 0.3 * s.camera], envelope: { decay: 0.08 } }, target: { kind: 'camera', move: 'flash' } },
+      { name: 'camera: percussive punch', source: { kind: 'audio percussive' }, transform: { in: [0.3, 1], out: [0, 0.6 * s.camera], attack: 0, release: 0.1 }, target: { kind: 'camera', move: 'contrast' } },
+      { name: 'camera: a turn on the beat', source: { kind: 'beat' }, transform: { out: [0, 0.25 * s.camera], envelope: { decay: 0.3 } }, target: { kind: 'camera', move: 'rotate' } },
+    );
   }
   if (s.knobs) {
     routes.push(
@@ -90,4 +103,5 @@ export const BUILT_IN_MAPPINGS: Record<string, () => Mapping> = {
   harmony: () => parseMapping(reactiveMappingJson({ pulse: 0, sections: 0, brightness: 0 }, 'harmony')),
   sections: () => parseMapping(reactiveMappingJson({ pulse: 0, harmony: 0, brightness: 0 }, 'sections')),
   knobs: () => parseMapping(reactiveMappingJson({ pulse: 0, motion: 0, harmony: 0, sections: 0, brightness: 0 }, 'knobs')),
+  camera: () => parseMapping(reactiveMappingJson({ camera: 1 }, 'camera')),
 };

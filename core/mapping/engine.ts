@@ -26,6 +26,7 @@ import { RhodopsError } from '../errors.ts';
 import { hash32 } from '../random.ts';
 import type { LatentLayout } from '../latent/state.ts';
 import type { Seconds } from '../latent/units.ts';
+import { cameraRange, type Camera } from '../camera.ts';
 import { BeatClock, lfoValue, type BeatPulse } from './clock.ts';
 import type { AudioFrameInput, CcInput, MappingInput } from './inputs.ts';
 import {
@@ -76,6 +77,8 @@ export interface MappingOutput {
   /** Which of DRIFT_HEADINGS walks the drift follows. */
   driftHeading?: number;
   morph?: { from: PresetRef; to: PresetRef; t: number };
+  /** The camera moves the mapping drives. */
+  camera: Partial<Camera>;
   /** Discrete actions fired since the previous evaluate, in time order. */
   actions: MappingAction[];
 }
@@ -474,7 +477,7 @@ export class MappingEngine {
   // ─── Output ─────────────────────────────────────────────────────────────────────────────────────────────
 
   #collect(t: Seconds): MappingOutput {
-    const out: MappingOutput = { time: t, directions: {}, directionSmoothing: {}, categories: {}, continuous: {}, actions: this.#actions };
+    const out: MappingOutput = { time: t, directions: {}, directionSmoothing: {}, categories: {}, continuous: {}, camera: {}, actions: this.#actions };
     for (const g of this.#groups) {
       let sum = 0;
       let speaking = false;
@@ -514,6 +517,11 @@ export class MappingEngine {
           const p = clamp(sum, 0, 1) * (g.values.length - 1);
           const i = Math.min(Math.floor(p), g.values.length - 2);
           out.categories[target.code] = { mode: 'crossfade', from: g.values[i] as number, to: g.values[i + 1] as number, t: p - i };
+          break;
+        }
+        case 'camera': {
+          const [lo, hi] = cameraRange(target.move);
+          out.camera[target.move] = clamp(sum, lo, hi);
           break;
         }
         case 'preset recall':

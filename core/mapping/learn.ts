@@ -79,7 +79,8 @@ export function cancel(state: LearnState): LearnState {
 /**
  * What a learned route does by default, per target: directions and continuous codes swing ±2 around a
  * knob's middle with a light smoothing (the latent springs smooth again downstream); truncation and drift
- * take the knob's range as it is; category, morph and actions use 0..1.
+ * take the knob's range as it is; category, morph and actions use 0..1. Camera moves rise at once and fall
+ * over 0.15 s (a pad flashes), a turn swings ±1 about a knob's middle.
  */
 export function defaultTransformFor(target: Target): TransformInput {
   switch (target.kind) {
@@ -92,6 +93,8 @@ export function defaultTransformFor(target: Target): TransformInput {
     case 'morph':
     case 'truncation':
       return { attack: 0.03, release: 0.03 };
+    case 'camera':
+      return target.move === 'rotate' ? { out: [-1, 1], attack: 0.03, release: 0.03 } : { attack: 0.01, release: 0.15 };
     default:
       return {};
   }

@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { RhodopsError, messageOf } from '../errors.ts';
 import { AUDIO_FEATURES, CHROMA_BINS } from './inputs.ts';
+import { CAMERA_MOVES } from '../camera.ts';
 
 export const MAPPING_VERSION = 1;
 /**
@@ -231,6 +232,11 @@ const targetSchemas = {
   }),
   /** On each trigger: new noise (seeded from the mapping's seed and a count, so replays agree). */
   reseed: z.strictObject({ kind: z.literal('reseed'), crossfade: num(0, 600, ' s').default(0) }),
+  /**
+   * A move of the picture itself, drawn by the output pages and `render` (core/camera.ts): flash, contrast
+   * and zoom 0..1, rotate -1..1 (clamped). No latent smoothing: the route's own envelope shapes it.
+   */
+  camera: z.strictObject({ kind: z.literal('camera'), move: z.enum(CAMERA_MOVES, `must be one of ${CAMERA_MOVES.join(', ')}`) }),
 } as const;
 export type TargetKind = keyof typeof targetSchemas;
 export const TARGET_KINDS = Object.keys(targetSchemas) as TargetKind[];
@@ -257,6 +263,8 @@ export function targetKey(t: Target): string {
       return `category ${t.code}`;
     case 'preset recall':
       return `preset recall ${t.bank ?? ''}/${t.name}`;
+    case 'camera':
+      return `camera ${t.move}`;
     default:
       return t.kind;
   }
@@ -275,6 +283,8 @@ export function describeTarget(t: Target): string {
       return `morph '${t.from.name}' → '${t.to.name}'`;
     case 'preset recall':
       return `preset recall '${t.name}'`;
+    case 'camera':
+      return `camera ${t.move}`;
     default:
       return t.kind;
   }

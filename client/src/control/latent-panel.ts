@@ -11,6 +11,14 @@ import type { Page } from './page.ts';
 import { Slider } from './slider.ts';
 import { Throttled } from './throttle.ts';
 import type { LearnTarget } from './targets.ts';
+import { CAMERA_MOVES, CONTRAST_MAX, FLASH_MAX, ROTATE_MAX_DEG, ZOOM_MAX, type CameraMove } from '../../../core/camera.ts';
+
+const CAMERA_HINTS: Record<CameraMove, string> = {
+  flash: `towards white, up to ${Math.round(FLASH_MAX * 100)} %`,
+  contrast: `a punch, up to ${1 + CONTRAST_MAX}× the contrast`,
+  zoom: `in, up to ${1 + ZOOM_MAX}×`,
+  rotate: `a turn, up to ±${ROTATE_MAX_DEG}°`,
+};
 
 const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
 
@@ -219,6 +227,19 @@ export class LatentPanel {
       section('categories', ...this.categories.map((c) => c.el)),
       section('continuous codes', ...this.continuous.map((s) => s.el)),
       section('shape', this.truncation.el, this.drift.el, this.smoothing.el),
+      section('camera (drawn by the output pages; learn a pad or a knob)', ...CAMERA_MOVES.map((move) => this.cameraRow(move, learn))),
+    );
+  }
+
+  /** A camera move: what the mapping routes to it, and its learn button (the moves are momentary: no slider). */
+  private cameraRow(move: CameraMove, learn: LearnManager): HTMLElement {
+    const sources = h('span', { class: 'sources', testid: `sources-camera-${move}` });
+    return h(
+      'div',
+      { class: 'control camera', testid: `control-camera-${move}` },
+      h('label', { class: 'name' }, h('span', { text: move }), sources),
+      h('span', { class: 'what', text: CAMERA_HINTS[move] }),
+      learn.button({ kind: 'camera', move }, sources, `learn-camera-${move}`),
     );
   }
 

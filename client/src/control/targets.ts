@@ -7,8 +7,10 @@ import type { ControlMessage } from '../lib/protocol.ts';
 
 export type LearnTarget = Extract<ControlMessage, { type: 'learn' }>['target'];
 
-export function targetId(t: { kind: string; index?: number; code?: number }): string {
+export function targetId(t: { kind: string; index?: number; code?: number; move?: string }): string {
   switch (t.kind) {
+    case 'camera':
+      return `camera ${t.move ?? ''}`;
     case 'direction':
     case 'continuous':
       return `${t.kind} ${t.index ?? 0}`;

@@ -1,5 +1,5 @@
 /**
- * Frame messages from the server: the 24-byte header (sequence, capture time, size, format), then JPEG, PNG
+ * Frame messages from the server: the 28-byte header (sequence, capture time, size, format, camera moves), then JPEG, PNG
  * or raw RGB. Compressed frames are decoded by createImageBitmap, which browsers run off the main thread;
  * raw RGB (frames up to 64²) is only widened to RGBA.
  */

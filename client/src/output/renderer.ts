@@ -17,6 +17,7 @@ import {
   UnsignedByteType,
   Vector2,
   WebGLRenderer,
+  Vector4,
   WebGLRenderTarget,
 } from 'three';
 import type { DisplaySettings } from '../lib/protocol.ts';
@@ -25,6 +26,7 @@ import { BLIT_FRAGMENT, FRAME_FRAGMENT, QUAD_VERTEX } from './shaders.ts';
 import { fitScale, INITIAL_DISPLAY } from './settings.ts';
 import { colourIsIdentity, colourMatrix } from '../../../protocol/look.ts';
 import { TexturePool, type FrameTexture } from './textures.ts';
+import { cameraMatrix, CONTRAST_MAX, FLASH_MAX, NO_CAMERA, type Camera } from '../../../core/camera.ts';
 
 const UPSCALE_DEFINE: Record<DisplaySettings['upscale'], number> = { nearest: 0, bilinear: 1, bicubic: 2 };
 
@@ -45,6 +47,7 @@ export class OutputRenderer {
   private readonly scale = { x: 1, y: 1 };
   private readonly colour: number[] = new Array<number>(9).fill(0);
   private readonly size = new Vector2();
+  private readonly cameraM: number[] = [1, 0, 0, 1];
 
   constructor(canvas: HTMLCanvasElement) {
     // No antialiasing (one quad), no depth; the drawing buffer is not preserved: probes read it in the task that drew.
@@ -70,6 +73,9 @@ export class OutputRenderer {
         uInvGamma: { value: 1 },
         uPrev: { value: null },
         uTrails: { value: 0 },
+        uCamera: { value: new Vector4(1, 0, 0, 1) },
+        uFlash: { value: 0 },
+        uPunch: { value: 1 },
       },
     });
     this.blitMaterial = new RawShaderMaterial({ glslVersion: GLSL3, vertexShader: QUAD_VERTEX, fragmentShader: BLIT_FRAGMENT, depthTest: false, depthWrite: false, uniforms: { uSrc: { value: null } } });
@@ -158,8 +164,8 @@ export class OutputRenderer {
     return this.targets !== null;
   }
 
-  /** Draws `a` blended towards `b` by `t` (t = 1: `b` alone), or black without a frame. */
-  draw(a: FrameTexture | null, b: FrameTexture | null, t: number): void {
+  /** Draws `a` blended towards `b` by `t` (t = 1: `b` alone) with the camera moves, or black without a frame. */
+  draw(a: FrameTexture | null, b: FrameTexture | null, t: number, camera: Readonly<Camera> = NO_CAMERA): void {
     const r = this.renderer;
     if (!b) {
       r.setRenderTarget(null);
@@ -173,6 +179,11 @@ export class OutputRenderer {
     const buf = r.getDrawingBufferSize(this.size);
     fitScale(this.settings.fit, b.width, b.height, buf.x, buf.y, this.scale);
     (u['uScale']!.value as Vector2).set(this.scale.x, this.scale.y);
+    cameraMatrix(camera, b.width / b.height, this.cameraM);
+    const m = this.cameraM;
+    (u['uCamera']!.value as Vector4).set(m[0]!, m[1]!, m[2]!, m[3]!);
+    u['uFlash']!.value = FLASH_MAX * camera.flash;
+    u['uPunch']!.value = 1 + CONTRAST_MAX * camera.contrast;
     this.quad.material = this.frameMaterial;
     if (!this.targets) {
       r.setRenderTarget(null);

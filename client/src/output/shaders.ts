@@ -1,7 +1,8 @@
 /**
  * The output page's shaders (GLSL ES 3.0, raw: three.js adds only `#version 300 es` and the defines).
- * One pass draws the picture: fit → upscale filter → unsharp mask → blend of two frames → colour, and with
- * trails on, the previous output kept by `trails`. Options that change rarely are compile-time defines, so
+ * One pass draws the picture: fit → camera zoom and turn → upscale filter → unsharp mask → blend of two frames →
+ * colour → camera flash and punch, and with trails on, the previous output kept by `trails`. The camera's
+ * formulas are core/camera.ts's, which the offline renderer uses too. Options that change rarely are compile-time defines, so
  * the fragment shader carries no branch the display settings do not use (SwiftShader runs it on the CPU).
  */
 
@@ -35,6 +36,10 @@ uniform float uContrast;
 uniform float uInvGamma;
 uniform sampler2D uPrev;
 uniform float uTrails;
+/** The camera: frame uv about the centre → where it samples (row-major 2×2), flash and punch amounts. */
+uniform vec4 uCamera;
+uniform float uFlash;
+uniform float uPunch;
 
 in vec2 vUv;
 out vec4 outColor;
@@ -106,12 +111,19 @@ vec3 frame(sampler2D tex, vec2 uv) {
   return c;
 }
 
+/** Past the frame's edge a turned or zoomed picture continues mirrored, never black corners. */
+vec2 mirror(vec2 uv) {
+  return 1.0 - abs(mod(uv, 2.0) - 1.0);
+}
+
 void main() {
   vec2 uv = (vUv - 0.5) * uScale + 0.5;
   vec3 c = vec3(0.0);
   if (uv.x >= 0.0 && uv.x <= 1.0 && uv.y >= 0.0 && uv.y <= 1.0) {
     // Frames are uploaded as they come (rows top to bottom, no flip): screen up is texture row 0.
     uv.y = 1.0 - uv.y;
+    vec2 p = uv - 0.5;
+    uv = mirror(vec2(uCamera.x * p.x + uCamera.y * p.y, uCamera.z * p.x + uCamera.w * p.y) + 0.5);
     c = frame(uB, uv);
     if (uT < 1.0) c = mix(frame(uA, uv), c, uT);
 #if COLOR
@@ -119,6 +131,8 @@ void main() {
     c = (c - 0.5) * uContrast + 0.5 + uBrightness;
     c = pow(clamp(c, 0.0, 1.0), vec3(uInvGamma));
 #endif
+    c = clamp((c - 0.5) * uPunch + 0.5, 0.0, 1.0);
+    c += (1.0 - c) * uFlash;
   }
 #if TRAILS
   // Feedback: what was on screen fades by uTrails a frame; a brighter new picture wins. The small
