@@ -168,6 +168,25 @@ describe('PGGAN runs', () => {
     assert.deepEqual(levels.map((l) => [l.stabiliseKimg, l.transitionKimg]), [[0.08, 0], [0.016, 0.04]], 'the checkpoint keeps the new lengths');
   });
 
+  it('--batch changes on resume from the current resolution on; --micro-batch splits steps and the run still ends where it should', async () => {
+    const out = path.join(root, 'rebatched');
+    await runPggan({ ...base, settings: settings(), out, resume: false, maxSteps: 4 });
+    // The schedule counts images: 4² continues with steps of 4 where it left off (32 of its 80 images done).
+    const r = await runPggan({ ...base, out, resume: true, overrides: { batch: '4' }, microBatch: 2 });
+    assert.deepEqual([r.step, r.kimg, r.stoppedEarly], [4 + 12 + 20 + 20, 0.24, false]);
+    const lines = await stepLines(out);
+    assert.deepEqual(lines.slice(3, 6).map((l) => [l['kimg'], l['micro']]), [[0.032, undefined], [0.036, 2], [0.04, 2]], 'steps of 4 in passes of 2 after the resume');
+    assert.ok(lines.every((l) => Number.isFinite(l['d']) && Number.isFinite(l['g'])), 'finite losses throughout');
+    assert.deepEqual((await loadRun(out)).settings.levels.map((l) => l.batch), [4, 4], 'the checkpoint keeps the new minibatch');
+
+    const later = path.join(root, 'rebatched-later');
+    await runPggan({ ...base, settings: settings(), out: later, resume: false, maxSteps: 12 });
+    await assert.rejects(
+      runPggan({ ...base, out: later, resume: true, overrides: { batch: '4:2' } }),
+      (e: Error & { code?: string }) => e.code === 'BAD_OPTION' && /left 4² behind/.test(e.message),
+    );
+  });
+
   it('the collapse guard stays quiet on a healthy run and keeps a healthy checkpoint', async () => {
     const out = path.join(root, 'healthy-run');
     const r = await runPggan({ ...base, settings: settings(), out, resume: false });

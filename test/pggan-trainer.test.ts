@@ -14,7 +14,8 @@ import { gaussianArray } from '../core/random.ts';
 import { gradientPenalty } from '../trainer/pggan/loss.ts';
 import { features, isHealthy, meanPairwiseDistance, observe } from '../trainer/pggan/guard.ts';
 import { GUARD_DEFAULTS, type PgganSettings } from '../trainer/pggan/settings.ts';
-import { PgganTrainer } from '../trainer/pggan/trainer.ts';
+import { microBatches, PgganTrainer } from '../trainer/pggan/trainer.ts';
+import { MicroBatchPlanner } from '../trainer/pggan/micro-batch.ts';
 
 const arch: PgganArch = { kind: 'pggan', latentSize: 8, channels: 3, maxResolution: 16, widths: [8, 8, 4] };
 
@@ -217,6 +218,58 @@ describe('PGGAN trainer', () => {
     tf.dispose(t.generate(gaussianArray(3 * 8, 1), 3));
     assert.equal(tf.memory().numTensors, before);
     t.dispose();
+  });
+
+  it('micro-batches: the same step as one pass (the gradients summed by share), and the tensor count stays flat', async () => {
+    // Minibatch stddev groups of 2 in a minibatch of 8: micro-batches of 2 or 4 keep each group whole only when
+    // the groups are slices of consecutive images, which they are not in one pass (strided); group 1 has none.
+    const s = settings({ mbstdGroup: 1, levels: [{ resolution: 4, batch: 8, lr: 0.002, stabiliseKimg: 0.1, transitionKimg: 0 }, { resolution: 8, batch: 8, lr: 0.002, stabiliseKimg: 0.1, transitionKimg: 0.1 }] });
+    const whole = new PgganTrainer(s);
+    const split = new PgganTrainer(s);
+    try {
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) {
+        const real = realBatch(whole, 50 + i);
+        const a = whole.trainStep(real);
+        const b = split.trainStep(real, i === 1 ? 4 : 2);
+        for (const k of ['d', 'g', 'wdist', 'gp', 'drift'] as const) assert.ok(Math.abs(a[k] - b[k]) <= 1e-4 * (1 + Math.abs(a[k])), `step ${i} ${k}: ${a[k]} in one pass, ${b[k]} in micro-batches`);
+      }
+      assert.equal(tf.memory().numTensors, before, 'no tensor left behind by the micro-batches');
+      for (const net of ['g', 'd'] as const) {
+        const x = await snapshot(whole[net]);
+        const y = await snapshot(split[net]);
+        for (const [k, v] of x) assert.ok(maxAbsDiff(v, y.get(k)!) < 1e-4, `${k} after 3 steps differs by ${maxAbsDiff(v, y.get(k)!)}`);
+      }
+    } finally {
+      whole.dispose();
+      split.dispose();
+    }
+  });
+
+  it('micro-batches are whole minibatch-stddev groups where one fits', () => {
+    assert.deepEqual(microBatches(16, 6, 4), [{ from: 0, n: 4 }, { from: 4, n: 4 }, { from: 8, n: 4 }, { from: 12, n: 4 }]);
+    assert.deepEqual(microBatches(14, 8, 4), [{ from: 0, n: 8 }, { from: 8, n: 6 }]);
+    assert.deepEqual(microBatches(16, Infinity, 4), [{ from: 0, n: 16 }]);
+    assert.deepEqual(microBatches(3, 8, 4), [{ from: 0, n: 3 }], 'a group larger than the minibatch is the minibatch');
+    assert.deepEqual(microBatches(6, 2, 4), [{ from: 0, n: 2 }, { from: 2, n: 2 }, { from: 4, n: 2 }], 'below a group, the groups shrink to the micro-batch');
+  });
+
+  it('auto micro-batches: as many images as the budget holds by the measured cost of a pass; a resolution that cannot fit is refused', async () => {
+    const MB = 2 ** 20;
+    const planner = new MicroBatchPlanner('auto', 4, 2500 * MB);
+    // A pass costs 100 MB plus 300 MB an image at 64²: 8 images fit (whole groups of 4); at 128², 1100 MB an image: 2; at 32² (say), 2000 MB: one, so 64² cannot fit.
+    const measured: number[] = [];
+    const cost = (fixed: number, per: number) => async (n: number) => (measured.push(n), (fixed + n * per) * MB);
+    assert.equal(await planner.microFor(64, 16, cost(100, 300)), 8);
+    assert.deepEqual(measured, [1, 2], 'measured with one image and with two');
+    assert.equal(await planner.microFor(64, 16, cost(100, 300)), 8);
+    assert.deepEqual(measured, [1, 2], 'once per resolution');
+    assert.equal(await planner.microFor(64, 4, cost(100, 300)), 4, 'never more than the minibatch');
+    assert.equal(await planner.microFor(128, 14, cost(100, 1100)), 2, 'below a group where no group fits');
+    const tight = new MicroBatchPlanner('auto', 4, 2500 * MB);
+    assert.equal(await tight.microFor(32, 14, cost(100, 2000)), 1);
+    await assert.rejects(tight.microFor(64, 14, cost(100, 2400)), (e: Error & { hint?: string }) => /at 64² a step of one image needs about 5\.\d GB/.test(e.message) && /--widths narrow/.test(e.hint ?? ''));
+    assert.equal(await new MicroBatchPlanner(3, 4).microFor(64, 16, cost(0, 1)), 3, 'a number is used as given');
   });
 
   it('Adam restarts at each stage, as in the official code', async () => {

@@ -9,6 +9,7 @@ import { PGGAN_WIDTH_PRESETS, pgganArch, type PgganWidthPreset } from '../../cor
 import type { PgganArch } from '../../core/models/arch.ts';
 import { runPggan, type ResumeOverrides } from './run.ts';
 import { GUARD_DEFAULTS, PGGAN_DEFAULTS, paperBatch, parsePerResolution, parseRemedy, pgganSettingsSchema, type GuardSettings, type PgganSettings } from './settings.ts';
+import type { MicroBatchSetting } from './micro-batch.ts';
 
 interface PgganCliOptions {
   data?: string;
@@ -16,6 +17,7 @@ interface PgganCliOptions {
   widths: string;
   latent?: string;
   batch?: string;
+  microBatch: string;
   lr: string;
   stabiliseKimg: string;
   transitionKimg: string;
@@ -125,6 +127,11 @@ function settingsFrom(o: PgganCliOptions): PgganSettings {
   return parsed.data;
 }
 
+function microBatchFrom(text: string): MicroBatchSetting {
+  if (text === 'auto') return 'auto';
+  return num('--micro-batch', text, (v) => Number.isInteger(v) && v >= 1, 'auto, or a whole number of images ≥ 1 (whole minibatch-stddev groups where it holds one)');
+}
+
 /** On --resume, the options given on the command line that may change a run in progress. */
 function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): ResumeOverrides {
   const out: ResumeOverrides = {};
@@ -133,6 +140,7 @@ function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): Re
   if (given('lr')) out.lr = num('--lr', o.lr, (v) => v > 0, 'one positive rate (on --resume it applies from the current resolution on)');
   if (given('stabiliseKimg')) out.stabiliseKimg = o.stabiliseKimg;
   if (given('transitionKimg')) out.transitionKimg = o.transitionKimg;
+  if (given('batch')) out.batch = o.batch!;
   const guard = guardFrom(o);
   const keys: [string, keyof GuardSettings][] = [
     ['guard', 'enabled'],
@@ -146,9 +154,9 @@ function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): Re
   const g: Partial<GuardSettings> = {};
   for (const [option, key] of keys) if (given(option)) Object.assign(g, { [key]: guard[key] });
   if (Object.keys(g).length > 0) out.guard = g;
-  for (const option of ['data', 'resolution', 'widths', 'latent', 'batch', 'gp', 'drift', 'mirror', 'invert', 'seed']) {
+  for (const option of ['data', 'resolution', 'widths', 'latent', 'gp', 'drift', 'mirror', 'invert', 'seed']) {
     if (given(option)) {
-      throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --final-kimg, --stabilise-kimg and --transition-kimg (of stages not begun), --checkpoint-every-kimg and the guard options.');
+      throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --batch (from the current resolution on), --micro-batch, --final-kimg, --stabilise-kimg and --transition-kimg (of stages not begun), --checkpoint-every-kimg and the guard options.');
     }
   }
   return out;
@@ -164,6 +172,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
     .option('--widths <preset|c,…>', `feature maps per resolution from 4² up: ${PGGAN_WIDTH_PRESETS.join(' | ')} or a list`, 'mid')
     .option('--latent <n>', 'latent size (default: the 4² width)')
     .option('--batch <n|res:n,…>', 'minibatch, one for all or per resolution (default: the paper\u2019s 16 up to 128², 14, 6, 3)')
+    .option('--micro-batch <n|auto>', 'images per pass of a step, gradients summed over the passes: auto fits a step in the 4 GB wasm heap (the result is the same minibatch\u2019s)', 'auto')
     .option('--lr <rate|res:rate,…>', 'Adam learning rate, one or per resolution', String(d.lr))
     .option('--stabilise-kimg <k|res:k,…>', 'thousands of images per stabilisation', String(d.stabiliseKimg))
     .option('--transition-kimg <k|res:k,…>', 'thousands of images per fade-in', String(d.transitionKimg))
@@ -201,6 +210,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
           out,
           resume: o.resume,
           ...(overrides ? { overrides } : {}),
+          microBatch: microBatchFrom(o.microBatch),
           signal: stop.signal,
           progress: process.stderr.isTTY === true,
           samples: o.samples,

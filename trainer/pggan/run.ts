@@ -24,6 +24,7 @@ import { gridLatents, phaseStem, writeGrid, writeVideo, type Generate } from './
 import { etaSeconds, pgganStepCost, pointAt, stages, totalImages, type Stage, type StageKind } from './schedule.ts';
 import { parsePerResolution, savedSettingsSchema, type GuardSettings, type PgganSettings, type RunState, type SavedSettings } from './settings.ts';
 import { assertCompatible, describePoint, PgganTrainer, type PgganResume, type PgganStepLosses, type RemedyApplied } from './trainer.ts';
+import { MicroBatchPlanner, type MicroBatchSetting } from './micro-batch.ts';
 
 const log = logger('train');
 
@@ -44,6 +45,8 @@ export interface ResumeOverrides {
    */
   stabiliseKimg?: string;
   transitionKimg?: string;
+  /** The minibatch from the current resolution on (one, or RES:N pairs), as --batch takes it. */
+  batch?: string;
 }
 
 export interface RollbackEvent {
@@ -69,6 +72,8 @@ export interface PgganRunOptions {
   out: string;
   resume: boolean;
   overrides?: ResumeOverrides;
+  /** Images per pass of a step (micro-batch.ts); `auto` (the default) fits the step in the wasm heap. */
+  microBatch?: MicroBatchSetting;
   /** The dataset; by default the pack directory in settings.data is opened. */
   pack?: PackedDataset;
   /** Stops after the current step, saving a checkpoint first (Ctrl-C). */
@@ -130,9 +135,34 @@ function applyOverrides(loaded: Loaded, o: ResumeOverrides | undefined): Loaded 
     const current = pointAt(run.levels, loaded.clock).stage.level;
     for (const levels of [settings.levels, run.levels]) levels.forEach((l, i) => (l.lr = i >= current ? o.lr! : l.lr));
   }
+  if (o.batch !== undefined) setBatchFromNow(settings, run, loaded.clock, o.batch);
   if (o.checkpointEveryKimg !== undefined) settings.checkpointEveryKimg = o.checkpointEveryKimg;
   if (o.guard) settings.guard = { ...settings.guard, ...o.guard };
   return { ...loaded, settings, run };
+}
+
+/**
+ * Changes the minibatch from the resolution training is at on: the schedule counts images, not steps, so a step of
+ * another size continues the same stage at the same point. Resolutions already left behind keep theirs.
+ */
+function setBatchFromNow(settings: PgganSettings, run: RunState, clock: number, text: string): void {
+  const current = pointAt(run.levels, clock).stage.level;
+  const done = run.levels.slice(0, current).map((l) => l.resolution);
+  let values: Map<number, number>;
+  try {
+    values = parsePerResolution(text, run.levels.map((l) => l.resolution), () => Number.NaN);
+  } catch (e) {
+    throw new RhodopsError('BAD_OPTION', `--batch: ${(e as Error).message}.`, { hint: 'Pass one minibatch (e.g. 8) or RES:N pairs (e.g. 64:8,128:4).' });
+  }
+  for (const [res, batch] of values) {
+    if (Number.isNaN(batch)) continue;
+    if (!(Number.isInteger(batch) && batch >= 1 && batch <= 1024)) throw new RhodopsError('BAD_OPTION', `--batch: ${batch} at ${res}² is not a whole number from 1 to 1024.`, { hint: 'Pass a minibatch such as 8.' });
+    if (done.includes(res)) {
+      if (text.includes(':')) throw new RhodopsError('BAD_OPTION', `--batch: training has left ${res}² behind, so its minibatch cannot change.`, { hint: `Name only ${run.levels.slice(current).map((l) => `${l.resolution}²`).join(', ')}.` });
+      continue;
+    }
+    for (const levels of [settings.levels, run.levels]) levels.find((l) => l.resolution === res)!.batch = batch;
+  }
 }
 
 /**
@@ -217,6 +247,7 @@ class RunLoop {
   private bar: cliProgress.SingleBar | null = null;
   private last: PgganStepLosses | null = null;
   private lastRatio: number | null = null;
+  private readonly micro: MicroBatchPlanner;
 
   constructor(
     private readonly o: PgganRunOptions,
@@ -226,6 +257,7 @@ class RunLoop {
     pack: PackedDataset,
   ) {
     const s = trainer.settings;
+    this.micro = new MicroBatchPlanner(o.microBatch ?? 'auto', s.mbstdGroup);
     this.stream = new BatchStream(pack, { seed: s.seed, mirror: s.mirror, invert: s.invert });
     this.guardZ = guardLatents(s.seed, s.guard.samples, s.arch.latentSize);
     this.gridZ = gridLatents(s.seed, s.arch.latentSize);
@@ -270,8 +302,9 @@ class RunLoop {
         const stageBefore = t.point().stage;
         const alphaBefore = t.phase().alpha;
         const clockBefore = t.clock;
+        const micro = await this.micro.microFor(req.resolution, req.batch, (n) => t.stepPeakBytes(real, n));
         const t0 = performance.now();
-        const losses = t.trainStep(real);
+        const losses = t.trainStep(real, micro);
         const ms = performance.now() - t0;
         steps++;
         this.last = losses;
@@ -280,7 +313,7 @@ class RunLoop {
         const point = t.point();
         // Start reading the next batch while this step's bookkeeping runs.
         if (!t.done) void read(t.nextBatch()).catch(() => undefined);
-        this.pending.push(JSON.stringify({ step: t.step, kimg: round(t.clock / 1000, 3), res: req.resolution, alpha: round(alphaBefore, 4), ...roundLosses(losses), ms: Math.round(ms) }) + '\n');
+        this.pending.push(JSON.stringify({ step: t.step, kimg: round(t.clock / 1000, 3), res: req.resolution, alpha: round(alphaBefore, 4), ...roundLosses(losses), ms: Math.round(ms), ...(micro < req.batch ? { micro } : {}) }) + '\n');
         this.updateBar();
         // Yield to the event loop so Ctrl-C (and the prefetch) are seen between steps.
         await new Promise<void>((resolve) => setImmediate(resolve));

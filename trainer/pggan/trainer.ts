@@ -14,7 +14,7 @@ import { gaussianArray, hash32, rng } from '../../core/random.ts';
 import { RhodopsError } from '../../core/errors.ts';
 import { Adam, type AdamOptions } from '../adam.ts';
 import { gradsFor } from '../grads.ts';
-import { criticLoss, generatorLoss } from './loss.ts';
+import { criticLoss, generatorLoss, type CriticLoss } from './loss.ts';
 import { clockAt, pointAt, type SchedulePoint } from './schedule.ts';
 import { initialRunState, type PgganSettings, type Remedy, type RunState } from './settings.ts';
 
@@ -34,6 +34,27 @@ const PURPOSE_G = 2;
 const PURPOSE_MIX = 3;
 
 type Vars = Record<string, tf.Variable>;
+
+/** A slice of the minibatch: its first image and how many. */
+export interface MicroBatch {
+  from: number;
+  n: number;
+}
+
+/**
+ * The minibatch in slices of at most `micro` images, each a multiple of the minibatch-stddev `group` where `micro`
+ * holds one (the last may be smaller where the minibatch is not a multiple), so a group never straddles two slices.
+ * A `micro` below the group makes the groups that small (the critic groups within what it sees, as the paper's
+ * code does for minibatches below the group size at 1024²).
+ */
+export function microBatches(batch: number, micro: number, group: number): MicroBatch[] {
+  const g = Math.max(1, Math.min(group, batch));
+  const m = Math.max(1, Math.min(micro, batch));
+  const size = m >= g ? Math.floor(m / g) * g : m;
+  const out: MicroBatch[] = [];
+  for (let from = 0; from < batch; from += size) out.push({ from, n: Math.min(size, batch - from) });
+  return out;
+}
 
 export interface PgganResume {
   state: WeightMap;
@@ -151,16 +172,14 @@ export class PgganTrainer {
     return hash32(this.settings.seed, this.step, purpose, this.run.rollbacks);
   }
 
-  private latents(n: number, purpose: number): tf.Tensor2D {
-    const size = this.settings.arch.latentSize;
-    return tf.tensor2d(gaussianArray(n * size, this.seed(purpose)), [n, size]);
-  }
 
   /**
    * One critic step then one generator step on `real` (NHWC in [-1, 1] at nextBatch()'s resolution and size);
-   * advances the step, the schedule clock and the data position.
+   * advances the step, the schedule clock and the data position. The minibatch is worked through in micro-batches
+   * of at most `micro` images (gradients summed, each weighted by its share of the minibatch, then one update):
+   * the same losses' gradients in a fraction of the memory (microBatches: how the minibatch-stddev groups fall).
    */
-  trainStep(real: Float32Array): PgganStepLosses {
+  trainStep(real: Float32Array, micro = Infinity): PgganStepLosses {
     const point = this.point();
     if (point.done) throw new Error('PgganTrainer.trainStep: the schedule is complete');
     const { resolution: res, batch } = this.nextBatch();
@@ -170,15 +189,34 @@ export class PgganTrainer {
     }
     if (point.stage.index !== this.run.adamStage) this.resetOptimizers(point.stage.index);
     const phase = { resolution: res, alpha: point.alpha };
-    const losses = this.withLosses((keep) => {
-      this.criticStep(real, phase, batch, keep);
-      this.generatorStep(phase, batch, keep);
-    });
+    const parts = microBatches(batch, micro, this.settings.mbstdGroup);
+    const d = this.criticGrads(real, phase, batch, parts);
+    this.optD.apply(d.grads);
+    tf.dispose(Object.values(d.grads));
+    const g = this.generatorGrads(phase, batch, parts);
+    this.optG.apply(g.grads);
+    tf.dispose(Object.values(g.grads));
     this.step++;
     this.clock += batch;
     this.run.imagesShown += batch;
     this.run.dataPos += batch;
-    return losses;
+    return { ...d.losses, g: g.loss };
+  }
+
+  /**
+   * How far a step of `n` images of `real` raises the memory in use at its peak (bytes), at the current phase:
+   * the gradients of both networks are computed and thrown away, so the run is left exactly as it was.
+   */
+  async stepPeakBytes(real: Float32Array, n: number): Promise<number> {
+    const point = this.point();
+    const phase = { resolution: point.resolution, alpha: point.alpha };
+    const parts = [{ from: 0, n }];
+    const held = tf.memory().numBytes;
+    const p = await tf.profile(() => {
+      tf.dispose(Object.values(this.criticGrads(real, phase, n, parts).grads));
+      tf.dispose(Object.values(this.generatorGrads(phase, n, parts).grads));
+    });
+    return Math.max(0, p.peakBytes - held);
   }
 
   /** Adam starts afresh at each stage (the official code's reset_opt_for_new_lod): old moments fit another network. */
@@ -197,49 +235,75 @@ export class PgganTrainer {
     return (x: tf.Tensor4D) => pgganDiscriminate(arch, this.d, x, phase, mbstdGroup);
   }
 
-  private criticStep(real: Float32Array, phase: Phase, batch: number, keep: (k: keyof PgganStepLosses, t: tf.Tensor) => void): void {
+  private criticGrads(real: Float32Array, phase: Phase, batch: number, parts: MicroBatch[]): { grads: Record<string, tf.Tensor>; losses: Omit<PgganStepLosses, 'g'> } {
     const { arch, drift } = this.settings;
     const res = phase.resolution;
-    let realT = tf.tensor4d(real, [batch, res, res, arch.channels]);
-    // Real images fade between resolutions like the generator's output (the official code's process_reals).
-    if (res > 4 && phase.alpha < 1) {
-      const coarse = upsample2x(downsample2x(realT));
-      realT = tf.add(coarse, tf.mul(tf.sub(realT, coarse), phase.alpha)) as tf.Tensor4D;
-    }
-    const fake = pgganGenerate(arch, this.g, this.latents(batch, PURPOSE_D), phase);
+    const size = arch.latentSize;
+    const imageSize = res * res * arch.channels;
+    // Every draw is the whole minibatch's, sliced: the micro-batches see what one pass would.
+    const z = gaussianArray(batch * size, this.seed(PURPOSE_D));
     const r = rng(this.seed(PURPOSE_MIX));
-    const u = tf.tensor1d(Float32Array.from({ length: batch }, () => r()));
-    const { grads } = gradsFor(() => {
-      const l = criticLoss(this.critic(phase), realT, fake, u, this.run.lambdaGp, drift);
-      keep('wdist', l.wdist);
-      keep('gp', l.gp);
-      keep('drift', l.drift);
-      keep('d', l.total);
-      return l.total;
-    }, this.d);
-    this.optD.apply(grads);
+    const u = Float32Array.from({ length: batch }, () => r());
+    const losses = { d: 0, wdist: 0, gp: 0, drift: 0 };
+    const grads = this.accumulate(parts, batch, ({ from, n }, weight) => {
+      let realT = tf.tensor4d(real.subarray(from * imageSize, (from + n) * imageSize), [n, res, res, arch.channels]);
+      // Real images fade between resolutions like the generator's output (the official code's process_reals).
+      if (res > 4 && phase.alpha < 1) {
+        const coarse = upsample2x(downsample2x(realT));
+        realT = tf.add(coarse, tf.mul(tf.sub(realT, coarse), phase.alpha)) as tf.Tensor4D;
+      }
+      const fake = pgganGenerate(arch, this.g, tf.tensor2d(z.subarray(from * size, (from + n) * size), [n, size]), phase);
+      const uT = tf.tensor1d(u.subarray(from, from + n));
+      let loss: CriticLoss | null = null;
+      const { grads } = gradsFor(() => {
+        const l = criticLoss(this.critic(phase), realT, fake, uT, this.run.lambdaGp, drift);
+        // The gradient's scope disposes what the loss made; these scalars are read after it, then disposed.
+        loss = { total: tf.keep(l.total), wdist: tf.keep(l.wdist), gp: tf.keep(l.gp), drift: tf.keep(l.drift) };
+        return tf.mul(l.total, weight) as tf.Scalar;
+      }, this.d);
+      // The closure ran synchronously: `loss` is set (the compiler cannot see through the callback).
+      const l = loss as unknown as CriticLoss;
+      const read = (t: tf.Scalar) => t.dataSync()[0]! * weight;
+      losses.d += read(l.total);
+      losses.wdist += read(l.wdist);
+      losses.gp += read(l.gp);
+      losses.drift += read(l.drift);
+      tf.dispose([l.total, l.wdist, l.gp, l.drift]);
+      return grads;
+    });
+    return { grads, losses };
   }
 
-  private generatorStep(phase: Phase, batch: number, keep: (k: keyof PgganStepLosses, t: tf.Tensor) => void): void {
-    const z = this.latents(batch, PURPOSE_G);
-    const { grads } = gradsFor(() => {
-      const loss = generatorLoss(this.critic(phase), pgganGenerate(this.settings.arch, this.g, z, phase));
-      keep('g', loss);
-      return loss;
-    }, this.g);
-    this.optG.apply(grads);
+  private generatorGrads(phase: Phase, batch: number, parts: MicroBatch[]): { grads: Record<string, tf.Tensor>; loss: number } {
+    const size = this.settings.arch.latentSize;
+    const z = gaussianArray(batch * size, this.seed(PURPOSE_G));
+    let loss = 0;
+    const grads = this.accumulate(parts, batch, ({ from, n }, weight) => {
+      const zT = tf.tensor2d(z.subarray(from * size, (from + n) * size), [n, size]);
+      const { value, grads } = gradsFor(() => tf.mul(generatorLoss(this.critic(phase), pgganGenerate(this.settings.arch, this.g, zT, phase)), weight) as tf.Scalar, this.g);
+      loss += value.dataSync()[0]!;
+      return grads;
+    });
+    return { grads, loss };
   }
 
-  /** Runs `body` in a tidy scope; the scalars it passes to `keep` survive the gradient closures, are read once, and disposed. */
-  private withLosses(body: (keep: (k: keyof PgganStepLosses, t: tf.Tensor) => void) => void): PgganStepLosses {
-    const kept = new Map<keyof PgganStepLosses, tf.Tensor>();
-    try {
-      tf.tidy(() => body((k, t) => void kept.set(k, tf.keep(t))));
-      const read = (k: keyof PgganStepLosses) => kept.get(k)!.dataSync()[0]!;
-      return { d: read('d'), g: read('g'), wdist: read('wdist'), gp: read('gp'), drift: read('drift') };
-    } finally {
-      tf.dispose([...kept.values()]);
+  /**
+   * Sums `part`'s gradients over the micro-batches, each in its own tidy scope so that only the running sums
+   * outlive it: the memory is one micro-batch's graph, not the minibatch's. The sums are the caller's to dispose.
+   */
+  private accumulate(parts: MicroBatch[], batch: number, part: (p: MicroBatch, weight: number) => Record<string, tf.Tensor>): Record<string, tf.Tensor> {
+    let sum: Record<string, tf.Tensor> = {};
+    for (const p of parts) {
+      const next = tf.tidy(() => {
+        const g = part(p, p.n / batch);
+        const out: Record<string, tf.Tensor> = {};
+        for (const [k, v] of Object.entries(g)) out[k] = sum[k] ? tf.add(sum[k], v) : v;
+        return out;
+      });
+      tf.dispose(Object.values(sum));
+      sum = next;
     }
+    return sum;
   }
 
   /** Images [n, res, res, C] (unclamped, about [-1, 1]) for `latents` (n × latentSize) at `phase` (default: now). */
