@@ -1,19 +1,32 @@
 /**
  * PGGAN training speed on a tfjs backend: one full step (WGAN-GP critic step with its second-order penalty, then
- * a generator step, both with Adam) at 16², 32² and 64², each at its stable phase (alpha 1) with a width preset.
- * Images per second counts real images trained on (the minibatch), as the trainer's progress bar does.
+ * a generator step, both with Adam) at 16², 32² and 64², each at its stable phase (alpha 1), with the bundled
+ * demo model's widths or a preset. Two configurations in the same run: the old one (one thread, the minibatch in
+ * one pass) and the new one (a thread per core sharing each minibatch, micro-batches fitted to the heap). Images
+ * per second counts real images trained on (the minibatch), as the trainer's progress bar does.
  */
 import { initBackend } from '../core/backend.ts';
 import { pgganArch, type PgganWidthPreset } from '../core/models/architectures.ts';
 import { gaussianArray } from '../core/random.ts';
 import { PgganTrainer } from '../trainer/pggan/trainer.ts';
-import { GUARD_DEFAULTS, PGGAN_DEFAULTS, type PgganSettings } from '../trainer/pggan/settings.ts';
+import { GUARD_DEFAULTS, PGGAN_DEFAULTS, type PgganLoss, type PgganSettings } from '../trainer/pggan/settings.ts';
 import { resolutionsUpTo } from '../core/models/pggan.ts';
 import { measure } from './measure.ts';
+import * as tf from '@tensorflow/tfjs-core';
+import path from 'node:path';
+import type { PgganArch } from '../core/models/arch.ts';
+import { openCheckpoint } from '../core/checkpoint/io.ts';
+import { BUNDLED_MODELS_DIR } from '../presets/bundled.ts';
+import { MicroBatchPlanner } from '../trainer/pggan/micro-batch.ts';
+import { replicaCount, Replicas } from '../trainer/pggan/replicas.ts';
 
 export interface PgganTrainingRow {
   backend: string;
   model: string;
+  /** 'one thread, wgan-gp' (the old configuration), 'N threads, wgan-gp' (replicas, micro-batches), 'N threads, logistic-r1'. */
+  config: string;
+  threads: number;
+  loss: PgganLoss;
   resolution: number;
   batch: number;
   msPerStep: number;
@@ -22,22 +35,25 @@ export interface PgganTrainingRow {
 
 export interface PgganTrainingBenchOptions {
   backend?: 'wasm' | 'cpu' | 'auto';
-  /** Width preset (default 'narrow', the lightest; 'mid' is the server's default class). */
-  preset?: PgganWidthPreset;
+  /** Width preset, or 'demo': the bundled PGGAN's widths (the default). */
+  preset?: PgganWidthPreset | 'demo';
   resolutions?: number[];
   batch?: number;
   timing?: { minRuns: number; minTimeMs: number; warmup?: number };
 }
 
 /** Settings that put the trainer straight at `res`, stable: every earlier stage has zero length. */
-function stableAt(preset: PgganWidthPreset, res: number, batch: number): PgganSettings {
+function stableAt(arch: PgganArch, batch: number, loss: PgganLoss): PgganSettings {
+  const res = arch.maxResolution;
   return {
     trainer: 'pggan',
-    arch: pgganArch(preset, res),
+    arch,
     data: 'bench',
     seed: 1,
     levels: resolutionsUpTo(res).map((r) => ({ resolution: r, batch, lr: PGGAN_DEFAULTS.lr, stabiliseKimg: r === res ? 1e6 : 0, transitionKimg: 0 })),
-    lambdaGp: PGGAN_DEFAULTS.lambdaGp,
+    loss,
+    lambdaGp: loss === 'wgan-gp' ? PGGAN_DEFAULTS.lambdaGp : PGGAN_DEFAULTS.r1Gamma,
+    r1Every: PGGAN_DEFAULTS.r1Every,
     drift: PGGAN_DEFAULTS.drift,
     beta1: PGGAN_DEFAULTS.beta1,
     beta2: PGGAN_DEFAULTS.beta2,
@@ -52,20 +68,43 @@ function stableAt(preset: PgganWidthPreset, res: number, batch: number): PgganSe
   };
 }
 
+/** The bundled demo PGGAN's widths and latent, up to `res`. */
+async function demoArch(res: number): Promise<PgganArch> {
+  const arch = (await openCheckpoint(path.join(BUNDLED_MODELS_DIR, 'pggan-textures-64'))).manifest.arch as PgganArch;
+  const levels = Math.log2(res) - 1;
+  return { ...arch, maxResolution: res, widths: arch.widths.slice(0, levels) };
+}
+
 export async function benchPgganTraining(o: PgganTrainingBenchOptions = {}): Promise<PgganTrainingRow[]> {
   const choice = await initBackend(o.backend ?? 'wasm');
-  const preset = o.preset ?? 'narrow';
+  const preset = o.preset ?? 'demo';
   const batch = o.batch ?? 16;
   const timing = o.timing ?? { minRuns: 2, minTimeMs: 0, warmup: 1 };
+  const threads = replicaCount('auto', tf.getBackend());
   const rows: PgganTrainingRow[] = [];
+  const configs: { threads: number; loss: PgganLoss }[] = [{ threads: 1, loss: 'wgan-gp' }];
+  if (threads > 1) configs.push({ threads, loss: 'wgan-gp' });
+  configs.push({ threads, loss: 'logistic-r1' });
   for (const res of o.resolutions ?? [16, 32, 64]) {
-    const trainer = new PgganTrainer(stableAt(preset, res, batch));
+    const arch = preset === 'demo' ? await demoArch(res) : pgganArch(preset, res);
     const real = gaussianArray(batch * res * res * 3, res).map(Math.tanh);
-    try {
-      const t = await measure(async () => trainer.trainStep(real), timing);
-      rows.push({ backend: choice.name, model: `pggan-${preset}-${res}`, resolution: res, batch, msPerStep: t.medianMs, imagesPerSecond: (1000 * batch) / t.medianMs });
-    } finally {
-      trainer.dispose();
+    for (const c of configs) {
+      const settings = stableAt(arch, batch, c.loss);
+      const trainer = new PgganTrainer(settings);
+      const replicas = c.threads > 1 ? await Replicas.start(c.threads, { backend: tf.getBackend(), settings }) : null;
+      try {
+        const micro = c.threads > 1 ? await new MicroBatchPlanner('auto', settings.mbstdGroup).microFor(res, batch, (k) => trainer.stepPeakBytes(real, k)) : Infinity;
+        // The lazy penalty's steps are timed together: a step's time is the mean over the penalty's period.
+        const steps = c.loss === 'logistic-r1' ? settings.r1Every : 1;
+        const t = await measure(async () => {
+          for (let i = 0; i < steps; i++) await (replicas ? replicas.step(trainer, real, micro) : trainer.trainStep(real));
+        }, timing);
+        const msPerStep = t.medianMs / steps;
+        rows.push({ backend: choice.name, model: `pggan-${preset}-${res}`, config: `${c.threads > 1 ? `${c.threads} threads` : 'one thread'}, ${c.loss}`, threads: c.threads, loss: c.loss, resolution: res, batch, msPerStep, imagesPerSecond: (1000 * batch) / msPerStep });
+      } finally {
+        await replicas?.close();
+        trainer.dispose();
+      }
     }
   }
   return rows;

@@ -34,7 +34,9 @@ const settings = (over: Partial<PgganSettings> = {}): PgganSettings => ({
     { resolution: 4, batch: 8, lr: 0.002, stabiliseKimg: 0.08, transitionKimg: 0 },
     { resolution: 8, batch: 8, lr: 0.002, stabiliseKimg: 0.08, transitionKimg: 0.08 },
   ],
+  loss: 'wgan-gp',
   lambdaGp: 10,
+  r1Every: 16,
   drift: 0.001,
   beta1: 0,
   beta2: 0.99,
@@ -99,6 +101,30 @@ describe('PGGAN runs', () => {
     assert.deepEqual(lb, la, 'the logs agree step by step');
     const alphas = la.map((l) => l['alpha']);
     assert.deepEqual(alphas.slice(9, 21), [1, 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1], 'the fade runs 0 → 1 across the resume');
+  });
+
+  it('two threads: the steps of one thread (gradients summed by shard), and a two-thread run resumed ends bit-identical to an uninterrupted one', async () => {
+    // Minibatch-stddev groups of 1: one pass and two shards then compute the same losses.
+    const s = settings({ mbstdGroup: 1, guard: { ...GUARD_DEFAULTS, enabled: false } });
+    const one = path.join(root, 'one-thread');
+    const two = path.join(root, 'two-threads');
+    await runPggan({ ...base, settings: s, out: one, resume: false, maxSteps: 12 });
+    const r = await runPggan({ ...base, settings: s, out: two, resume: false, threads: 2 });
+    assert.deepEqual([r.step, r.stoppedEarly], [30, false]);
+    const [a, b] = [await stepLines(one), await stepLines(two)];
+    for (let i = 0; i < 12; i++) {
+      for (const k of ['d', 'g', 'wdist', 'gp']) {
+        const x = a[i]![k] as number;
+        const y = b[i]![k] as number;
+        assert.ok(Math.abs(x - y) <= 2e-3 * (1 + Math.abs(x)), `step ${i + 1} ${k}: ${x} on one thread, ${y} on two`);
+      }
+    }
+    const resumed = path.join(root, 'two-threads-resumed');
+    await runPggan({ ...base, settings: s, out: resumed, resume: false, threads: 2, maxSteps: 13 });
+    await runPggan({ ...base, out: resumed, resume: true, threads: 2 });
+    const [wa, wb] = await Promise.all([two, resumed].map((d) => fs.readFile(path.join(d, 'tfjs', 'weights.bin'))));
+    assert.ok(wa!.equals(wb!), 'weights and optimizer state bit-identical: the replica kept in step with the main thread across the resume');
+    assert.deepEqual(await stepLines(resumed), b, 'the logs agree step by step');
   });
 
   it("the checkpoint's ONNX generator plays the phase it was saved at", async () => {

@@ -11,11 +11,12 @@ import { initParams, type Params } from '../core/models/params.ts';
 import { pgganGenerate, pgganGeneratorSpecs } from '../core/models/pggan.ts';
 import { mbstdGroupSize, minibatchStddev, pgganDiscriminate, pgganDiscSpecs } from '../core/models/pggan-disc.ts';
 import { gaussianArray } from '../core/random.ts';
-import { gradientPenalty } from '../trainer/pggan/loss.ts';
+import { gradientPenalty, r1Penalty } from '../trainer/pggan/loss.ts';
 import { features, isHealthy, meanPairwiseDistance, observe } from '../trainer/pggan/guard.ts';
 import { GUARD_DEFAULTS, type PgganSettings } from '../trainer/pggan/settings.ts';
 import { microBatches, PgganTrainer } from '../trainer/pggan/trainer.ts';
 import { MicroBatchPlanner } from '../trainer/pggan/micro-batch.ts';
+import { replicaCount, Replicas, shardsOf } from '../trainer/pggan/replicas.ts';
 
 const arch: PgganArch = { kind: 'pggan', latentSize: 8, channels: 3, maxResolution: 16, widths: [8, 8, 4] };
 
@@ -29,7 +30,9 @@ const settings = (over: Partial<PgganSettings> = {}): PgganSettings => ({
     { resolution: 4, batch: 4, lr: 0.002, stabiliseKimg: 0.012, transitionKimg: 0 },
     { resolution: 8, batch: 4, lr: 0.002, stabiliseKimg: 0.04, transitionKimg: 0.016 },
   ],
+  loss: 'wgan-gp',
   lambdaGp: 10,
+  r1Every: 16,
   drift: 0.001,
   beta1: 0,
   beta2: 0.99,
@@ -132,7 +135,7 @@ describe('PGGAN models', () => {
     });
   });
 
-  it("the gradient penalty's gradient with respect to a critic weight matches central finite differences", () => {
+  it("both penalties' gradients with respect to a critic weight match central finite differences (WGAN-GP, R1)", () => {
     const tiny: PgganArch = { kind: 'pggan', latentSize: 4, channels: 3, maxResolution: 8, widths: [4, 4] };
     const p = initParams(pgganDiscSpecs(tiny), 11);
     const phase = { resolution: 8, alpha: 0.6 };
@@ -140,25 +143,31 @@ describe('PGGAN models', () => {
     const real = tf.tensor4d(gaussianArray(4 * 8 * 8 * 3, 12).map(Math.tanh), [4, 8, 8, 3]);
     const fake = tf.tensor4d(gaussianArray(4 * 8 * 8 * 3, 13).map((v) => 0.5 * Math.tanh(v)), [4, 8, 8, 3]);
     const u = tf.tensor1d([0.1, 0.4, 0.7, 0.95]);
-    const penalty = (w: tf.Tensor) => gradientPenalty((x) => pgganDiscriminate(tiny, { ...p, [name]: w }, x, phase), real, fake, u, 10);
+    const critic = (w: tf.Tensor) => (x: tf.Tensor4D) => pgganDiscriminate(tiny, { ...p, [name]: w }, x, phase);
+    const penalties: [string, (w: tf.Tensor) => tf.Scalar][] = [
+      ['WGAN-GP', (w) => gradientPenalty(critic(w), real, fake, u, 10)],
+      ['R1', (w) => r1Penalty(critic(w), real, 10, 4)],
+    ];
     const w0 = p[name]!;
-    const analytic = tf.tidy(() => tf.grad(penalty)(w0).dataSync());
     const base = w0.dataSync();
-    // The entries with the largest gradients (float32 finite differences are meaningless on tiny ones).
-    const top = [...analytic.keys()].sort((a, b) => Math.abs(analytic[b]!) - Math.abs(analytic[a]!)).slice(0, 6);
-    const h = 2e-3;
-    const at = (i: number, delta: number) =>
-      tf.tidy(() => {
-        const w = Float32Array.from(base);
-        w[i]! += delta;
-        return penalty(tf.tensor(w, w0.shape)).dataSync()[0]!;
-      });
-    const value = tf.tidy(() => penalty(w0).dataSync()[0]!);
-    assert.ok(value > 1e-3, `the penalty is not trivially zero (${value})`);
-    for (const i of top) {
-      const numeric = (at(i, h) - at(i, -h)) / (2 * h);
-      const rel = Math.abs(numeric - analytic[i]!) / Math.max(Math.abs(analytic[i]!), 1e-6);
-      assert.ok(rel < 1e-2, `${name}[${i}]: analytic ${analytic[i]}, finite differences ${numeric} (relative error ${rel.toFixed(4)})`);
+    for (const [what, penalty] of penalties) {
+      const analytic = tf.tidy(() => tf.grad(penalty)(w0).dataSync());
+      // The entries with the largest gradients (float32 finite differences are meaningless on tiny ones).
+      const top = [...analytic.keys()].sort((a, b) => Math.abs(analytic[b]!) - Math.abs(analytic[a]!)).slice(0, 6);
+      const h = 2e-3;
+      const at = (i: number, delta: number) =>
+        tf.tidy(() => {
+          const w = Float32Array.from(base);
+          w[i]! += delta;
+          return penalty(tf.tensor(w, w0.shape)).dataSync()[0]!;
+        });
+      const value = tf.tidy(() => penalty(w0).dataSync()[0]!);
+      assert.ok(value > 1e-3, `${what}: the penalty is not trivially zero (${value})`);
+      for (const i of top) {
+        const numeric = (at(i, h) - at(i, -h)) / (2 * h);
+        const rel = Math.abs(numeric - analytic[i]!) / Math.max(Math.abs(analytic[i]!), 1e-6);
+        assert.ok(rel < 1e-2, `${what} ${name}[${i}]: analytic ${analytic[i]}, finite differences ${numeric} (relative error ${rel.toFixed(4)})`);
+      }
     }
     tf.dispose([real, fake, u, ...Object.values(p)]);
   });
@@ -270,6 +279,33 @@ describe('PGGAN trainer', () => {
     assert.equal(await tight.microFor(32, 14, cost(100, 2000)), 1);
     await assert.rejects(tight.microFor(64, 14, cost(100, 2400)), (e: Error & { hint?: string }) => /at 64² a step of one image needs about 5\.\d GB/.test(e.message) && /--widths narrow/.test(e.hint ?? ''));
     assert.equal(await new MicroBatchPlanner(3, 4).microFor(64, 16, cost(0, 1)), 3, 'a number is used as given');
+  });
+
+  it('training threads: shards of whole groups, one per thread; a replica that cannot start says why', async () => {
+    assert.deepEqual(shardsOf(16, 2, 4), [{ from: 0, n: 8 }, { from: 8, n: 8 }]);
+    assert.deepEqual(shardsOf(14, 2, 4), [{ from: 0, n: 8 }, { from: 8, n: 6 }]);
+    assert.deepEqual(shardsOf(3, 2, 4), [{ from: 0, n: 3 }], 'fewer images than a group: one shard');
+    assert.equal(replicaCount('auto', 'tensorflow'), 1, 'tfjs-node uses every core already');
+    assert.equal(replicaCount(3, 'wasm'), 3);
+    await assert.rejects(Replicas.start(2, { backend: 'no-such-backend', settings: settings() }), /no-such-backend/);
+  });
+
+  it('logistic-R1: finite losses, the R1 penalty only every k-th step, and the tensor count flat', () => {
+    const t = new PgganTrainer(settings({ loss: 'logistic-r1', lambdaGp: 0.05, r1Every: 4 }));
+    try {
+      const before = tf.memory().numTensors;
+      const gp: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const l = t.trainStep(realBatch(t, 70 + i));
+        for (const k of ['d', 'g', 'wdist', 'gp'] as const) assert.ok(Number.isFinite(l[k]), `step ${i} ${k} ${l[k]}`);
+        assert.equal(l.drift, 0);
+        gp.push(l.gp);
+      }
+      assert.deepEqual(gp.map((v) => v > 0), [true, false, false, false, true, false, false, false], `R1 on steps 0 and 4: ${gp.join(', ')}`);
+      assert.equal(tf.memory().numTensors, before);
+    } finally {
+      t.dispose();
+    }
   });
 
   it('Adam restarts at each stage, as in the official code', async () => {

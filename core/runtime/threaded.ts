@@ -7,7 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { OpenOptions } from './open.ts';
 import type { FloatBatch, Generator, GeneratorInfo, RgbBatch } from './types.ts';
-import { errorFrom, firstMessage, startWorker, type ErrorMessage } from './worker.ts';
+import { errorFrom, firstMessage, startWorker, WorkerChannel, type ErrorMessage } from './worker.ts';
 
 export type WorkerRequest =
   | { id: number; kind: 'rgb' | 'float'; latents: Float32Array; batch: number }
@@ -21,27 +21,13 @@ export type WorkerReply =
   | ({ id: number; kind: 'error' } & ErrorMessage);
 
 export class ThreadedGenerator implements Generator {
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
-  private exited: Error | null = null;
+  private readonly channel: WorkerChannel<WorkerRequest, WorkerReply>;
 
   private constructor(
-    private readonly worker: Worker,
+    worker: Worker,
     readonly info: GeneratorInfo,
   ) {
-    worker.on('message', (r: WorkerReply) => {
-      const w = this.waiting.get(r.id);
-      this.waiting.delete(r.id);
-      if (r.kind === 'error') w?.reject(errorFrom(r));
-      else w?.resolve(r);
-    });
-    const fail = (e: Error) => {
-      this.exited = e;
-      for (const w of this.waiting.values()) w.reject(e);
-      this.waiting.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`the generator's thread exited (code ${code})`)));
+    this.channel = new WorkerChannel(worker, 'that ran the generator');
   }
 
   static async open(target: string, options: OpenOptions = {}): Promise<ThreadedGenerator> {
@@ -54,18 +40,10 @@ export class ThreadedGenerator implements Generator {
     return new ThreadedGenerator(worker, ready.info);
   }
 
-  private request(req: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
-    if (this.exited) return Promise.reject(this.exited);
-    return new Promise((resolve, reject) => {
-      this.waiting.set(req.id, { resolve, reject });
-      this.worker.postMessage(req, transfer);
-    });
-  }
-
   /** The latents are copied once, so the caller may reuse its array (the copy is what travels). */
   private async run<K extends 'rgb' | 'float'>(kind: K, latents: Float32Array, batch: number): Promise<Extract<WorkerReply, { kind: K }>> {
     const own = Float32Array.from(latents);
-    const r = await this.request({ id: this.nextId++, kind, latents: own, batch }, [own.buffer]);
+    const r = await this.channel.request({ kind, latents: own, batch }, [own.buffer]);
     return r as Extract<WorkerReply, { kind: K }>;
   }
 
@@ -78,7 +56,7 @@ export class ThreadedGenerator implements Generator {
   }
 
   async dispose(): Promise<void> {
-    if (!this.exited) await this.request({ id: this.nextId++, kind: 'dispose' }).catch(() => undefined);
-    await this.worker.terminate();
+    if (!this.channel.failed) await this.channel.request({ kind: 'dispose' }).catch(() => undefined);
+    await this.channel.worker.terminate();
   }
 }

@@ -8,7 +8,7 @@ import { resolutionsUpTo } from '../../core/models/pggan.ts';
 import { PGGAN_WIDTH_PRESETS, pgganArch, type PgganWidthPreset } from '../../core/models/architectures.ts';
 import type { PgganArch } from '../../core/models/arch.ts';
 import { runPggan, type ResumeOverrides } from './run.ts';
-import { GUARD_DEFAULTS, PGGAN_DEFAULTS, paperBatch, parsePerResolution, parseRemedy, pgganSettingsSchema, type GuardSettings, type PgganSettings } from './settings.ts';
+import { GUARD_DEFAULTS, PGGAN_DEFAULTS, PGGAN_LOSSES, paperBatch, type PgganLoss, parsePerResolution, parseRemedy, pgganSettingsSchema, type GuardSettings, type PgganSettings } from './settings.ts';
 import type { MicroBatchSetting } from './micro-batch.ts';
 
 interface PgganCliOptions {
@@ -18,11 +18,14 @@ interface PgganCliOptions {
   latent?: string;
   batch?: string;
   microBatch: string;
+  threads: string;
   lr: string;
   stabiliseKimg: string;
   transitionKimg: string;
   finalKimg?: string;
-  gp: string;
+  gp?: string;
+  loss: string;
+  r1Every: string;
   drift: string;
   mirror: boolean;
   invert: boolean;
@@ -110,7 +113,9 @@ function settingsFrom(o: PgganCliOptions): PgganSettings {
     data: path.resolve(o.data),
     seed: num('--seed', o.seed, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0'),
     levels: resolutions.map((r) => ({ resolution: r, batch: batch.get(r), lr: lr.get(r), stabiliseKimg: stabilise.get(r), transitionKimg: r === 4 ? 0 : transition.get(r) })),
-    lambdaGp: num('--gp', o.gp, (v) => v >= 0, 'a weight ≥ 0'),
+    loss: lossFrom(o.loss),
+    lambdaGp: o.gp === undefined ? (o.loss === 'logistic-r1' ? PGGAN_DEFAULTS.r1Gamma : PGGAN_DEFAULTS.lambdaGp) : num('--gp', o.gp, (v) => v >= 0, 'a weight ≥ 0'),
+    r1Every: num('--r1-every', o.r1Every, (v) => Number.isInteger(v) && v >= 1, 'a whole number of steps ≥ 1'),
     drift: num('--drift', o.drift, (v) => v >= 0, 'a weight ≥ 0'),
     beta1: PGGAN_DEFAULTS.beta1,
     beta2: PGGAN_DEFAULTS.beta2,
@@ -125,6 +130,11 @@ function settingsFrom(o: PgganCliOptions): PgganSettings {
   });
   if (!parsed.success) throw new RhodopsError('BAD_OPTION', `invalid training options: ${describeZodError(parsed.error)}.`, { hint: 'See `rhodops train pggan --help`.' });
   return parsed.data;
+}
+
+function lossFrom(text: string): PgganLoss {
+  if (!(PGGAN_LOSSES as readonly string[]).includes(text)) throw bad('--loss', `'${text}' is not a loss rhodops knows`, `Use ${PGGAN_LOSSES.join(' or ')}.`);
+  return text as PgganLoss;
 }
 
 function microBatchFrom(text: string): MicroBatchSetting {
@@ -154,7 +164,7 @@ function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): Re
   const g: Partial<GuardSettings> = {};
   for (const [option, key] of keys) if (given(option)) Object.assign(g, { [key]: guard[key] });
   if (Object.keys(g).length > 0) out.guard = g;
-  for (const option of ['data', 'resolution', 'widths', 'latent', 'gp', 'drift', 'mirror', 'invert', 'seed']) {
+  for (const option of ['data', 'resolution', 'widths', 'latent', 'gp', 'loss', 'r1Every', 'drift', 'mirror', 'invert', 'seed']) {
     if (given(option)) {
       throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --batch (from the current resolution on), --micro-batch, --final-kimg, --stabilise-kimg and --transition-kimg (of stages not begun), --checkpoint-every-kimg and the guard options.');
     }
@@ -172,12 +182,15 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
     .option('--widths <preset|c,…>', `feature maps per resolution from 4² up: ${PGGAN_WIDTH_PRESETS.join(' | ')} or a list`, 'mid')
     .option('--latent <n>', 'latent size (default: the 4² width)')
     .option('--batch <n|res:n,…>', 'minibatch, one for all or per resolution (default: the paper\u2019s 16 up to 128², 14, 6, 3)')
+    .option('--threads <n|auto>', 'threads that share each minibatch, each with a copy of the model (auto: one per core on the wasm and cpu backends)', 'auto')
     .option('--micro-batch <n|auto>', 'images per pass of a step, gradients summed over the passes: auto fits a step in the 4 GB wasm heap (the result is the same minibatch\u2019s)', 'auto')
     .option('--lr <rate|res:rate,…>', 'Adam learning rate, one or per resolution', String(d.lr))
     .option('--stabilise-kimg <k|res:k,…>', 'thousands of images per stabilisation', String(d.stabiliseKimg))
     .option('--transition-kimg <k|res:k,…>', 'thousands of images per fade-in', String(d.transitionKimg))
     .option('--final-kimg <k>', 'thousands of images at the final resolution (default: --stabilise-kimg)')
-    .option('--gp <λ>', 'WGAN-GP gradient-penalty weight', String(d.lambdaGp))
+    .option('--loss <name>', 'wgan-gp (the paper\u2019s) or logistic-r1 (StyleGAN2\u2019s non-saturating loss with a lazy R1 penalty: the penalty every --r1-every steps)', 'wgan-gp')
+    .option('--gp <weight>', `WGAN-GP\u2019s λ (default ${d.lambdaGp}), or R1\u2019s γ at 64² and minibatch 16, scaled by res² ÷ minibatch (default ${d.r1Gamma})`)
+    .option('--r1-every <k>', 'with logistic-r1: the R1 penalty every k steps (times k)', String(d.r1Every))
     .option('--drift <ε>', 'drift penalty on the critic\u2019s real scores', String(d.drift))
     .option('--mirror', 'flip each image left–right with probability ½', false)
     .option('--invert', 'invert each image\u2019s colours with probability ½', false)
@@ -211,6 +224,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
           resume: o.resume,
           ...(overrides ? { overrides } : {}),
           microBatch: microBatchFrom(o.microBatch),
+          threads: o.threads === 'auto' ? 'auto' : num('--threads', o.threads, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'auto, or a whole number of threads from 1 to 64'),
           signal: stop.signal,
           progress: process.stderr.isTTY === true,
           samples: o.samples,

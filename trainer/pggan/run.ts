@@ -8,6 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Phase } from '../../core/models/arch.ts';
 import { RhodopsError } from '../../core/errors.ts';
 import { widthAt } from '../../core/models/pggan.ts';
@@ -25,6 +26,7 @@ import { etaSeconds, pgganStepCost, pointAt, stages, totalImages, type Stage, ty
 import { parsePerResolution, savedSettingsSchema, type GuardSettings, type PgganSettings, type RunState, type SavedSettings } from './settings.ts';
 import { assertCompatible, describePoint, PgganTrainer, type PgganResume, type PgganStepLosses, type RemedyApplied } from './trainer.ts';
 import { MicroBatchPlanner, type MicroBatchSetting } from './micro-batch.ts';
+import { replicaCount, Replicas } from './replicas.ts';
 
 const log = logger('train');
 
@@ -74,6 +76,8 @@ export interface PgganRunOptions {
   overrides?: ResumeOverrides;
   /** Images per pass of a step (micro-batch.ts); `auto` (the default) fits the step in the wasm heap. */
   microBatch?: MicroBatchSetting;
+  /** Threads that share each step (replicas.ts): `auto` is one per core on wasm and cpu; default 1. */
+  threads?: number | 'auto';
   /** The dataset; by default the pack directory in settings.data is opened. */
   pack?: PackedDataset;
   /** Stops after the current step, saving a checkpoint first (Ctrl-C). */
@@ -225,11 +229,15 @@ export async function runPggan(o: PgganRunOptions): Promise<PgganRunSummary> {
       await fs.mkdir(out, { recursive: true });
       trainer = new PgganTrainer(settings);
     }
-    const loop = new RunLoop(o, out, logFile, trainer, pack);
+    const threads = replicaCount(o.threads ?? 1, tf.getBackend());
+    const replicas = threads > 1 ? await Replicas.start(threads, { backend: tf.getBackend(), settings, ...(loaded ? { resume: loaded } : {}) }) : null;
+    if (replicas) log.info(`training on ${threads} threads, each with a share of every minibatch`);
+    const loop = new RunLoop(o, out, logFile, trainer, pack, replicas);
     try {
       return await loop.run();
     } finally {
       loop.trainer.dispose();
+      await replicas?.close();
     }
   } finally {
     if (!o.pack) await pack.close();
@@ -255,6 +263,7 @@ class RunLoop {
     private readonly logFile: string,
     public trainer: PgganTrainer,
     pack: PackedDataset,
+    private readonly replicas: Replicas | null = null,
   ) {
     const s = trainer.settings;
     this.micro = new MicroBatchPlanner(o.microBatch ?? 'auto', s.mbstdGroup);
@@ -304,7 +313,7 @@ class RunLoop {
         const clockBefore = t.clock;
         const micro = await this.micro.microFor(req.resolution, req.batch, (n) => t.stepPeakBytes(real, n));
         const t0 = performance.now();
-        const losses = t.trainStep(real, micro);
+        const losses = this.replicas ? await this.replicas.step(t, real, micro) : t.trainStep(real, micro);
         const ms = performance.now() - t0;
         steps++;
         this.last = losses;
@@ -380,6 +389,7 @@ class RunLoop {
       const loaded = await loadRun(healthyDir);
       // The settings in force now (resume overrides included), not those of the older checkpoint.
       const restored = new PgganTrainer(detected.settings, loaded);
+      await this.replicas?.restore(detected.settings, loaded);
       detected.dispose();
       this.trainer = restored;
     }

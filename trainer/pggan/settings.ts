@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { pgganArchSchema } from '../../core/models/arch.ts';
 import { resolutionsUpTo } from '../../core/models/pggan.ts';
 
+export const PGGAN_LOSSES = ['wgan-gp', 'logistic-r1'] as const;
+export type PgganLoss = (typeof PGGAN_LOSSES)[number];
+
 export const levelSchema = z.object({
   resolution: z.number().int().positive(),
   batch: z.number().int().min(1).max(1024),
@@ -52,7 +55,11 @@ export const pgganSettingsSchema = z
     seed: z.number().int().nonnegative(),
     /** One per resolution from 4² to the final one. */
     levels: z.array(levelSchema).min(1),
+    /** wgan-gp: the paper's; logistic-r1: StyleGAN2's, with the R1 penalty every `r1Every` steps. */
+    loss: z.enum(PGGAN_LOSSES).default('wgan-gp'),
+    /** WGAN-GP's λ, or R1's γ at 64² with a minibatch of 16 (scaled by res² ÷ minibatch, StyleGAN2-ADA's rule). */
     lambdaGp: z.number().nonnegative(),
+    r1Every: z.number().int().positive().default(16),
     drift: z.number().nonnegative(),
     beta1: z.number().min(0).max(1),
     beta2: z.number().min(0).max(1),
@@ -122,6 +129,9 @@ export const PGGAN_DEFAULTS = {
   beta2: 0.99,
   epsilon: 1e-8,
   lambdaGp: 10,
+  /** R1's γ at 64² and a minibatch of 16 (StyleGAN2-ADA's 0.0002 · res² ÷ minibatch). */
+  r1Gamma: 0.05,
+  r1Every: 16,
   drift: 0.001,
   stabiliseKimg: 800,
   transitionKimg: 800,

@@ -14,7 +14,7 @@ import { gaussianArray, hash32, rng } from '../../core/random.ts';
 import { RhodopsError } from '../../core/errors.ts';
 import { Adam, type AdamOptions } from '../adam.ts';
 import { gradsFor } from '../grads.ts';
-import { criticLoss, generatorLoss, type CriticLoss } from './loss.ts';
+import { criticLoss, generatorLoss, logisticCriticLoss, logisticGeneratorLoss, type CriticLoss } from './loss.ts';
 import { clockAt, pointAt, type SchedulePoint } from './schedule.ts';
 import { initialRunState, type PgganSettings, type Remedy, type RunState } from './settings.ts';
 
@@ -82,6 +82,8 @@ export class PgganTrainer {
   clock = 0;
   private optG: Adam;
   private optD: Adam;
+  /** stepPeakBytes is measuring: the lazy penalty counts on every step. */
+  private measuring = false;
 
   constructor(settings: PgganSettings, resume?: PgganResume) {
     this.settings = settings;
@@ -172,7 +174,6 @@ export class PgganTrainer {
     return hash32(this.settings.seed, this.step, purpose, this.run.rollbacks);
   }
 
-
   /**
    * One critic step then one generator step on `real` (NHWC in [-1, 1] at nextBatch()'s resolution and size);
    * advances the step, the schedule clock and the data position. The minibatch is worked through in micro-batches
@@ -180,6 +181,21 @@ export class PgganTrainer {
    * the same losses' gradients in a fraction of the memory (microBatches: how the minibatch-stddev groups fall).
    */
   trainStep(real: Float32Array, micro = Infinity): PgganStepLosses {
+    const { phase, batch } = this.beginStep(real);
+    const parts = microBatches(batch, micro, this.settings.mbstdGroup);
+    const d = this.criticGrads(real, phase, batch, parts);
+    this.applyGrads('d', d.grads);
+    const g = this.generatorGrads(phase, batch, parts);
+    this.applyGrads('g', g.grads);
+    this.endStep(batch);
+    return { ...d.losses, g: g.loss };
+  }
+
+  /**
+   * The start of a step (parallel.ts drives a step's parts on several replicas): checks `real`, restarts Adam at
+   * a new stage, and says the phase and minibatch.
+   */
+  beginStep(real: Float32Array): { phase: Phase; batch: number } {
     const point = this.point();
     if (point.done) throw new Error('PgganTrainer.trainStep: the schedule is complete');
     const { resolution: res, batch } = this.nextBatch();
@@ -188,19 +204,21 @@ export class PgganTrainer {
       throw new Error(`PgganTrainer.trainStep: expected ${batch} images of ${res}²×${channels}, got ${real.length} values`);
     }
     if (point.stage.index !== this.run.adamStage) this.resetOptimizers(point.stage.index);
-    const phase = { resolution: res, alpha: point.alpha };
-    const parts = microBatches(batch, micro, this.settings.mbstdGroup);
-    const d = this.criticGrads(real, phase, batch, parts);
-    this.optD.apply(d.grads);
-    tf.dispose(Object.values(d.grads));
-    const g = this.generatorGrads(phase, batch, parts);
-    this.optG.apply(g.grads);
-    tf.dispose(Object.values(g.grads));
+    return { phase: { resolution: res, alpha: point.alpha }, batch };
+  }
+
+  /** One network's update with these gradients (summed over the minibatch), which it then disposes. */
+  applyGrads(net: 'g' | 'd', grads: Record<string, tf.Tensor>): void {
+    (net === 'g' ? this.optG : this.optD).apply(grads);
+    tf.dispose(Object.values(grads));
+  }
+
+  /** The end of a step: the counters move on by the minibatch. */
+  endStep(batch: number): void {
     this.step++;
     this.clock += batch;
     this.run.imagesShown += batch;
     this.run.dataPos += batch;
-    return { ...d.losses, g: g.loss };
   }
 
   /**
@@ -212,11 +230,17 @@ export class PgganTrainer {
     const phase = { resolution: point.resolution, alpha: point.alpha };
     const parts = [{ from: 0, n }];
     const held = tf.memory().numBytes;
-    const p = await tf.profile(() => {
-      tf.dispose(Object.values(this.criticGrads(real, phase, n, parts).grads));
-      tf.dispose(Object.values(this.generatorGrads(phase, n, parts).grads));
-    });
-    return Math.max(0, p.peakBytes - held);
+    // The heaviest step: with the lazy penalty, whichever step this is.
+    this.measuring = true;
+    try {
+      const p = await tf.profile(() => {
+        tf.dispose(Object.values(this.criticGrads(real, phase, n, parts).grads));
+        tf.dispose(Object.values(this.generatorGrads(phase, n, parts).grads));
+      });
+      return Math.max(0, p.peakBytes - held);
+    } finally {
+      this.measuring = false;
+    }
   }
 
   /** Adam starts afresh at each stage (the official code's reset_opt_for_new_lod): old moments fit another network. */
@@ -230,12 +254,22 @@ export class PgganTrainer {
     this.run.adamStage = stage;
   }
 
+  /**
+   * This step's R1 penalty, or null on the steps that skip it. γ is given at 64² with a minibatch of 16 and scales
+   * with res² ÷ minibatch (StyleGAN2-ADA's rule), so one setting serves every resolution of a progressive run.
+   */
+  private r1(phase: Phase, batch: number): { gamma: number; every: number } | null {
+    const every = this.settings.r1Every;
+    if (this.step % every !== 0 && !this.measuring) return null;
+    return { gamma: this.run.lambdaGp * ((phase.resolution * phase.resolution) / 4096) * (16 / batch), every };
+  }
+
   private critic(phase: Phase) {
     const { arch, mbstdGroup } = this.settings;
     return (x: tf.Tensor4D) => pgganDiscriminate(arch, this.d, x, phase, mbstdGroup);
   }
 
-  private criticGrads(real: Float32Array, phase: Phase, batch: number, parts: MicroBatch[]): { grads: Record<string, tf.Tensor>; losses: Omit<PgganStepLosses, 'g'> } {
+  criticGrads(real: Float32Array, phase: Phase, batch: number, parts: MicroBatch[]): { grads: Record<string, tf.Tensor>; losses: Omit<PgganStepLosses, 'g'> } {
     const { arch, drift } = this.settings;
     const res = phase.resolution;
     const size = arch.latentSize;
@@ -256,7 +290,7 @@ export class PgganTrainer {
       const uT = tf.tensor1d(u.subarray(from, from + n));
       let loss: CriticLoss | null = null;
       const { grads } = gradsFor(() => {
-        const l = criticLoss(this.critic(phase), realT, fake, uT, this.run.lambdaGp, drift);
+        const l = this.settings.loss === 'logistic-r1' ? logisticCriticLoss(this.critic(phase), realT, fake, this.r1(phase, batch)) : criticLoss(this.critic(phase), realT, fake, uT, this.run.lambdaGp, drift);
         // The gradient's scope disposes what the loss made; these scalars are read after it, then disposed.
         loss = { total: tf.keep(l.total), wdist: tf.keep(l.wdist), gp: tf.keep(l.gp), drift: tf.keep(l.drift) };
         return tf.mul(l.total, weight) as tf.Scalar;
@@ -274,13 +308,14 @@ export class PgganTrainer {
     return { grads, losses };
   }
 
-  private generatorGrads(phase: Phase, batch: number, parts: MicroBatch[]): { grads: Record<string, tf.Tensor>; loss: number } {
+  generatorGrads(phase: Phase, batch: number, parts: MicroBatch[]): { grads: Record<string, tf.Tensor>; loss: number } {
     const size = this.settings.arch.latentSize;
     const z = gaussianArray(batch * size, this.seed(PURPOSE_G));
+    const lossOf = this.settings.loss === 'logistic-r1' ? logisticGeneratorLoss : generatorLoss;
     let loss = 0;
     const grads = this.accumulate(parts, batch, ({ from, n }, weight) => {
       const zT = tf.tensor2d(z.subarray(from * size, (from + n) * size), [n, size]);
-      const { value, grads } = gradsFor(() => tf.mul(generatorLoss(this.critic(phase), pgganGenerate(this.settings.arch, this.g, zT, phase)), weight) as tf.Scalar, this.g);
+      const { value, grads } = gradsFor(() => tf.mul(lossOf(this.critic(phase), pgganGenerate(this.settings.arch, this.g, zT, phase)), weight) as tf.Scalar, this.g);
       loss += value.dataSync()[0]!;
       return grads;
     });
