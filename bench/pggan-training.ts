@@ -54,6 +54,7 @@ function stableAt(arch: PgganArch, batch: number, loss: PgganLoss): PgganSetting
     loss,
     lambdaGp: loss === 'wgan-gp' ? PGGAN_DEFAULTS.lambdaGp : PGGAN_DEFAULTS.r1Gamma,
     r1Every: PGGAN_DEFAULTS.r1Every,
+    augment: [],
     drift: PGGAN_DEFAULTS.drift,
     beta1: PGGAN_DEFAULTS.beta1,
     beta2: PGGAN_DEFAULTS.beta2,

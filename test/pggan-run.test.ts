@@ -37,6 +37,7 @@ const settings = (over: Partial<PgganSettings> = {}): PgganSettings => ({
   loss: 'wgan-gp',
   lambdaGp: 10,
   r1Every: 16,
+  augment: [],
   drift: 0.001,
   beta1: 0,
   beta2: 0.99,

@@ -33,6 +33,7 @@ const settings = (over: Partial<PgganSettings> = {}): PgganSettings => ({
   loss: 'wgan-gp',
   lambdaGp: 10,
   r1Every: 16,
+  augment: [],
   drift: 0.001,
   beta1: 0,
   beta2: 0.99,
@@ -305,6 +306,25 @@ describe('PGGAN trainer', () => {
       assert.equal(tf.memory().numTensors, before);
     } finally {
       t.dispose();
+    }
+  });
+
+  it('with DiffAugment the critic sees augmented images: other losses, still finite, the tensor count flat', () => {
+    const plain = new PgganTrainer(settings());
+    const augmented = new PgganTrainer(settings({ augment: ['color', 'translation', 'cutout'] }));
+    try {
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) {
+        const real = realBatch(plain, 90 + i);
+        const a = plain.trainStep(real);
+        const b = augmented.trainStep(real, 2);
+        for (const k of ['d', 'g', 'wdist', 'gp'] as const) assert.ok(Number.isFinite(b[k]), `step ${i} ${k}`);
+        assert.notEqual(a.d, b.d, 'the augmentation changed what the critic saw');
+      }
+      assert.equal(tf.memory().numTensors, before);
+    } finally {
+      plain.dispose();
+      augmented.dispose();
     }
   });
 

@@ -10,6 +10,8 @@ import type { PgganArch } from '../../core/models/arch.ts';
 import { runPggan, type ResumeOverrides } from './run.ts';
 import { GUARD_DEFAULTS, PGGAN_DEFAULTS, PGGAN_LOSSES, paperBatch, type PgganLoss, parsePerResolution, parseRemedy, pgganSettingsSchema, type GuardSettings, type PgganSettings } from './settings.ts';
 import type { MicroBatchSetting } from './micro-batch.ts';
+import { AUGMENTS, type Augment } from './diff-augment.ts';
+import { openPackDir } from './data.ts';
 
 interface PgganCliOptions {
   data?: string;
@@ -26,6 +28,7 @@ interface PgganCliOptions {
   gp?: string;
   loss: string;
   r1Every: string;
+  augment: string;
   drift: string;
   mirror: boolean;
   invert: boolean;
@@ -132,6 +135,23 @@ function settingsFrom(o: PgganCliOptions): PgganSettings {
   return parsed.data;
 }
 
+/** Below this many images a critic learns them by heart without augmentation (DiffAugment's few-shot range). */
+const AUGMENT_BELOW = 5000;
+
+/** `auto`: every augmentation for a pack of fewer than AUGMENT_BELOW images, none for a larger one. */
+async function augmentFrom(text: string, data: string): Promise<Augment[]> {
+  if (text === 'none') return [];
+  if (text === 'auto') {
+    const pack = await openPackDir(data);
+    const count = pack.count;
+    await pack.close();
+    return count < AUGMENT_BELOW ? [...AUGMENTS] : [];
+  }
+  const parts = text.split(',').map((p) => p.trim());
+  for (const p of parts) if (!(AUGMENTS as readonly string[]).includes(p)) throw bad('--augment', `'${p}' is not an augmentation rhodops knows`, `Use auto, none, or a list of ${AUGMENTS.join(', ')}.`);
+  return [...new Set(parts)] as Augment[];
+}
+
 function lossFrom(text: string): PgganLoss {
   if (!(PGGAN_LOSSES as readonly string[]).includes(text)) throw bad('--loss', `'${text}' is not a loss rhodops knows`, `Use ${PGGAN_LOSSES.join(' or ')}.`);
   return text as PgganLoss;
@@ -164,7 +184,7 @@ function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): Re
   const g: Partial<GuardSettings> = {};
   for (const [option, key] of keys) if (given(option)) Object.assign(g, { [key]: guard[key] });
   if (Object.keys(g).length > 0) out.guard = g;
-  for (const option of ['data', 'resolution', 'widths', 'latent', 'gp', 'loss', 'r1Every', 'drift', 'mirror', 'invert', 'seed']) {
+  for (const option of ['data', 'resolution', 'widths', 'latent', 'gp', 'loss', 'r1Every', 'augment', 'drift', 'mirror', 'invert', 'seed']) {
     if (given(option)) {
       throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --batch (from the current resolution on), --micro-batch, --final-kimg, --stabilise-kimg and --transition-kimg (of stages not begun), --checkpoint-every-kimg and the guard options.');
     }
@@ -190,6 +210,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
     .option('--final-kimg <k>', 'thousands of images at the final resolution (default: --stabilise-kimg)')
     .option('--loss <name>', 'wgan-gp (the paper\u2019s) or logistic-r1 (StyleGAN2\u2019s non-saturating loss with a lazy R1 penalty: the penalty every --r1-every steps)', 'wgan-gp')
     .option('--gp <weight>', `WGAN-GP\u2019s λ (default ${d.lambdaGp}), or R1\u2019s γ at 64² and minibatch 16, scaled by res² ÷ minibatch (default ${d.r1Gamma})`)
+    .option('--augment <auto|none|list>', `differentiable augmentation of what the critic sees, real and generated alike: ${AUGMENTS.join(', ')}; auto: all of them for fewer than ${AUGMENT_BELOW} images`, 'auto')
     .option('--r1-every <k>', 'with logistic-r1: the R1 penalty every k steps (times k)', String(d.r1Every))
     .option('--drift <ε>', 'drift penalty on the critic\u2019s real scores', String(d.drift))
     .option('--mirror', 'flip each image left–right with probability ½', false)
@@ -213,7 +234,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
       if (o.resume && !o.out) throw bad('--out', 'missing', 'Pass the checkpoint directory of the run to resume.');
       // A resumed run continues with the checkpoint's settings, changed only by the options that may change.
       const overrides = o.resume ? overridesFrom(o, given) : undefined;
-      const settings = o.resume ? undefined : settingsFrom(o);
+      const settings = o.resume ? undefined : { ...settingsFrom(o), augment: await augmentFrom(o.augment, path.resolve(o.data!)) };
       const out = o.out ?? `checkpoints/pggan-${path.basename(path.resolve(o.data!))}-${o.resolution}`;
       await initBackend(o.backend);
       const stop = stopOnInterrupt();

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { pgganArchSchema } from '../../core/models/arch.ts';
 import { resolutionsUpTo } from '../../core/models/pggan.ts';
+import { AUGMENTS } from './diff-augment.ts';
 
 export const PGGAN_LOSSES = ['wgan-gp', 'logistic-r1'] as const;
 export type PgganLoss = (typeof PGGAN_LOSSES)[number];
@@ -60,6 +61,8 @@ export const pgganSettingsSchema = z
     /** WGAN-GP's λ, or R1's γ at 64² with a minibatch of 16 (scaled by res² ÷ minibatch, StyleGAN2-ADA's rule). */
     lambdaGp: z.number().nonnegative(),
     r1Every: z.number().int().positive().default(16),
+    /** Differentiable augmentation of what the critic sees, real and generated alike (diff-augment.ts). */
+    augment: z.array(z.enum(AUGMENTS)).default([]),
     drift: z.number().nonnegative(),
     beta1: z.number().min(0).max(1),
     beta2: z.number().min(0).max(1),

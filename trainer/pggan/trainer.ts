@@ -14,6 +14,7 @@ import { gaussianArray, hash32, rng } from '../../core/random.ts';
 import { RhodopsError } from '../../core/errors.ts';
 import { Adam, type AdamOptions } from '../adam.ts';
 import { gradsFor } from '../grads.ts';
+import { diffAugment } from './diff-augment.ts';
 import { criticLoss, generatorLoss, logisticCriticLoss, logisticGeneratorLoss, type CriticLoss } from './loss.ts';
 import { clockAt, pointAt, type SchedulePoint } from './schedule.ts';
 import { initialRunState, type PgganSettings, type Remedy, type RunState } from './settings.ts';
@@ -32,6 +33,9 @@ export interface PgganStepLosses {
 const PURPOSE_D = 1;
 const PURPOSE_G = 2;
 const PURPOSE_MIX = 3;
+const PURPOSE_AUGMENT_REAL = 4;
+const PURPOSE_AUGMENT_FAKE_D = 5;
+const PURPOSE_AUGMENT_FAKE_G = 6;
 
 type Vars = Record<string, tf.Variable>;
 
@@ -286,7 +290,10 @@ export class PgganTrainer {
         const coarse = upsample2x(downsample2x(realT));
         realT = tf.add(coarse, tf.mul(tf.sub(realT, coarse), phase.alpha)) as tf.Tensor4D;
       }
-      const fake = pgganGenerate(arch, this.g, tf.tensor2d(z.subarray(from * size, (from + n) * size), [n, size]), phase);
+      // The critic sees both through the same kind of augmentation (none unless the run asks for it).
+      const policy = this.settings.augment;
+      realT = diffAugment(realT, policy, this.seed(PURPOSE_AUGMENT_REAL), from);
+      const fake = diffAugment(pgganGenerate(arch, this.g, tf.tensor2d(z.subarray(from * size, (from + n) * size), [n, size]), phase), policy, this.seed(PURPOSE_AUGMENT_FAKE_D), from);
       const uT = tf.tensor1d(u.subarray(from, from + n));
       let loss: CriticLoss | null = null;
       const { grads } = gradsFor(() => {
@@ -315,7 +322,11 @@ export class PgganTrainer {
     let loss = 0;
     const grads = this.accumulate(parts, batch, ({ from, n }, weight) => {
       const zT = tf.tensor2d(z.subarray(from * size, (from + n) * size), [n, size]);
-      const { value, grads } = gradsFor(() => tf.mul(lossOf(this.critic(phase), pgganGenerate(this.settings.arch, this.g, zT, phase)), weight) as tf.Scalar, this.g);
+      const augmentSeed = this.seed(PURPOSE_AUGMENT_FAKE_G);
+      const { value, grads } = gradsFor(() => {
+        const fake = diffAugment(pgganGenerate(this.settings.arch, this.g, zT, phase), this.settings.augment, augmentSeed, from);
+        return tf.mul(lossOf(this.critic(phase), fake), weight) as tf.Scalar;
+      }, this.g);
       loss += value.dataSync()[0]!;
       return grads;
     });
