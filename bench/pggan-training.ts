@@ -65,6 +65,7 @@ function stableAt(arch: PgganArch, batch: number, loss: PgganLoss): PgganSetting
     mirror: false,
     invert: false,
     checkpointEveryKimg: 0,
+    metricsEveryKimg: 0,
     guard: { ...GUARD_DEFAULTS, enabled: false },
   };
 }

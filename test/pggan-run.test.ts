@@ -48,6 +48,7 @@ const settings = (over: Partial<PgganSettings> = {}): PgganSettings => ({
   mirror: true,
   invert: false,
   checkpointEveryKimg: 0.04,
+  metricsEveryKimg: 0,
   guard: { ...GUARD_DEFAULTS, everySteps: 2, warmupKimg: 0.016, samples: 32 },
   ...over,
 });
@@ -126,6 +127,20 @@ describe('PGGAN runs', () => {
     const [wa, wb] = await Promise.all([two, resumed].map((d) => fs.readFile(path.join(d, 'tfjs', 'weights.bin'))));
     assert.ok(wa!.equals(wb!), 'weights and optimizer state bit-identical: the replica kept in step with the main thread across the resume');
     assert.deepEqual(await stepLines(resumed), b, 'the logs agree step by step');
+  });
+
+  it('measures SWD and MS-SSIM diversity into the log every --metrics-every-kimg and at each phase change', async () => {
+    const out = path.join(root, 'metrics');
+    await runPggan({ ...base, settings: settings({ metricsEveryKimg: 0.04, guard: { ...GUARD_DEFAULTS, enabled: false } }), out, resume: false });
+    const metrics = (await readLog(out)).filter((e) => e.event === 'metrics');
+    // Every 40 images (5 steps of 8) over 240, and the two phase changes (4² → 8² fade, fade → 8² stable).
+    assert.deepEqual(metrics.map((m) => m['kimg']), [0.04, 0.08, 0.12, 0.16, 0.2, 0.24], 'at 40, 80 (4² ends), 120, 160 (the fade ends), 200, 240 (done) images');
+    assert.deepEqual(metrics.map((m) => m['res']), [4, 4, 8, 8, 8, 8]);
+    for (const m of metrics) {
+      const swd = m['swd'] as number[];
+      assert.ok(swd.length >= 1 && swd.every((v) => Number.isFinite(v) && v > 0), `SWD ${JSON.stringify(swd)}`);
+      assert.equal(m['msssim'], null, 'no MS-SSIM below 16²');
+    }
   });
 
   it("the checkpoint's ONNX generator plays the phase it was saved at", async () => {

@@ -44,6 +44,7 @@ const settings = (over: Partial<PgganSettings> = {}): PgganSettings => ({
   mirror: false,
   invert: false,
   checkpointEveryKimg: 0,
+  metricsEveryKimg: 0,
   guard: { ...GUARD_DEFAULTS },
   ...over,
 });

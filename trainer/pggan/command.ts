@@ -37,6 +37,7 @@ interface PgganCliOptions {
   resume: boolean;
   backend: string;
   checkpointEveryKimg: string;
+  metricsEveryKimg: string;
   guard: boolean;
   guardEvery: string;
   guardThreshold: string;
@@ -129,6 +130,7 @@ function settingsFrom(o: PgganCliOptions): PgganSettings {
     mirror: o.mirror,
     invert: o.invert,
     checkpointEveryKimg: num('--checkpoint-every-kimg', o.checkpointEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0'),
+    metricsEveryKimg: num('--metrics-every-kimg', o.metricsEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0'),
     guard: guardFrom(o),
   });
   if (!parsed.success) throw new RhodopsError('BAD_OPTION', `invalid training options: ${describeZodError(parsed.error)}.`, { hint: 'See `rhodops train pggan --help`.' });
@@ -167,6 +169,7 @@ function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): Re
   const out: ResumeOverrides = {};
   if (given('finalKimg')) out.finalKimg = num('--final-kimg', o.finalKimg!, (v) => v >= 0, 'a number of kimg ≥ 0');
   if (given('checkpointEveryKimg')) out.checkpointEveryKimg = num('--checkpoint-every-kimg', o.checkpointEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0');
+  if (given('metricsEveryKimg')) out.metricsEveryKimg = num('--metrics-every-kimg', o.metricsEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0');
   if (given('lr')) out.lr = num('--lr', o.lr, (v) => v > 0, 'one positive rate (on --resume it applies from the current resolution on)');
   if (given('stabiliseKimg')) out.stabiliseKimg = o.stabiliseKimg;
   if (given('transitionKimg')) out.transitionKimg = o.transitionKimg;
@@ -186,7 +189,7 @@ function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): Re
   if (Object.keys(g).length > 0) out.guard = g;
   for (const option of ['data', 'resolution', 'widths', 'latent', 'gp', 'loss', 'r1Every', 'augment', 'drift', 'mirror', 'invert', 'seed']) {
     if (given(option)) {
-      throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --batch (from the current resolution on), --micro-batch, --final-kimg, --stabilise-kimg and --transition-kimg (of stages not begun), --checkpoint-every-kimg and the guard options.');
+      throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --batch (from the current resolution on), --micro-batch, --final-kimg, --stabilise-kimg and --transition-kimg (of stages not begun), --checkpoint-every-kimg, --metrics-every-kimg and the guard options.');
     }
   }
   return out;
@@ -220,6 +223,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
     .option('--resume', 'continue the run in --out exactly where it stopped', false)
     .option('--backend <name>', 'tfjs backend: auto | gpu | node | wasm | cpu', 'auto')
     .option('--checkpoint-every-kimg <k>', 'also save every k kimg (always at each phase change)', String(d.checkpointEveryKimg))
+    .option('--metrics-every-kimg <k>', 'measure SWD and MS-SSIM diversity into log.jsonl every k kimg (0: never; also at each phase change)', String(d.metricsEveryKimg))
     .option('--no-guard', 'do not watch for mode collapse')
     .option('--guard-every <steps>', 'measure sample diversity every N steps', String(g.everySteps))
     .option('--guard-threshold <f>', 'collapse: diversity below f × the real data\u2019s…', String(g.threshold))

@@ -81,15 +81,8 @@ export async function generatedDiversity(generate: (latents: Float32Array, n: nu
 
 /** Diversity of a fixed random set of `n` dataset images (fewer if the dataset is smaller) at `res`. */
 export async function realDiversity(pack: PackedDataset, res: number, n: number, seed: number): Promise<number> {
-  const count = Math.min(n, pack.count);
-  const r = rng(hash32(seed, GUARD_REALS));
-  // A partial Fisher–Yates: `count` distinct indices, the same for every resolution.
-  const pool = Array.from({ length: pack.count }, (_, i) => i);
-  for (let i = 0; i < count; i++) {
-    const j = i + Math.floor(r() * (pack.count - i));
-    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-  }
-  const indices = pool.slice(0, count);
+  const indices = distinctIndices(pack.count, n, hash32(seed, GUARD_REALS));
+  const count = indices.length;
   const chunk = Math.max(1, Math.floor(CHUNK_PIXELS / (res * res)));
   const parts: Float32Array[] = [];
   for (let i = 0; i < count; i += chunk) {
@@ -100,6 +93,18 @@ export async function realDiversity(pack: PackedDataset, res: number, n: number,
     f.dispose();
   }
   return meanPairwiseDistance(concat(parts), count);
+}
+
+/** min(n, total) distinct indices below `total`, drawn from `seed` (a partial Fisher–Yates): the same at every resolution. */
+export function distinctIndices(total: number, n: number, seed: number): number[] {
+  const count = Math.min(n, total);
+  const r = rng(seed);
+  const pool = Array.from({ length: total }, (_, i) => i);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(r() * (total - i));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, count);
 }
 
 function concat(parts: Float32Array[]): Float32Array {

@@ -26,6 +26,7 @@ import { etaSeconds, pgganStepCost, pointAt, stages, totalImages, type Stage, ty
 import { parsePerResolution, savedSettingsSchema, type GuardSettings, type PgganSettings, type RunState, type SavedSettings } from './settings.ts';
 import { assertCompatible, describePoint, PgganTrainer, type PgganResume, type PgganStepLosses, type RemedyApplied } from './trainer.ts';
 import { MicroBatchPlanner, type MicroBatchSetting } from './micro-batch.ts';
+import { measureQuality, qualityLatents, type QualityReport } from './quality.ts';
 import { replicaCount, Replicas } from './replicas.ts';
 
 const log = logger('train');
@@ -40,6 +41,7 @@ export interface ResumeOverrides {
   /** Learning rate from the current resolution on. */
   lr?: number;
   checkpointEveryKimg?: number;
+  metricsEveryKimg?: number;
   guard?: Partial<GuardSettings>;
   /**
    * Stage lengths as given on the command line (one kimg, or RES:KIMG pairs). They change only stages that have not
@@ -141,6 +143,7 @@ function applyOverrides(loaded: Loaded, o: ResumeOverrides | undefined): Loaded 
   }
   if (o.batch !== undefined) setBatchFromNow(settings, run, loaded.clock, o.batch);
   if (o.checkpointEveryKimg !== undefined) settings.checkpointEveryKimg = o.checkpointEveryKimg;
+  if (o.metricsEveryKimg !== undefined) settings.metricsEveryKimg = o.metricsEveryKimg;
   if (o.guard) settings.guard = { ...settings.guard, ...o.guard };
   return { ...loaded, settings, run };
 }
@@ -252,6 +255,11 @@ class RunLoop {
   private readonly secondsPerImage = new Map<number, number>();
   private readonly guardZ: Float32Array;
   private readonly gridZ: Float32Array;
+  private readonly qualityZ: Float32Array;
+  /** The real images' MS-SSIM diversity per resolution (it never changes). */
+  private readonly realMsssim = new Map<number, number | null>();
+  /** The last quality measurement, for the progress bar. */
+  private lastQuality: QualityReport | null = null;
   private bar: cliProgress.SingleBar | null = null;
   private last: PgganStepLosses | null = null;
   private lastRatio: number | null = null;
@@ -270,6 +278,7 @@ class RunLoop {
     this.stream = new BatchStream(pack, { seed: s.seed, mirror: s.mirror, invert: s.invert });
     this.guardZ = guardLatents(s.seed, s.guard.samples, s.arch.latentSize);
     this.gridZ = gridLatents(s.seed, s.arch.latentSize);
+    this.qualityZ = qualityLatents(s.seed, s.arch.latentSize);
   }
 
   private get settings(): PgganSettings {
@@ -338,8 +347,9 @@ class RunLoop {
           }
         }
         const phaseEnded = point.stage.index !== stageBefore.index || this.trainer.done;
-        const every = this.settings.checkpointEveryKimg * 1000;
-        const interval = every > 0 && Math.floor(t.clock / every) !== Math.floor(clockBefore / every);
+        const crossed = (kimg: number) => kimg > 0 && Math.floor(t.clock / (kimg * 1000)) !== Math.floor(clockBefore / (kimg * 1000));
+        const interval = crossed(this.settings.checkpointEveryKimg);
+        if (phaseEnded || crossed(this.settings.metricsEveryKimg)) await this.measureQuality(stageBefore.resolution);
         if (phaseEnded) await this.endPhase(stageBefore);
         else if (interval) await this.save();
         if (stop && !this.trainer.done) {
@@ -355,6 +365,20 @@ class RunLoop {
     const result = summary(false, false);
     await fs.appendFile(this.logFile, this.pending.splice(0).join('') + JSON.stringify({ event: 'done', step: result.step, kimg: result.kimg, rollbacks: result.rollbacks }) + '\n');
     return result;
+  }
+
+  /**
+   * SWD and MS-SSIM diversity into the log, at `res` (the resolution just trained: at a phase change the schedule
+   * has moved on to the next one's fade, whose samples are the last phase's enlarged).
+   */
+  private async measureQuality(res: number): Promise<void> {
+    if (this.settings.metricsEveryKimg <= 0) return;
+    const t = this.trainer;
+    const phase = { resolution: res, alpha: 1 };
+    const q = await measureQuality((z, n) => this.generate(z, n, phase), this.qualityZ, this.stream.pack, res, this.settings.seed, this.realMsssim);
+    this.lastQuality = q;
+    const r = (v: number | null) => (v === null ? null : round(v, 4));
+    this.pending.push(JSON.stringify({ event: 'metrics', step: t.step, kimg: round(t.clock / 1000, 3), res, swd: q.swd.map((v) => round(v, 3)), swdMean: round(q.swdMean, 3), msssim: r(q.msssim), msssimReal: r(q.msssimReal) }) + '\n');
   }
 
   /** Measures diversity; on a sustained collapse rolls back (or gives up). */
@@ -468,7 +492,7 @@ class RunLoop {
     if (!this.o.progress) return;
     this.bar = new cliProgress.SingleBar(
       {
-        format: '{phase} |{bar}| {kimg}/{total} kimg | W {w} GP {gp} | div {div} | {ips} img/s | ETA {eta}',
+        format: '{phase} |{bar}| {kimg}/{total} kimg | W {w} GP {gp} | div {div} | SWD {swd} | {ips} img/s | ETA {eta}',
         stream: process.stderr,
         hideCursor: true,
       },
@@ -486,7 +510,7 @@ class RunLoop {
       if (now - this.lastLine < 60_000) return;
       this.lastLine = now;
       const p = this.payload();
-      log.info(`${p['phase']} · ${p['kimg']}/${p['total']} kimg · W ${p['w']} GP ${p['gp']} · div ${p['div']} · ${p['ips']} img/s · ETA ${p['eta']}`);
+      log.info(`${p['phase']} · ${p['kimg']}/${p['total']} kimg · W ${p['w']} GP ${p['gp']} · div ${p['div']} · SWD ${p['swd']} · ${p['ips']} img/s · ETA ${p['eta']}`);
       return;
     }
     this.bar.setTotal(totalImages(this.trainer.run.levels) / 1000);
@@ -506,6 +530,7 @@ class RunLoop {
       w: this.last ? this.last.wdist.toFixed(2) : '-',
       gp: this.last ? this.last.gp.toFixed(2) : '-',
       div: this.lastRatio === null ? '-' : this.lastRatio.toFixed(2),
+      swd: this.lastQuality ? `${this.lastQuality.swdMean.toFixed(1)} @${this.lastQuality.res}²` : '-',
       ips: spi ? (1 / spi).toFixed(1) : '-',
       eta: eta === null ? '-' : formatDuration(eta),
     };

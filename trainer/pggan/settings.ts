@@ -75,6 +75,8 @@ export const pgganSettingsSchema = z
     invert: z.boolean(),
     /** Save every this many kimg (0: only at phase changes and at the end). */
     checkpointEveryKimg: z.number().nonnegative(),
+    /** Measure SWD and MS-SSIM diversity every this many kimg (0: never); also at each phase change. */
+    metricsEveryKimg: z.number().nonnegative().default(10),
     guard: guardSettingsSchema,
   })
   .superRefine((s, ctx) => {
@@ -140,6 +142,7 @@ export const PGGAN_DEFAULTS = {
   transitionKimg: 800,
   mbstdGroup: 4,
   checkpointEveryKimg: 100,
+  metricsEveryKimg: 10,
 } as const;
 
 export function paperBatch(res: number): number {
