@@ -66,6 +66,7 @@ function stableAt(arch: PgganArch, batch: number, loss: PgganLoss): PgganSetting
     invert: false,
     checkpointEveryKimg: 0,
     metricsEveryKimg: 0,
+    checkpointEveryMinutes: 0,
     guard: { ...GUARD_DEFAULTS, enabled: false },
   };
 }

@@ -1,12 +1,14 @@
 /** `rhodops train infogan|pggan`. Options are validated into the run's settings schema at the boundary. */
 import { Command, Option } from 'commander';
+import path from 'node:path';
+import { openCheckpoint } from '../core/checkpoint/io.ts';
 import { initBackend } from '../core/backend.ts';
 import { RhodopsError } from '../core/errors.ts';
 import { describeZodError } from '../core/checkpoint/manifest.ts';
 import { infoganArch } from '../core/models/architectures.ts';
 import { defaultDiscArch } from '../core/models/infogan-disc.ts';
 import { logger } from '../core/log.ts';
-import { INFOGAN_DEFAULTS, infoganSettingsSchema } from './infogan/settings.ts';
+import { INFOGAN_DEFAULTS, infoganSettingsSchema, type InfoganSettings } from './infogan/settings.ts';
 import { runInfogan } from './infogan/run.ts';
 import { pgganCommand } from './pggan/command.ts';
 import { codePurity, trainClassifier } from './infogan/evaluate.ts';
@@ -40,6 +42,40 @@ interface InfoganCliOptions {
   checkpointEvery: string;
   cacheDir?: string;
   learnVariance: boolean;
+}
+
+/** The setting each InfoGAN option makes; on --resume a given option must equal the run's (`--epochs` sets a new total). */
+const INFOGAN_FIXED: Record<string, (s: InfoganSettings) => unknown> = {
+  data: (s) => s.data,
+  size: (s) => s.arch,
+  channels: (s) => s.arch,
+  noise: (s) => s.arch,
+  cat: (s) => s.arch,
+  cont: (s) => s.arch,
+  fc: (s) => s.arch,
+  widths: (s) => s.arch,
+  batch: (s) => s.batch,
+  seed: (s) => s.seed,
+  lrD: (s) => s.lrD,
+  lrG: (s) => s.lrG,
+  lambdaCat: (s) => s.lambdaCat,
+  lambdaCont: (s) => s.lambdaCont,
+  learnVariance: (s) => s.disc.learnVariance,
+};
+
+/** The same behaviour as `train pggan --resume`: an option given that differs from the run's is refused by name. */
+async function checkInfoganResume(wanted: InfoganSettings, given: (name: string) => boolean, out: string): Promise<void> {
+  const ckpt = await openCheckpoint(path.resolve(out));
+  const parsed = infoganSettingsSchema.safeParse(ckpt.manifest.settings);
+  if (!parsed.success) return; // runInfogan says what is wrong with the checkpoint
+  for (const [option, of] of Object.entries(INFOGAN_FIXED)) {
+    if (given(option) && JSON.stringify(of(wanted)) !== JSON.stringify(of(parsed.data))) {
+      const flag = `--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
+      throw new RhodopsError('BAD_OPTION', `${flag} differs from the run's own (${JSON.stringify(of(parsed.data))}) and cannot change on --resume.`, {
+        hint: 'Drop it, or start a new run with another --out. On --resume you may change --epochs (the new total), --checkpoint-every and --backend.',
+      });
+    }
+  }
 }
 
 /** Ctrl-C once: finish the step, save, exit. Twice: exit at once. */
@@ -78,7 +114,7 @@ function infoganCommand(): Command {
     .option('--learn-variance', 'Q also predicts a variance per continuous code (else σ = 1)', false)
     .option('--checkpoint-every <steps>', 'also save every N steps (0: each epoch only)', '0')
     .option('--cache-dir <dir>', 'where prepared datasets are cached')
-    .action(async (o: InfoganCliOptions) => {
+    .action(async (o: InfoganCliOptions, cmd: Command) => {
       const size = Number(o.size) as 28 | 32 | 64;
       const arch = infoganArch(size, {
         ...(o.channels ? { channels: Number(o.channels) as 1 | 3 } : {}),
@@ -106,12 +142,14 @@ function infoganCommand(): Command {
       if (!parsed.success) {
         throw new RhodopsError('BAD_OPTION', `invalid training options: ${describeZodError(parsed.error)}.`, { hint: 'See `rhodops train infogan --help`.' });
       }
+      const out = o.out ?? `checkpoints/infogan-${o.data.split(':')[0]}-${size}`;
+      if (o.resume) await checkInfoganResume(parsed.data, (name) => cmd.getOptionValueSource(name) === 'cli', out);
       await initBackend(o.backend);
       const stop = stopOnInterrupt();
       try {
         const result = await runInfogan({
           settings: parsed.data,
-          out: o.out ?? `checkpoints/infogan-${o.data.split(':')[0]}-${size}`,
+          out,
           resume: o.resume,
           checkpointEvery: Number(o.checkpointEvery),
           ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),

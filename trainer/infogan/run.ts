@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { RhodopsError } from '../../core/errors.ts';
+import { lockRun } from '../../core/run-lock.ts';
 import { exists } from '../../core/fsutil.ts';
 import { logger } from '../../core/log.ts';
 import { openCheckpoint, readWeights } from '../../core/checkpoint/io.ts';
@@ -63,6 +64,19 @@ async function resumeState(out: string, epochs: number | undefined) {
 
 export async function runInfogan(o: InfoganRunOptions): Promise<RunSummary> {
   const out = path.resolve(o.out);
+  if (!o.resume && (await exists(path.join(out, 'manifest.json')))) {
+    throw new RhodopsError('CHECKPOINT_EXISTS', `${out} already holds a checkpoint.`, { hint: 'Pass --resume to continue it, or choose another --out.' });
+  }
+  const release = await lockRun(out);
+  try {
+    return await trainLocked(o, out);
+  } finally {
+    await release();
+  }
+}
+
+/** The run itself, once the folder is this process's alone. */
+async function trainLocked(o: InfoganRunOptions, out: string): Promise<RunSummary> {
   const logFile = path.join(out, 'log.jsonl');
   let settings = o.settings;
   let trainer: InfoganTrainer;
@@ -73,11 +87,6 @@ export async function runInfogan(o: InfoganRunOptions): Promise<RunSummary> {
     await trimLog(logFile, r.step);
     log.info(`resuming ${out} at step ${r.step}`);
   } else {
-    if (await exists(path.join(out, 'manifest.json'))) {
-      throw new RhodopsError('CHECKPOINT_EXISTS', `${out} already holds a checkpoint.`, {
-        hint: 'Pass --resume to continue it, or choose another --out.',
-      });
-    }
     await fs.mkdir(out, { recursive: true });
     trainer = new InfoganTrainer(settings);
   }

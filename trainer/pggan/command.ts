@@ -7,7 +7,7 @@ import { describeZodError } from '../../core/checkpoint/manifest.ts';
 import { resolutionsUpTo } from '../../core/models/pggan.ts';
 import { PGGAN_WIDTH_PRESETS, pgganArch, type PgganWidthPreset } from '../../core/models/architectures.ts';
 import type { PgganArch } from '../../core/models/arch.ts';
-import { runPggan, type ResumeOverrides } from './run.ts';
+import { loadRun, runPggan, type ResumeOverrides } from './run.ts';
 import { GUARD_DEFAULTS, PGGAN_DEFAULTS, PGGAN_LOSSES, paperBatch, type PgganLoss, parsePerResolution, parseRemedy, pgganSettingsSchema, type GuardSettings, type PgganSettings } from './settings.ts';
 import type { MicroBatchSetting } from './micro-batch.ts';
 import { AUGMENTS, type Augment } from './diff-augment.ts';
@@ -38,6 +38,7 @@ interface PgganCliOptions {
   backend: string;
   checkpointEveryKimg: string;
   metricsEveryKimg: string;
+  checkpointEveryMinutes: string;
   guard: boolean;
   guardEvery: string;
   guardThreshold: string;
@@ -131,6 +132,7 @@ function settingsFrom(o: PgganCliOptions): PgganSettings {
     invert: o.invert,
     checkpointEveryKimg: num('--checkpoint-every-kimg', o.checkpointEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0'),
     metricsEveryKimg: num('--metrics-every-kimg', o.metricsEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0'),
+    checkpointEveryMinutes: num('--checkpoint-every-minutes', o.checkpointEveryMinutes, (v) => v >= 0, 'a number of minutes ≥ 0'),
     guard: guardFrom(o),
   });
   if (!parsed.success) throw new RhodopsError('BAD_OPTION', `invalid training options: ${describeZodError(parsed.error)}.`, { hint: 'See `rhodops train pggan --help`.' });
@@ -164,11 +166,55 @@ function microBatchFrom(text: string): MicroBatchSetting {
   return num('--micro-batch', text, (v) => Number.isInteger(v) && v >= 1, 'auto, or a whole number of images ≥ 1 (whole minibatch-stddev groups where it holds one)');
 }
 
+/** The options that make a run what it is: on --resume each must be left out or equal the run's own. */
+const FIXED_ON_RESUME = ['data', 'resolution', 'widths', 'latent', 'gp', 'loss', 'r1Every', 'augment', 'drift', 'mirror', 'invert', 'seed'] as const;
+
+/** Whether option `name` as given equals the run's setting. */
+async function sameAsRun(name: (typeof FIXED_ON_RESUME)[number], o: PgganCliOptions, s: PgganSettings): Promise<boolean> {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  switch (name) {
+    case 'data':
+      return path.resolve(o.data!) === s.data;
+    case 'resolution':
+      return Number(o.resolution) === s.arch.maxResolution;
+    case 'widths':
+    case 'latent':
+      return same(archFrom(o, s.arch.maxResolution), s.arch);
+    case 'gp':
+      return Number(o.gp) === s.lambdaGp;
+    case 'loss':
+      return o.loss === s.loss;
+    case 'r1Every':
+      return Number(o.r1Every) === s.r1Every;
+    case 'augment':
+      return same(await augmentFrom(o.augment, s.data), s.augment);
+    case 'drift':
+      return Number(o.drift) === s.drift;
+    case 'mirror':
+      return o.mirror === s.mirror;
+    case 'invert':
+      return o.invert === s.invert;
+    case 'seed':
+      return Number(o.seed) === s.seed;
+  }
+}
+
+/** On --resume: options that would make another run are refused by name, unless they equal the run's own. */
+async function checkFixedOptions(o: PgganCliOptions, given: (name: string) => boolean, out: string): Promise<void> {
+  const s = (await loadRun(path.resolve(out))).settings;
+  for (const option of FIXED_ON_RESUME) {
+    if (given(option) && !(await sameAsRun(option, o, s))) {
+      throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'differs from the run\u2019s own and cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --batch (from the current resolution on), --micro-batch, --threads, --final-kimg, --stabilise-kimg and --transition-kimg (of stages not begun), --checkpoint-every-kimg, --checkpoint-every-minutes, --metrics-every-kimg and the guard options.');
+    }
+  }
+}
+
 /** On --resume, the options given on the command line that may change a run in progress. */
 function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): ResumeOverrides {
   const out: ResumeOverrides = {};
   if (given('finalKimg')) out.finalKimg = num('--final-kimg', o.finalKimg!, (v) => v >= 0, 'a number of kimg ≥ 0');
   if (given('checkpointEveryKimg')) out.checkpointEveryKimg = num('--checkpoint-every-kimg', o.checkpointEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0');
+  if (given('checkpointEveryMinutes')) out.checkpointEveryMinutes = num('--checkpoint-every-minutes', o.checkpointEveryMinutes, (v) => v >= 0, 'a number of minutes ≥ 0');
   if (given('metricsEveryKimg')) out.metricsEveryKimg = num('--metrics-every-kimg', o.metricsEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0');
   if (given('lr')) out.lr = num('--lr', o.lr, (v) => v > 0, 'one positive rate (on --resume it applies from the current resolution on)');
   if (given('stabiliseKimg')) out.stabiliseKimg = o.stabiliseKimg;
@@ -187,11 +233,6 @@ function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): Re
   const g: Partial<GuardSettings> = {};
   for (const [option, key] of keys) if (given(option)) Object.assign(g, { [key]: guard[key] });
   if (Object.keys(g).length > 0) out.guard = g;
-  for (const option of ['data', 'resolution', 'widths', 'latent', 'gp', 'loss', 'r1Every', 'augment', 'drift', 'mirror', 'invert', 'seed']) {
-    if (given(option)) {
-      throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --batch (from the current resolution on), --micro-batch, --final-kimg, --stabilise-kimg and --transition-kimg (of stages not begun), --checkpoint-every-kimg, --metrics-every-kimg and the guard options.');
-    }
-  }
   return out;
 }
 
@@ -223,6 +264,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
     .option('--resume', 'continue the run in --out exactly where it stopped', false)
     .option('--backend <name>', 'tfjs backend: auto | gpu | node | wasm | cpu', 'auto')
     .option('--checkpoint-every-kimg <k>', 'also save every k kimg (always at each phase change)', String(d.checkpointEveryKimg))
+    .option('--checkpoint-every-minutes <m>', 'also save every m minutes (0: by kimg only)', String(d.checkpointEveryMinutes))
     .option('--metrics-every-kimg <k>', 'measure SWD and MS-SSIM diversity into log.jsonl every k kimg (0: never; also at each phase change)', String(d.metricsEveryKimg))
     .option('--no-guard', 'do not watch for mode collapse')
     .option('--guard-every <steps>', 'measure sample diversity every N steps', String(g.everySteps))
@@ -237,6 +279,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
       const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
       if (o.resume && !o.out) throw bad('--out', 'missing', 'Pass the checkpoint directory of the run to resume.');
       // A resumed run continues with the checkpoint's settings, changed only by the options that may change.
+      if (o.resume) await checkFixedOptions(o, given, o.out!);
       const overrides = o.resume ? overridesFrom(o, given) : undefined;
       const settings = o.resume ? undefined : { ...settingsFrom(o), augment: await augmentFrom(o.augment, path.resolve(o.data!)) };
       const out = o.out ?? `checkpoints/pggan-${path.basename(path.resolve(o.data!))}-${o.resolution}`;

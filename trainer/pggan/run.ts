@@ -13,6 +13,7 @@ import type { Phase } from '../../core/models/arch.ts';
 import { RhodopsError } from '../../core/errors.ts';
 import { widthAt } from '../../core/models/pggan.ts';
 import { exists } from '../../core/fsutil.ts';
+import { lockRun } from '../../core/run-lock.ts';
 import { logger } from '../../core/log.ts';
 import { openCheckpoint, readWeights } from '../../core/checkpoint/io.ts';
 import { saveModelCheckpoint } from '../../core/checkpoint/from-model.ts';
@@ -41,6 +42,7 @@ export interface ResumeOverrides {
   /** Learning rate from the current resolution on. */
   lr?: number;
   checkpointEveryKimg?: number;
+  checkpointEveryMinutes?: number;
   metricsEveryKimg?: number;
   guard?: Partial<GuardSettings>;
   /**
@@ -144,6 +146,7 @@ function applyOverrides(loaded: Loaded, o: ResumeOverrides | undefined): Loaded 
   if (o.batch !== undefined) setBatchFromNow(settings, run, loaded.clock, o.batch);
   if (o.checkpointEveryKimg !== undefined) settings.checkpointEveryKimg = o.checkpointEveryKimg;
   if (o.metricsEveryKimg !== undefined) settings.metricsEveryKimg = o.metricsEveryKimg;
+  if (o.checkpointEveryMinutes !== undefined) settings.checkpointEveryMinutes = o.checkpointEveryMinutes;
   if (o.guard) settings.guard = { ...settings.guard, ...o.guard };
   return { ...loaded, settings, run };
 }
@@ -223,29 +226,42 @@ export async function runPggan(o: PgganRunOptions): Promise<PgganRunSummary> {
   const pack = o.pack ?? (await openPackDir(settings.data));
   try {
     checkPackFits(pack, settings.arch.maxResolution, Math.max(...(loaded?.run ?? settings).levels.map((l) => l.batch)));
-    let trainer: PgganTrainer;
-    if (loaded) {
-      trainer = new PgganTrainer(settings, loaded);
-      await trimLog(logFile, loaded.step, ['collapse']);
-      log.info(`resuming ${out} at step ${loaded.step}, ${describePoint(trainer.point())}, ${(loaded.clock / 1000).toFixed(1)} kimg`);
-    } else {
-      await fs.mkdir(out, { recursive: true });
-      trainer = new PgganTrainer(settings);
-    }
-    const threads = replicaCount(o.threads ?? 1, tf.getBackend());
-    const replicas = threads > 1 ? await Replicas.start(threads, { backend: tf.getBackend(), settings, ...(loaded ? { resume: loaded } : {}) }) : null;
-    if (replicas) log.info(`training on ${threads} threads, each with a share of every minibatch`);
-    const loop = new RunLoop(o, out, logFile, trainer, pack, replicas);
+    const release = await lockRun(out);
     try {
-      return await loop.run();
+      return await trainLocked(o, out, logFile, settings, loaded, pack);
     } finally {
-      loop.trainer.dispose();
-      await replicas?.close();
+      await release();
     }
   } finally {
     if (!o.pack) await pack.close();
   }
 }
+
+/** The run itself, once the folder is this process's alone. */
+async function trainLocked(o: PgganRunOptions, out: string, logFile: string, settings: PgganSettings, loaded: Loaded | null, pack: PackedDataset): Promise<PgganRunSummary> {
+  let trainer: PgganTrainer;
+  if (loaded) {
+    trainer = new PgganTrainer(settings, loaded);
+    await trimLog(logFile, loaded.step, ['collapse']);
+    log.info(`resuming ${out} at step ${loaded.step}, ${describePoint(trainer.point())}, ${(loaded.clock / 1000).toFixed(1)} kimg`);
+  } else {
+    await fs.mkdir(out, { recursive: true });
+    trainer = new PgganTrainer(settings);
+  }
+  const threads = replicaCount(o.threads ?? 1, tf.getBackend());
+  const replicas = threads > 1 ? await Replicas.start(threads, { backend: tf.getBackend(), settings, ...(loaded ? { resume: loaded } : {}) }) : null;
+  if (replicas) log.info(`training on ${threads} threads, each with a share of every minibatch`);
+  const loop = new RunLoop(o, out, logFile, trainer, pack, replicas);
+  try {
+    return await loop.run();
+  } finally {
+    loop.trainer.dispose();
+    await replicas?.close();
+  }
+}
+
+/** How often the log reaches the disk between checkpoints. */
+const LOG_FLUSH_MS = 10_000;
 
 /** The loop's state: the trainer is replaced on a rollback, so everything reads it from here. */
 class RunLoop {
@@ -333,6 +349,9 @@ class RunLoop {
         if (!t.done) void read(t.nextBatch()).catch(() => undefined);
         this.pending.push(JSON.stringify({ step: t.step, kimg: round(t.clock / 1000, 3), res: req.resolution, alpha: round(alphaBefore, 4), ...roundLosses(losses), ms: Math.round(ms), ...(micro < req.batch ? { micro } : {}) }) + '\n');
         this.updateBar();
+        // The log goes to disk every few seconds, not only with checkpoints: there is always a curve to look at
+        // (a resume trims what came after its checkpoint).
+        if (performance.now() - this.lastFlush > LOG_FLUSH_MS) await this.flushLog();
         // Yield to the event loop so Ctrl-C (and the prefetch) are seen between steps.
         await new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -348,7 +367,9 @@ class RunLoop {
         }
         const phaseEnded = point.stage.index !== stageBefore.index || this.trainer.done;
         const crossed = (kimg: number) => kimg > 0 && Math.floor(t.clock / (kimg * 1000)) !== Math.floor(clockBefore / (kimg * 1000));
-        const interval = crossed(this.settings.checkpointEveryKimg);
+        // A checkpoint by time as well: at 1 image/s, 100 kimg is a day, and a crash would lose all of it.
+        const minutes = this.settings.checkpointEveryMinutes;
+        const interval = crossed(this.settings.checkpointEveryKimg) || (minutes > 0 && performance.now() - this.lastSave > minutes * 60_000);
         if (phaseEnded || crossed(this.settings.metricsEveryKimg)) await this.measureQuality(stageBefore.resolution);
         if (phaseEnded) await this.endPhase(stageBefore);
         else if (interval) await this.save();
@@ -462,10 +483,19 @@ class RunLoop {
     if (this.o.video ?? true) await writeVideo(path.join(dir, `${stem}.mp4`), this.generate, this.settings.seed, this.settings.arch.latentSize, phase);
   }
 
+  private lastFlush = performance.now();
+  private lastSave = performance.now();
+
+  private async flushLog(): Promise<void> {
+    this.lastFlush = performance.now();
+    if (this.pending.length > 0) await fs.appendFile(this.logFile, this.pending.splice(0).join(''));
+  }
+
   /** Checkpoint (atomic), plus the healthy copy when the guard is healthy, plus the latest sample grid. */
   private async save(opts: { forceHealthy?: boolean } = {}): Promise<void> {
     const t = this.trainer;
-    await fs.appendFile(this.logFile, this.pending.splice(0).join(''));
+    this.lastSave = performance.now();
+    await this.flushLog();
     const p = t.point();
     const saved: SavedSettings = { settings: t.settings, run: t.run };
     const state = await t.state();

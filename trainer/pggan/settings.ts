@@ -75,6 +75,8 @@ export const pgganSettingsSchema = z
     invert: z.boolean(),
     /** Save every this many kimg (0: only at phase changes and at the end). */
     checkpointEveryKimg: z.number().nonnegative(),
+    /** Save every this many minutes as well (0: by kimg only). */
+    checkpointEveryMinutes: z.number().nonnegative().default(30),
     /** Measure SWD and MS-SSIM diversity every this many kimg (0: never); also at each phase change. */
     metricsEveryKimg: z.number().nonnegative().default(10),
     guard: guardSettingsSchema,
@@ -143,6 +145,7 @@ export const PGGAN_DEFAULTS = {
   mbstdGroup: 4,
   checkpointEveryKimg: 100,
   metricsEveryKimg: 10,
+  checkpointEveryMinutes: 30,
 } as const;
 
 export function paperBatch(res: number): number {

@@ -1,0 +1,71 @@
+// `rhodops train pggan` as a user runs it (the real command, a real pack): what --resume accepts and refuses,
+// and one writer per run folder.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { pack } from '../trainer/prepare/pack.ts';
+import { setLogLevel } from '../core/log.ts';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'rhodops.js');
+
+function rhodops(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('rhodops train pggan (the command)', () => {
+  let root: string;
+  let data: string;
+  let out: string;
+  const run = (extra: string[]) => rhodops(['train', 'pggan', '--out', out, '--backend', 'wasm', '--threads', '1', '--no-samples', '--metrics-every-kimg', '0', ...extra]);
+
+  before(async () => {
+    setLogLevel('silent');
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'rhodops-train-cli-'));
+    const images = path.join(root, 'images');
+    await fs.mkdir(images);
+    for (let i = 0; i < 8; i++) {
+      const px = Buffer.from(Array.from({ length: 8 * 8 * 3 }, (_, k) => (k * (i + 3) * 37) % 256));
+      await sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(path.join(images, `i${i}.png`));
+    }
+    data = path.join(root, 'pack');
+    await pack({ input: images, out: data, progress: false });
+    out = path.join(root, 'run');
+    const first = await run(['--data', data, '--resolution', '8', '--widths', '8,8', '--batch', '4', '--stabilise-kimg', '0.008', '--transition-kimg', '0.008', '--seed', '1']);
+    assert.equal(first.code, 0, first.stderr);
+  });
+  after(() => fs.rm(root, { recursive: true, force: true }));
+
+  it('--resume refuses an option that would make another run, by name, and accepts one equal to the run\'s own', async () => {
+    const other = await run(['--resume', '--seed', '2']);
+    assert.equal(other.code, 2, other.stderr);
+    assert.match(other.stderr, /--seed.*differs from the run.s own/);
+    const same = await run(['--resume', '--seed', '1', '--data', data, '--widths', '8,8', '--final-kimg', '0.016']);
+    assert.equal(same.code, 0, same.stderr);
+    assert.match(same.stdout, /^done: step \d+/);
+  });
+
+  it('one writer per run folder: a live process holding it is named; a dead one\'s lock is taken over', async () => {
+    const lock = path.join(out, '.rhodops-lock');
+    await fs.writeFile(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), since: 'now' }));
+    const busy = await run(['--resume', '--final-kimg', '0.024']);
+    assert.equal(busy.code, 2, busy.stderr);
+    assert.match(busy.stderr, new RegExp(`RUN_IN_USE|being trained by process ${process.pid}`));
+    // A pid that cannot be running (above the kernel's maximum).
+    await fs.writeFile(lock, JSON.stringify({ pid: 2 ** 30, host: os.hostname(), since: 'then' }));
+    const taken = await run(['--resume', '--final-kimg', '0.024']);
+    assert.equal(taken.code, 0, taken.stderr);
+    assert.match(taken.stderr, /taking over the lock/);
+    await assert.rejects(fs.stat(lock), 'the lock is gone when the run ends');
+  });
+});
