@@ -49,6 +49,7 @@ const settings = (over: Partial<PgganSettings> = {}): PgganSettings => ({
   invert: false,
   checkpointEveryKimg: 0.04,
   metricsEveryKimg: 0,
+  checkpointEveryMinutes: 0,
   guard: { ...GUARD_DEFAULTS, everySteps: 2, warmupKimg: 0.016, samples: 32 },
   ...over,
 });

@@ -45,6 +45,7 @@ const settings = (over: Partial<PgganSettings> = {}): PgganSettings => ({
   invert: false,
   checkpointEveryKimg: 0,
   metricsEveryKimg: 0,
+  checkpointEveryMinutes: 0,
   guard: { ...GUARD_DEFAULTS },
   ...over,
 });
