@@ -68,4 +68,17 @@ describe('rhodops train pggan (the command)', () => {
     assert.match(taken.stderr, /taking over the lock/);
     await assert.rejects(fs.stat(lock), 'the lock is gone when the run ends');
   });
+
+  it('eval refuses what its classifier cannot judge: a PGGAN, a code the model lacks, another dataset than the model\'s', async () => {
+    const models = path.resolve(import.meta.dirname, '..', 'presets', 'models');
+    const pggan = await rhodops(['eval', path.join(models, 'pggan-textures-64')]);
+    assert.equal(pggan.code, 2, pggan.stderr);
+    assert.match(pggan.stderr, /cannot judge .*a PGGAN/);
+    const code = await rhodops(['eval', path.join(models, 'infogan-mnist'), '--code', '3']);
+    assert.equal(code.code, 2);
+    assert.match(code.stderr, /has 1 categorical code, so no code 3/);
+    const other = await rhodops(['eval', path.join(models, 'infogan-mnist'), '--data', 'svhn:/nowhere']);
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, /trained on mnist, and the judging classifier would learn svhn:\/nowhere/);
+  });
 });

@@ -14,6 +14,7 @@ import { pgganCommand } from './pggan/command.ts';
 import { codePurity, trainClassifier } from './infogan/evaluate.ts';
 import { loadDataset } from './datasets/index.ts';
 import { openGenerator } from '../core/runtime/open.ts';
+import type { GeneratorInfo } from '../core/runtime/types.ts';
 import { writeFileAtomic } from '../core/fsutil.ts';
 
 const log = logger('train');
@@ -170,6 +171,23 @@ export function trainCommand(): Command {
 }
 
 /** `rhodops eval CHECKPOINT`: purity and coverage of an InfoGAN's categorical codes against a classifier. */
+/**
+ * A classifier trained on `data` judges only an InfoGAN with a categorical code that was trained on `data`:
+ * anything else gets a number that means nothing (a collapsed colour model once scored 99 % against MNIST).
+ */
+async function checkJudgeable(model: string, info: GeneratorInfo, data: string, code: number): Promise<void> {
+  const refuse = (why: string, hint: string) => {
+    throw new RhodopsError('BAD_OPTION', `rhodops eval cannot judge ${model}: ${why}.`, { hint });
+  };
+  if (info.kind !== 'infogan') refuse(`it is ${info.kind === 'pggan' ? 'a PGGAN' : 'an ONNX model of unknown training'}, with no categorical code to judge`, 'eval measures InfoGAN codes; watch a PGGAN\u2019s SWD and MS-SSIM in its log.jsonl or report instead.');
+  const codes = info.latent.categorical.length;
+  if (code >= codes) refuse(`it has ${codes} categorical code${codes === 1 ? '' : 's'}, so no code ${code}`, codes ? `Pass --code 0${codes > 1 ? `…${codes - 1}` : ''}.` : 'Train it with --cat to give it one.');
+  if (data.startsWith('folder:')) refuse(`${data} has no labels to train a judging classifier on`, 'Pass a labelled dataset: mnist, idx:PATH or svhn:PATH.');
+  const manifest = (await openCheckpoint(path.resolve(model))).manifest;
+  const trained = (manifest.settings as { data?: unknown } | undefined)?.data;
+  if (typeof trained === 'string' && trained !== data) refuse(`it was trained on ${trained}, and the judging classifier would learn ${data}`, `Pass --data ${trained} (a labelled dataset: mnist, idx:…, svhn:…).`);
+}
+
 export function evalCommand(): Command {
   return new Command('eval')
     .description("measure how well an InfoGAN's categorical codes pick classes (e.g. digits): purity and coverage")
@@ -183,6 +201,7 @@ export function evalCommand(): Command {
       await initBackend(o.backend);
       const gen = await openGenerator(model);
       try {
+        await checkJudgeable(model, gen.info, o.data, Number(o.code));
         const ds = await loadDataset(o.data, { size: gen.info.width, channels: gen.info.channels });
         log.info(`training the judging classifier on ${ds.source}…`);
         const classifier = trainClassifier(ds);
