@@ -20,6 +20,7 @@ import { InfoganTrainer, type StepLosses } from './trainer.ts';
 import { infoganSettingsSchema, type InfoganSettings } from './settings.ts';
 import { sampleSheets, writeSampleSheets } from './samples.ts';
 import { animateSheets } from './animate.ts';
+import { COLLAPSE_RATIO, diversityRatio } from './collapse.ts';
 
 const log = logger('train');
 
@@ -142,7 +143,16 @@ async function loop(o: InfoganRunOptions, out: string, logFile: string, settings
     try {
       await fs.mkdir(path.join(out, 'samples'), { recursive: true });
       await writeSampleSheets(gen, sheets, path.join(out, 'samples'), '');
-      if (epochDone !== null) await writeSampleSheets(gen, sheets, path.join(out, 'samples'), `-e${String(epochDone).padStart(4, '0')}`);
+      if (epochDone === null) return;
+      await writeSampleSheets(gen, sheets, path.join(out, 'samples'), `-e${String(epochDone).padStart(4, '0')}`);
+      const ratio = await diversityRatio(gen, ds, seed + 31);
+      await fs.appendFile(logFile, JSON.stringify({ event: 'diversity', step: trainer.step, epoch: epochDone, ratio: Math.round(ratio * 1e4) / 1e4 }) + '\n');
+      if (ratio < COLLAPSE_RATIO) {
+        log.warn(
+          `epoch ${epochDone}: the samples are ${ratio.toFixed(2)}× as varied as the data (below ${COLLAPSE_RATIO}): the generator looks collapsed. ` +
+            `Look at ${path.join(out, 'samples')}; lower --lr-g, or start again with another --seed.`,
+        );
+      }
     } finally {
       await gen.dispose();
     }
@@ -189,7 +199,7 @@ async function loop(o: InfoganRunOptions, out: string, logFile: string, settings
         `D(G(z)) ${mean('fakeProb').toFixed(2)}  ${((batch * (trainer.step - firstStep)) / secs).toFixed(0)} img/s  ${secs.toFixed(0)} s`;
       bar?.stop();
       process.stdout.write(line + '\n');
-      bar?.start(totalSteps, trainer.step, { epoch: epoch + 2, epochs, d: '-', g: '-', mi: '-', ips: '-' });
+      if (epoch + 1 < epochs) bar?.start(totalSteps, trainer.step, { epoch: epoch + 2, epochs, d: '-', g: '-', mi: '-', ips: '-' });
     }
   } finally {
     bar?.stop();
