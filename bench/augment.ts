@@ -43,10 +43,14 @@ export async function benchAugment(o: { quick: boolean }, say: (m: string) => vo
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'rhodops-bench-augment-'));
   const rows: AugmentBenchRow[] = [];
   try {
+    // ESRGAN against lanczos on the same sources, and what `auto` chooses for them.
+    const same = o.quick ? 256 : 512;
     const cases: { side: number; upscale: UpscaleMode; sources: number }[] = [
       { side: 1024, upscale: 'lanczos', sources: o.quick ? 1 : 2 },
       ...(o.quick ? [] : [{ side: 2048, upscale: 'lanczos' as const, sources: 1 }]),
-      { side: o.quick ? 256 : 512, upscale: 'esrgan', sources: 1 },
+      { side: same, upscale: 'lanczos', sources: 1 },
+      { side: same, upscale: 'esrgan', sources: 1 },
+      { side: same, upscale: 'auto', sources: 1 },
     ];
     let packInput = '';
     for (const c of cases) {
@@ -54,9 +58,10 @@ export async function benchAugment(o: { quick: boolean }, say: (m: string) => vo
       const output = path.join(tmp, `out-${c.side}-${c.upscale}`);
       await fs.mkdir(input);
       for (let i = 0; i < c.sources; i++) await syntheticSource(path.join(input, `src${i}.jpg`), c.side, i + 1);
-      const label = `augment ${c.side}² → ${c.side * 2}² (${c.upscale}), 256² out`;
-      say(`${label}, ${c.sources} source${c.sources > 1 ? 's' : ''}…`);
+      say(`augment ${c.side}² (${c.upscale}), ${c.sources} source${c.sources > 1 ? 's' : ''}…`);
       const r = await augment({ input, output, upscale: c.upscale, size: 256 });
+      const chosen = c.upscale === 'auto' ? ` → ${[...new Set(r.sources.map((x) => x.upscale))].join(', ')}` : '';
+      const label = `augment ${c.side}² → ${c.side * 2}² (${c.upscale}${chosen}), 256² out`;
       rows.push({ case: label, images: r.totals.written, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond });
       say(`  ${r.totals.written} images in ${r.seconds.toFixed(1)} s: ${r.imagesPerSecond.toFixed(1)} images/s`);
       if (c.side === 1024) packInput = output;

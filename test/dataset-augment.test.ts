@@ -310,6 +310,17 @@ describe('augment', () => {
     assert.ok(!(await fs.readdir(tmp('a'))).some((n) => n.includes('.tmp-')), 'stale temporary files are removed');
   });
 
+  it('--upscale auto: ESRGAN for a source whose tiles are enlarged, lanczos (byte for byte) for one whose tiles shrink', async () => {
+    // Smallest tiles: 0.5 × the short side. 40² → 20 px < 32 (enlarged); 128² → 64 px ≥ 32 (shrunk).
+    await writeGradient(tmp('mixed', 'small.png'), 40, 40);
+    await writeGradient(tmp('mixed', 'sq.png'), 128, 128);
+    const r = await augment({ input: tmp('mixed'), output: tmp('auto'), upscale: 'auto', size: SIZE });
+    assert.deepEqual(Object.fromEntries(r.sources.map((x) => [x.source, x.upscale])), { 'small.png': 'esrgan', 'sq.png': 'lanczos' });
+    const names = (await fs.readdir(tmp('auto'))).filter((n) => n.startsWith('sq__'));
+    assert.ok(names.length > 0);
+    for (const n of names) assert.ok((await fs.readFile(tmp('auto', n))).equals(await fs.readFile(tmp('a', n))), `${n}: the lanczos run's own`);
+  });
+
   it('refuses to resume a folder made with other options', async () => {
     await rejectsWith(augment({ input: tmp('in'), output: tmp('a'), upscale: 'lanczos', size: 64 }), 'BAD_OPTION', tmp('a'), 'size 32 then, 64 now');
     await rejectsWith(augment({ input: tmp('in'), output: tmp('c'), upscale: 'lanczos', size: 3 }), 'BAD_OPTION', '--size');

@@ -22,7 +22,7 @@ import { progressBar } from './progress.ts';
 import { renderTile } from './render.ts';
 import { listImageFiles, stemsFor } from './sources.ts';
 import { DEFAULT_SCALES, parseScales, planSource, type PlannedOutput, type SourcePlan, type Tile } from './tiles.ts';
-import { DEFAULT_PATCH, imageSize, openUpscaleStep, PATCH_RANGE, UPSCALE_MODES, type PatchOptions, type UpscaleMode, type UpscaleStep } from './upscale.ts';
+import { autoUpscale, DEFAULT_PATCH, imageSize, openUpscaleStep, PATCH_RANGE, UPSCALE_MODES, type PatchOptions, type UpscaleMode, type UpscaleStep } from './upscale.ts';
 
 const log = logger('augment');
 
@@ -55,6 +55,8 @@ export interface SourceSummary {
   height?: number;
   tiles?: number;
   interior?: number;
+  /** How it was doubled (with `--upscale auto`, the choice for this source). */
+  upscale?: Exclude<UpscaleMode, 'auto'>;
   /** Images this source has in the output folder now. */
   outputs: number;
   written: number;
@@ -241,13 +243,23 @@ export async function augment(o: AugmentOptions): Promise<AugmentResult> {
   }
 
   const bar = progressBar(o.progress ?? false, sources.reduce((n, s) => n + s.missing.length, 0), 'augment');
-  let step: UpscaleStep | null = null;
+  // One loader per mode in use (`auto` may use both), opened when first needed.
+  const steps = new Map<string, UpscaleStep>();
+  const stepFor = async (mode: Exclude<UpscaleMode, 'auto'>) => {
+    let step = steps.get(mode);
+    if (!step) {
+      step = await openUpscaleStep(mode, { ...(o.engine ? { engine: o.engine } : {}), ...(o.patch ? { patch: o.patch } : {}) });
+      steps.set(mode, step);
+    }
+    return step;
+  };
   let written = 0;
   try {
     for (const s of sources) {
       if (!s.plan || s.missing.length === 0) continue;
-      step ??= await openUpscaleStep(o.upscale, { ...(o.engine ? { engine: o.engine } : {}), ...(o.patch ? { patch: o.patch } : {}) });
-      const loader = step;
+      const mode = o.upscale === 'auto' ? autoUpscale(Math.min(...s.plan.tiles.map((t) => t.size)) / factor, size) : o.upscale;
+      s.summary.upscale = mode;
+      const loader = await stepFor(mode);
       bar.advance(0, s.rel);
       let img;
       try {
@@ -276,7 +288,7 @@ export async function augment(o: AugmentOptions): Promise<AugmentResult> {
     }
   } finally {
     bar.stop();
-    await step?.dispose();
+    for (const step of steps.values()) await step.dispose();
   }
 
   for (const s of sources) if (s.plan && !s.summary.skipped) s.summary.outputs = s.summary.existing + s.summary.written;

@@ -36,7 +36,7 @@ function augmentCommand(): Command {
     )
     .argument('<in_dir>', 'folder of source images (searched recursively)')
     .argument('<out_dir>', 'where the PNGs, augment.json and summary.json go (a re-run resumes)')
-    .addOption(new Option('--upscale <how>', 'doubling before tiling').choices([...UPSCALE_MODES]).default('esrgan'))
+    .addOption(new Option('--upscale <how>', 'doubling before tiling: auto uses ESRGAN for sources whose tiles are enlarged to --size, lanczos where every tile is shrunk anyway').choices([...UPSCALE_MODES]).default('auto'))
     .option('--scales <list>', 'SIZE:N,… tiles of SIZE px (or SIZE × short side when ≤ 1), N across the short side', DEFAULT_SCALES)
     .option('--size <px>', 'side of the output images (the training resolution)', '256')
     .option('--no-diagonal', 'no 45/135/225° turns of interior tiles')

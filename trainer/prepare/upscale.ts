@@ -9,8 +9,18 @@ import type { RangeSpec } from '../../core/options.ts';
 import { openUpscaler, type UpscaleEngine, type Upscaler } from '../../core/upscale/esrgan.ts';
 import type { OrtOptions } from '../../core/runtime/ort.ts';
 
-export const UPSCALE_MODES = ['esrgan', 'lanczos', 'none'] as const;
+export const UPSCALE_MODES = ['auto', 'esrgan', 'lanczos', 'none'] as const;
 export type UpscaleMode = (typeof UPSCALE_MODES)[number];
+
+/**
+ * `auto`'s choice for one source: ESRGAN where a tile is enlarged to the output size (its smallest tile, in the
+ * source's own pixels, is smaller than the output), lanczos where every tile is shrunk anyway and ESRGAN's
+ * detail would be averaged away (measured on photographs: tiles at 64² matched lanczos within 53.8 dB, at 33×
+ * the time).
+ */
+export function autoUpscale(smallestTileSourcePx: number, outputSize: number): 'esrgan' | 'lanczos' {
+  return smallestTileSourcePx < outputSize ? 'esrgan' : 'lanczos';
+}
 
 export interface RgbImage {
   /** width × height × 3 bytes, rows top to bottom. */
@@ -127,7 +137,7 @@ export interface UpscaleStepOptions {
   ort?: Partial<OrtOptions>;
 }
 
-export async function openUpscaleStep(mode: UpscaleMode, o: UpscaleStepOptions = {}): Promise<UpscaleStep> {
+export async function openUpscaleStep(mode: Exclude<UpscaleMode, 'auto'>, o: UpscaleStepOptions = {}): Promise<UpscaleStep> {
   if (mode === 'none') return { mode, factor: 1, load: (file) => toRgb(openImage(file)), dispose: async () => {} };
   if (mode === 'lanczos') {
     return {
