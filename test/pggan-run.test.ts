@@ -17,6 +17,7 @@ import { weightsToParams, disposeParams, type WeightMap } from '../core/models/p
 import { gaussianArray } from '../core/random.ts';
 import { resolveFfmpeg } from '../core/ffmpeg.ts';
 import { HEALTHY_DIR, loadRun, runPggan, type RollbackEvent } from '../trainer/pggan/run.ts';
+import { testPgganSettings } from './helpers/pggan.ts';
 import { GUARD_DEFAULTS, type PgganSettings } from '../trainer/pggan/settings.ts';
 import { syntheticPack } from '../trainer/pggan/synthetic.ts';
 import type { PgganTrainer } from '../trainer/pggan/trainer.ts';
@@ -25,34 +26,20 @@ let root: string;
 const pack = syntheticPack(48, 8, 5);
 
 /** 4² for 10 steps of 8, an 8² fade of 10 steps, 8² stable for 10: 30 steps. */
-const settings = (over: Partial<PgganSettings> = {}): PgganSettings => ({
-  trainer: 'pggan',
-  arch: { kind: 'pggan', latentSize: 16, channels: 3, maxResolution: 8, widths: [16, 16] },
-  data: 'synthetic',
-  seed: 3,
-  levels: [
-    { resolution: 4, batch: 8, lr: 0.002, stabiliseKimg: 0.08, transitionKimg: 0 },
-    { resolution: 8, batch: 8, lr: 0.002, stabiliseKimg: 0.08, transitionKimg: 0.08 },
-  ],
-  loss: 'wgan-gp',
-  lambdaGp: 10,
-  r1Every: 16,
-  augment: [],
-  drift: 0.001,
-  beta1: 0,
-  beta2: 0.99,
-  epsilon: 1e-8,
-  lrScaleG: 1,
-  lrScaleD: 1,
-  mbstdGroup: 4,
-  mirror: true,
-  invert: false,
-  checkpointEveryKimg: 0.04,
-  metricsEveryKimg: 0,
-  checkpointEveryMinutes: 0,
-  guard: { ...GUARD_DEFAULTS, everySteps: 2, warmupKimg: 0.016, samples: 32 },
-  ...over,
-});
+const settings = (over: Partial<PgganSettings> = {}): PgganSettings =>
+  testPgganSettings({
+    arch: { kind: 'pggan', latentSize: 16, channels: 3, maxResolution: 8, widths: [16, 16] },
+    data: 'synthetic',
+    seed: 3,
+    levels: [
+      { resolution: 4, batch: 8, lr: 0.002, stabiliseKimg: 0.08, transitionKimg: 0 },
+      { resolution: 8, batch: 8, lr: 0.002, stabiliseKimg: 0.08, transitionKimg: 0.08 },
+    ],
+    mirror: true,
+    checkpointEveryKimg: 0.04,
+    guard: { ...GUARD_DEFAULTS, everySteps: 2, warmupKimg: 0.016, samples: 32 },
+    ...over,
+  });
 
 interface LogEntry {
   step?: number;

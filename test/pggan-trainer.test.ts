@@ -13,6 +13,7 @@ import { mbstdGroupSize, minibatchStddev, pgganDiscriminate, pgganDiscSpecs } fr
 import { gaussianArray } from '../core/random.ts';
 import { gradientPenalty, r1Penalty } from '../trainer/pggan/loss.ts';
 import { features, isHealthy, meanPairwiseDistance, observe } from '../trainer/pggan/guard.ts';
+import { testPgganSettings } from './helpers/pggan.ts';
 import { GUARD_DEFAULTS, type PgganSettings } from '../trainer/pggan/settings.ts';
 import { microBatches, PgganTrainer } from '../trainer/pggan/trainer.ts';
 import { MicroBatchPlanner } from '../trainer/pggan/micro-batch.ts';
@@ -20,35 +21,18 @@ import { replicaCount, Replicas, shardsOf } from '../trainer/pggan/replicas.ts';
 
 const arch: PgganArch = { kind: 'pggan', latentSize: 8, channels: 3, maxResolution: 16, widths: [8, 8, 4] };
 
-const settings = (over: Partial<PgganSettings> = {}): PgganSettings => ({
-  trainer: 'pggan',
-  arch: { ...arch, maxResolution: 8, widths: [8, 8] },
-  data: 'memory',
-  seed: 7,
-  // 4² for 3 steps of 4, an 8² fade of 4 steps, then 8² stable.
-  levels: [
-    { resolution: 4, batch: 4, lr: 0.002, stabiliseKimg: 0.012, transitionKimg: 0 },
-    { resolution: 8, batch: 4, lr: 0.002, stabiliseKimg: 0.04, transitionKimg: 0.016 },
-  ],
-  loss: 'wgan-gp',
-  lambdaGp: 10,
-  r1Every: 16,
-  augment: [],
-  drift: 0.001,
-  beta1: 0,
-  beta2: 0.99,
-  epsilon: 1e-8,
-  lrScaleG: 1,
-  lrScaleD: 1,
-  mbstdGroup: 4,
-  mirror: false,
-  invert: false,
-  checkpointEveryKimg: 0,
-  metricsEveryKimg: 0,
-  checkpointEveryMinutes: 0,
-  guard: { ...GUARD_DEFAULTS },
-  ...over,
-});
+const settings = (over: Partial<PgganSettings> = {}): PgganSettings =>
+  testPgganSettings({
+    arch: { ...arch, maxResolution: 8, widths: [8, 8] },
+    data: 'memory',
+    seed: 7,
+    // 4² for 3 steps of 4, an 8² fade of 4 steps, then 8² stable.
+    levels: [
+      { resolution: 4, batch: 4, lr: 0.002, stabiliseKimg: 0.012, transitionKimg: 0 },
+      { resolution: 8, batch: 4, lr: 0.002, stabiliseKimg: 0.04, transitionKimg: 0.016 },
+    ],
+    ...over,
+  });
 
 const realBatch = (t: PgganTrainer, seed: number) => {
   const { resolution: r, batch } = t.nextBatch();

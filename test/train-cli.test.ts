@@ -12,9 +12,9 @@ import { setLogLevel } from '../core/log.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'rhodops.js');
 
-function rhodops(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function rhodops(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -45,6 +45,18 @@ describe('rhodops train pggan (the command)', () => {
     assert.equal(first.code, 0, first.stderr);
   });
   after(() => fs.rm(root, { recursive: true, force: true }));
+
+  it('the run keeps a report.html; --report writes it again, prints where, and says so when no browser opens', async () => {
+    const file = path.join(out, 'report.html');
+    const html = await fs.readFile(file, 'utf8');
+    assert.match(html, /<svg/, 'curves drawn');
+    assert.match(html, /data:image\/png;base64,|no sample/i);
+    // No opener on the PATH: the command must still succeed and say where the file is.
+    const shown = await rhodops(['train', 'pggan', '--out', out, '--report'], { ...process.env, PATH: '/nonexistent' });
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal(shown.stdout.trim(), file);
+    assert.match(shown.stderr, /no browser could be opened here/);
+  });
 
   it('--resume refuses an option that would make another run, by name, and accepts one equal to the run\'s own', async () => {
     const other = await run(['--resume', '--seed', '2']);

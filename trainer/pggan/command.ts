@@ -8,6 +8,7 @@ import { resolutionsUpTo } from '../../core/models/pggan.ts';
 import { PGGAN_WIDTH_PRESETS, pgganArch, type PgganWidthPreset } from '../../core/models/architectures.ts';
 import type { PgganArch } from '../../core/models/arch.ts';
 import { loadRun, runPggan, type ResumeOverrides } from './run.ts';
+import { openInBrowser, REPORT_FILE, writeTrainingReport } from '../report/report.ts';
 import { GUARD_DEFAULTS, PGGAN_DEFAULTS, PGGAN_LOSSES, paperBatch, type PgganLoss, parsePerResolution, parseRemedy, pgganSettingsSchema, type GuardSettings, type PgganSettings } from './settings.ts';
 import type { MicroBatchSetting } from './micro-batch.ts';
 import { AUGMENTS, type Augment } from './diff-augment.ts';
@@ -21,6 +22,7 @@ interface PgganCliOptions {
   batch?: string;
   microBatch: string;
   threads: string;
+  report: boolean;
   lr: string;
   stabiliseKimg: string;
   transitionKimg: string;
@@ -273,10 +275,18 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
     .option('--guard-warmup-kimg <k>', 'no verdicts in the first k kimg', String(g.warmupKimg))
     .addOption(new Option('--on-collapse <remedy>', 'after rolling back: lr:X (× learning rate), gp:X (× λ), fade:X (× fade-in length)').default('lr:0.5'))
     .option('--max-rollbacks <n>', 'then stop at the last healthy checkpoint', String(g.maxRollbacks))
+    .option('--report', 'write the report of the run in --out (report.html: curves, samples, settings), open it in the browser, and exit', false)
     .option('--no-samples', 'no sample grids or videos')
     .option('--no-video', 'no interpolation video per phase')
     .action(async (o: PgganCliOptions, cmd: Command) => {
       const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+      if (o.report) {
+        if (!o.out) throw bad('--out', 'missing', 'Pass the run\u2019s folder to see its report: --out DIR --report.');
+        const file = await writeTrainingReport(path.resolve(o.out));
+        process.stdout.write(`${file}\n`);
+        if (!(await openInBrowser(file))) process.stderr.write(`(no browser could be opened here; open ${file} yourself)\n`);
+        return;
+      }
       if (o.resume && !o.out) throw bad('--out', 'missing', 'Pass the checkpoint directory of the run to resume.');
       // A resumed run continues with the checkpoint's settings, changed only by the options that may change.
       if (o.resume) await checkFixedOptions(o, given, o.out!);
@@ -284,6 +294,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
       const settings = o.resume ? undefined : { ...settingsFrom(o), augment: await augmentFrom(o.augment, path.resolve(o.data!)) };
       const out = o.out ?? `checkpoints/pggan-${path.basename(path.resolve(o.data!))}-${o.resolution}`;
       await initBackend(o.backend);
+      process.stderr.write(`report: ${path.resolve(out, REPORT_FILE)} (refreshed at each checkpoint; \`rhodops train pggan --out ${out} --report\` opens it)\n`);
       const stop = stopOnInterrupt();
       try {
         const r = await runPggan({
@@ -306,7 +317,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
         const where = r.phase.alpha < 1 ? `${r.phase.resolution}² α ${r.phase.alpha.toFixed(2)}` : `${r.phase.resolution}²`;
         process.stdout.write(
           `${r.stoppedEarly ? 'stopped' : 'done'}: step ${r.step}, ${r.kimg.toFixed(1)} kimg, ${where}${r.rollbacks ? `, ${r.rollbacks} rollback(s)` : ''}, ` +
-            `${r.imagesPerSecond.toFixed(1)} img/s; checkpoint ${r.dir}\n`,
+            `${r.imagesPerSecond.toFixed(1)} img/s; checkpoint ${r.dir}; report ${path.join(r.dir, REPORT_FILE)}\n`,
         );
       } finally {
         stop.release();

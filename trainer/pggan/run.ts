@@ -10,7 +10,8 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Phase } from '../../core/models/arch.ts';
-import { RhodopsError } from '../../core/errors.ts';
+import { messageOf, RhodopsError } from '../../core/errors.ts';
+import { REPORT_FILE, writeTrainingReport } from '../report/report.ts';
 import { widthAt } from '../../core/models/pggan.ts';
 import { exists } from '../../core/fsutil.ts';
 import { lockRun } from '../../core/run-lock.ts';
@@ -385,6 +386,7 @@ class RunLoop {
     }
     const result = summary(false, false);
     await fs.appendFile(this.logFile, this.pending.splice(0).join('') + JSON.stringify({ event: 'done', step: result.step, kimg: result.kimg, rollbacks: result.rollbacks }) + '\n');
+    await this.writeReport();
     return result;
   }
 
@@ -510,6 +512,16 @@ class RunLoop {
     await write(this.out);
     if (opts.forceHealthy || isHealthy(t.settings.guard, t.run.guard)) await write(path.join(this.out, HEALTHY_DIR));
     if (this.o.samples !== false) await writeGrid(path.join(this.out, 'samples', 'latest.png'), this.generate, this.gridZ, t.phase());
+    await this.writeReport();
+  }
+
+  /** The run's report.html, refreshed with each checkpoint; a report that cannot be written never stops training. */
+  private async writeReport(): Promise<void> {
+    try {
+      await writeTrainingReport(this.out);
+    } catch (e) {
+      log.warn(`${path.join(this.out, REPORT_FILE)} was not written: ${messageOf(e)}`);
+    }
   }
 
   /** Seconds per image at each resolution, smoothed, for the ETA. */

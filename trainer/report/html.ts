@@ -10,7 +10,7 @@ export function escapeHtml(text: string): string {
 /** A number with at most `digits` significant digits, without a trailing ".000" or exponent for ordinary sizes. */
 export function formatNumber(v: number, digits = 4): string {
   if (!Number.isFinite(v)) return String(v);
-  if (v !== 0 && (Math.abs(v) >= 1e6 || Math.abs(v) < 1e-4)) return v.toExponential(Math.max(0, digits - 2));
+  if (v !== 0 && (Math.abs(v) >= 1e6 || Math.abs(v) < 1e-4)) return Number(v.toPrecision(digits)).toExponential();
   return String(Number(v.toPrecision(digits)));
 }
 
