@@ -9,7 +9,7 @@ import { initBackend } from '../core/backend.ts';
 import { pgganArch, type PgganWidthPreset } from '../core/models/architectures.ts';
 import { gaussianArray } from '../core/random.ts';
 import { PgganTrainer } from '../trainer/pggan/trainer.ts';
-import { GUARD_DEFAULTS, PGGAN_DEFAULTS, type PgganLoss, type PgganSettings } from '../trainer/pggan/settings.ts';
+import { GUARD_DEFAULTS, PGGAN_DEFAULTS, pgganSettingsSchema, type PgganLoss, type PgganSettings } from '../trainer/pggan/settings.ts';
 import { resolutionsUpTo } from '../core/models/pggan.ts';
 import { measure } from './measure.ts';
 import * as tf from '@tensorflow/tfjs-core';
@@ -45,7 +45,7 @@ export interface PgganTrainingBenchOptions {
 /** Settings that put the trainer straight at `res`, stable: every earlier stage has zero length. */
 function stableAt(arch: PgganArch, batch: number, loss: PgganLoss): PgganSettings {
   const res = arch.maxResolution;
-  return {
+  return pgganSettingsSchema.parse({
     trainer: 'pggan',
     arch,
     data: 'bench',
@@ -68,7 +68,7 @@ function stableAt(arch: PgganArch, batch: number, loss: PgganLoss): PgganSetting
     metricsEveryKimg: 0,
     checkpointEveryMinutes: 0,
     guard: { ...GUARD_DEFAULTS, enabled: false },
-  };
+  });
 }
 
 /** The bundled demo PGGAN's widths and latent, up to `res`. */

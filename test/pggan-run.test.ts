@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { after, before, describe, it } from 'node:test';
 import { initBackend } from '../core/backend.ts';
 import { setLogLevel } from '../core/log.ts';
-import { openCheckpoint } from '../core/checkpoint/io.ts';
+import { openCheckpoint, readWeights } from '../core/checkpoint/io.ts';
 import { openGenerator } from '../core/runtime/open.ts';
 import { pgganGenerate } from '../core/models/pggan.ts';
 import { weightsToParams, disposeParams, type WeightMap } from '../core/models/params.ts';
@@ -20,7 +20,7 @@ import { HEALTHY_DIR, loadRun, runPggan, type RollbackEvent } from '../trainer/p
 import { testPgganSettings } from './helpers/pggan.ts';
 import { GUARD_DEFAULTS, type PgganSettings } from '../trainer/pggan/settings.ts';
 import { syntheticPack } from '../trainer/pggan/synthetic.ts';
-import type { PgganTrainer } from '../trainer/pggan/trainer.ts';
+import { PgganTrainer } from '../trainer/pggan/trainer.ts';
 
 let root: string;
 const pack = syntheticPack(48, 8, 5);
@@ -129,6 +129,43 @@ describe('PGGAN runs', () => {
       assert.ok(swd.length >= 1 && swd.every((v) => Number.isFinite(v) && v > 0), `SWD ${JSON.stringify(swd)}`);
       assert.equal(m['msssim'], null, 'no MS-SSIM below 16²');
     }
+  });
+
+  it('--from: a new run on another dataset starts from the trained G and D (fresh Adam), and FreezeD keeps the critic\'s image side fixed', async () => {
+    const source = path.join(root, 'transfer-source');
+    await runPggan({ ...base, settings: settings({ guard: { ...GUARD_DEFAULTS, enabled: false } }), out: source, resume: false });
+    const trained = await readWeights(await openCheckpoint(source));
+    const target = path.join(root, 'transfer-target');
+    // The source reached 8²: the new run begins there (4² takes no images) and trains on other images, in grey.
+    const s = settings({
+      from: source,
+      freezeD: 1,
+      grayscale: true,
+      levels: [
+        { resolution: 4, batch: 8, lr: 0.002, stabiliseKimg: 0, transitionKimg: 0 },
+        { resolution: 8, batch: 8, lr: 0.002, stabiliseKimg: 0.04, transitionKimg: 0 },
+      ],
+      guard: { ...GUARD_DEFAULTS, enabled: false },
+    });
+    const started = new PgganTrainer(s, undefined, { weights: trained, where: source });
+    try {
+      const z = gaussianArray(4 * 16, 3);
+      const fromSource = new PgganTrainer(settings(), { ...(await loadRun(source)) });
+      const [a, b] = [started.generate(z, 4, { resolution: 8, alpha: 1 }), fromSource.generate(z, 4, { resolution: 8, alpha: 1 })];
+      assert.deepEqual(a.dataSync(), b.dataSync(), 'the new run\'s generator is the trained one');
+      tf.dispose([a, b]);
+      fromSource.dispose();
+    } finally {
+      started.dispose();
+    }
+    const r = await runPggan({ ...base, pack: syntheticPack(40, 8, 11), settings: s, out: target, resume: false });
+    assert.deepEqual([r.step, r.phase], [5, { resolution: 8, alpha: 1 }], '5 steps of 8 at 8² stable, none at 4²');
+    const after = await readWeights(await openCheckpoint(target));
+    const bytes = (w: WeightMap, k: string) => Buffer.from(w.get(k)!.data.buffer, w.get(k)!.data.byteOffset, w.get(k)!.data.byteLength);
+    const same = (k: string) => bytes(after, k).equals(bytes(trained, k));
+    assert.ok(same('d/8/conv0/w') && same('d/8/fromrgb/w'), 'the frozen 8² critic block did not learn');
+    assert.ok(!same('d/4/conv/w') && !same('g/8/conv0/w'), 'the rest learned');
+    assert.equal((await loadRun(target)).settings.from, source);
   });
 
   it("the checkpoint's ONNX generator plays the phase it was saved at", async () => {

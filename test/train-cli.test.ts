@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { pack } from '../trainer/prepare/pack.ts';
+import { loadRun } from '../trainer/pggan/run.ts';
 import { setLogLevel } from '../core/log.ts';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'rhodops.js');
@@ -56,6 +57,20 @@ describe('rhodops train pggan (the command)', () => {
     assert.equal(shown.code, 0, shown.stderr);
     assert.equal(shown.stdout.trim(), file);
     assert.match(shown.stderr, /no browser could be opened here/);
+  });
+
+  it('--from starts a new run where the source got to, with its widths, on the data given', async () => {
+    const target = path.join(root, 'transfer');
+    const r = await rhodops(['train', 'pggan', '--out', target, '--from', out, '--data', data, '--resolution', '8', '--freeze-d', '1', '--grayscale', '--batch', '4', '--stabilise-kimg', '0.008', '--backend', 'wasm', '--threads', '1', '--no-samples', '--metrics-every-kimg', '0']);
+    assert.equal(r.code, 0, r.stderr);
+    const run = await loadRun(target);
+    assert.equal(run.settings.from, out);
+    assert.deepEqual(run.settings.arch, (await loadRun(out)).settings.arch);
+    assert.deepEqual(run.settings.levels.map((l) => [l.resolution, l.stabiliseKimg, l.transitionKimg]), [[4, 0, 0], [8, 0.008, 0]], 'no images at 4², no fade: straight to 8²');
+    assert.deepEqual([run.settings.grayscale, run.settings.freezeD], [true, 1]);
+    const refused = await rhodops(['train', 'pggan', '--out', path.join(root, 'nope'), '--data', data, '--resolution', '8', '--freeze-d', '1']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--freeze-d.*needs --from/);
   });
 
   it('--resume refuses an option that would make another run, by name, and accepts one equal to the run\'s own', async () => {

@@ -8,6 +8,7 @@ import { resolutionsUpTo } from '../../core/models/pggan.ts';
 import { PGGAN_WIDTH_PRESETS, pgganArch, type PgganWidthPreset } from '../../core/models/architectures.ts';
 import type { PgganArch } from '../../core/models/arch.ts';
 import { loadRun, runPggan, type ResumeOverrides } from './run.ts';
+import { pointAt } from './schedule.ts';
 import { openInBrowser, REPORT_FILE, writeTrainingReport } from '../report/report.ts';
 import { GUARD_DEFAULTS, PGGAN_DEFAULTS, PGGAN_LOSSES, paperBatch, type PgganLoss, parsePerResolution, parseRemedy, pgganSettingsSchema, type GuardSettings, type PgganSettings } from './settings.ts';
 import type { MicroBatchSetting } from './micro-batch.ts';
@@ -23,6 +24,9 @@ interface PgganCliOptions {
   microBatch: string;
   threads: string;
   report: boolean;
+  from?: string;
+  freezeD: string;
+  grayscale: boolean;
   lr: string;
   stabiliseKimg: string;
   transitionKimg: string;
@@ -132,6 +136,8 @@ function settingsFrom(o: PgganCliOptions): PgganSettings {
     mbstdGroup: PGGAN_DEFAULTS.mbstdGroup,
     mirror: o.mirror,
     invert: o.invert,
+    grayscale: o.grayscale,
+    freezeD: num('--freeze-d', o.freezeD, (v) => Number.isInteger(v) && v >= 0, 'a whole number of resolutions ≥ 0'),
     checkpointEveryKimg: num('--checkpoint-every-kimg', o.checkpointEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0'),
     metricsEveryKimg: num('--metrics-every-kimg', o.metricsEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0'),
     checkpointEveryMinutes: num('--checkpoint-every-minutes', o.checkpointEveryMinutes, (v) => v >= 0, 'a number of minutes ≥ 0'),
@@ -139,6 +145,29 @@ function settingsFrom(o: PgganCliOptions): PgganSettings {
   });
   if (!parsed.success) throw new RhodopsError('BAD_OPTION', `invalid training options: ${describeZodError(parsed.error)}.`, { hint: 'See `rhodops train pggan --help`.' });
   return parsed.data;
+}
+
+/**
+ * With --from: the source run's widths and latent (up to --resolution), and a schedule that begins at the
+ * resolution the source reached (the stages below it take no images), with a fresh Adam on the new data.
+ */
+async function transferFrom(o: PgganCliOptions, given: (name: string) => boolean, s: PgganSettings): Promise<PgganSettings> {
+  if (!o.from) {
+    if (s.freezeD > 0) throw bad('--freeze-d', 'needs --from (it freezes a pretrained critic)', 'Add --from CHECKPOINT, or drop --freeze-d.');
+    return s;
+  }
+  const source = await loadRun(path.resolve(o.from));
+  const res = s.arch.maxResolution;
+  if (res > source.settings.arch.maxResolution) {
+    throw bad('--resolution', `${res} is beyond the ${source.settings.arch.maxResolution}² that ${o.from} was built for`, `Pass --resolution ${source.settings.arch.maxResolution} or lower.`);
+  }
+  if (given('widths') || given('latent')) throw bad(given('widths') ? '--widths' : '--latent', 'comes from --from (the weights fix it)', 'Drop it.');
+  const phase = pointAt(source.run.levels, source.clock);
+  // A fade in progress had not finished its new block: start from the resolution before it.
+  const start = Math.min(res, phase.alpha < 1 ? phase.resolution / 2 : phase.resolution);
+  const arch = { ...source.settings.arch, maxResolution: res, widths: source.settings.arch.widths.slice(0, resolutionsUpTo(res).length) };
+  const levels = s.levels.map((l) => (l.resolution < start ? { ...l, stabiliseKimg: 0, transitionKimg: 0 } : l.resolution === start ? { ...l, transitionKimg: 0 } : l));
+  return { ...s, arch, levels, from: path.resolve(o.from) };
 }
 
 /** Below this many images a critic learns them by heart without augmentation (DiffAugment's few-shot range). */
@@ -169,7 +198,7 @@ function microBatchFrom(text: string): MicroBatchSetting {
 }
 
 /** The options that make a run what it is: on --resume each must be left out or equal the run's own. */
-const FIXED_ON_RESUME = ['data', 'resolution', 'widths', 'latent', 'gp', 'loss', 'r1Every', 'augment', 'drift', 'mirror', 'invert', 'seed'] as const;
+const FIXED_ON_RESUME = ['data', 'resolution', 'widths', 'latent', 'gp', 'loss', 'r1Every', 'augment', 'drift', 'mirror', 'invert', 'grayscale', 'from', 'freezeD', 'seed'] as const;
 
 /** Whether option `name` as given equals the run's setting. */
 async function sameAsRun(name: (typeof FIXED_ON_RESUME)[number], o: PgganCliOptions, s: PgganSettings): Promise<boolean> {
@@ -198,6 +227,12 @@ async function sameAsRun(name: (typeof FIXED_ON_RESUME)[number], o: PgganCliOpti
       return o.invert === s.invert;
     case 'seed':
       return Number(o.seed) === s.seed;
+    case 'grayscale':
+      return o.grayscale === s.grayscale;
+    case 'from':
+      return path.resolve(o.from!) === s.from;
+    case 'freezeD':
+      return Number(o.freezeD) === s.freezeD;
   }
 }
 
@@ -261,6 +296,9 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
     .option('--drift <ε>', 'drift penalty on the critic\u2019s real scores', String(d.drift))
     .option('--mirror', 'flip each image left–right with probability ½', false)
     .option('--invert', 'invert each image\u2019s colours with probability ½', false)
+    .option('--grayscale', 'train on grey versions of the images (the seed\u2019s black-and-white transfer run)', false)
+    .option('--from <checkpoint>', 'transfer learning: start from another PGGAN run\u2019s G and D (its widths and latent), at the resolution it had reached, on this --data')
+    .option('--freeze-d <n>', 'with --from: the critic\u2019s blocks at the n highest resolutions (the image side) do not learn (FreezeD)', '0')
     .option('--seed <n>', 'random seed (weights, noise, data order)', '1')
     .option('--out <dir>', 'checkpoint directory (default checkpoints/pggan-<data>-<resolution>)')
     .option('--resume', 'continue the run in --out exactly where it stopped', false)
@@ -291,7 +329,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
       // A resumed run continues with the checkpoint's settings, changed only by the options that may change.
       if (o.resume) await checkFixedOptions(o, given, o.out!);
       const overrides = o.resume ? overridesFrom(o, given) : undefined;
-      const settings = o.resume ? undefined : { ...settingsFrom(o), augment: await augmentFrom(o.augment, path.resolve(o.data!)) };
+      const settings = o.resume ? undefined : await transferFrom(o, given, { ...settingsFrom(o), augment: await augmentFrom(o.augment, path.resolve(o.data!)) });
       const out = o.out ?? `checkpoints/pggan-${path.basename(path.resolve(o.data!))}-${o.resolution}`;
       await initBackend(o.backend);
       process.stderr.write(`report: ${path.resolve(out, REPORT_FILE)} (refreshed at each checkpoint; \`rhodops train pggan --out ${out} --report\` opens it)\n`);

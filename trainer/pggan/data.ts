@@ -17,6 +17,8 @@ const TO_UNIT_INVERTED = Float32Array.from({ length: 256 }, (_, x) => (255 - x) 
 export interface AugmentOptions {
   mirror: boolean;
   invert: boolean;
+  /** Every image as grey (Rec. 709 luma in all three channels): the seed workflow's black-and-white transfer. */
+  grayscale?: boolean;
   seed: number;
 }
 
@@ -58,8 +60,19 @@ export class BatchStream {
     indices.forEach((index, b) => {
       const bits = this.o.mirror || this.o.invert ? hash32(this.o.seed, from + b, index) : 0;
       augment(bytes, out, b * imageBytes, res, this.o.mirror && (bits & 1) === 1, this.o.invert && (bits & 2) === 2);
+      if (this.o.grayscale) toGrey(out, b * imageBytes, res);
     });
     return out;
+  }
+}
+
+/** One image in place: each pixel's three channels set to its Rec. 709 luma. */
+function toGrey(img: Float32Array, offset: number, res: number): void {
+  for (let i = offset; i < offset + res * res * 3; i += 3) {
+    const y = 0.2126 * img[i]! + 0.7152 * img[i + 1]! + 0.0722 * img[i + 2]!;
+    img[i] = y;
+    img[i + 1] = y;
+    img[i + 2] = y;
   }
 }
 

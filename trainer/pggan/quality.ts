@@ -33,11 +33,14 @@ export function qualityLatents(seed: number, latentSize: number): Float32Array {
   return gaussianArray(QUALITY_IMAGES * latentSize, hash32(seed, QUALITY_LATENTS));
 }
 
-/** Real images at `res`, [0, 1]. */
-async function reals(pack: PackedDataset, res: number, seed: number): Promise<{ data: Float32Array; count: number }> {
+/** Real images at `res`, [0, 1]; grey where the run trains on grey (the samples are compared with what it sees). */
+async function reals(pack: PackedDataset, res: number, seed: number, grayscale: boolean): Promise<{ data: Float32Array; count: number }> {
   const indices = distinctIndices(pack.count, QUALITY_IMAGES, hash32(seed, QUALITY_REALS));
-  const bytes = await pack.read(res, indices);
-  return { data: Float32Array.from(bytes, (v) => v / 255), count: indices.length };
+  const data = Float32Array.from(await pack.read(res, indices), (v) => v / 255);
+  if (grayscale) {
+    for (let i = 0; i < data.length; i += 3) data[i] = data[i + 1] = data[i + 2] = 0.2126 * data[i]! + 0.7152 * data[i + 1]! + 0.0722 * data[i + 2]!;
+  }
+  return { data, count: indices.length };
 }
 
 /** Samples for `latents` in chunks (the generator's memory), [0, 1]. */
@@ -54,8 +57,15 @@ async function samples(generate: (latents: Float32Array, n: number) => tf.Tensor
   return out;
 }
 
-export async function measureQuality(generate: (latents: Float32Array, n: number) => tf.Tensor4D, latents: Float32Array, pack: PackedDataset, res: number, seed: number, realDiversity: Map<number, number | null>): Promise<QualityReport> {
-  const real = await reals(pack, res, seed);
+export async function measureQuality(
+  generate: (latents: Float32Array, n: number) => tf.Tensor4D,
+  latents: Float32Array,
+  data: { pack: PackedDataset; grayscale: boolean },
+  res: number,
+  seed: number,
+  realDiversity: Map<number, number | null>,
+): Promise<QualityReport> {
+  const real = await reals(data.pack, res, seed, data.grayscale);
   const fake = await samples(generate, latents, QUALITY_IMAGES, res);
   const swd = slicedWassersteinDistance({ data: real.data, count: real.count, size: res, channels: 3 }, { data: fake, count: QUALITY_IMAGES, size: res, channels: 3 }, { seed });
   const diverse = res >= MSSSIM_MIN_RES;

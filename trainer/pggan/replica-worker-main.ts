@@ -16,7 +16,7 @@ let current: { phase: Phase; batch: number } | null = null;
 
 try {
   await initBackend(init.backend as BackendName);
-  replica = new PgganTrainer(init.settings, init.resume);
+  replica = new PgganTrainer(init.settings, init.resume, init.from);
   port.postMessage({ id: 0, kind: 'ready' } satisfies ReplicaReply);
 } catch (e) {
   port.postMessage({ id: 0, kind: 'error', ...errorMessage(e) } satisfies ReplicaReply);

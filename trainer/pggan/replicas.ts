@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Worker } from 'node:worker_threads';
 import { firstMessage, startWorker, WorkerChannel, errorFrom, type ErrorMessage } from '../../core/runtime/worker.ts';
 import type { PgganSettings, RunState } from './settings.ts';
+import type { WeightMap } from '../../core/models/params.ts';
 import { microBatches, type MicroBatch, type PgganResume, type PgganStepLosses, type PgganTrainer } from './trainer.ts';
 
 /** A network's gradients as one buffer, for the trip between threads. */
@@ -70,6 +71,8 @@ export interface ReplicaInit {
   backend: string;
   settings: PgganSettings;
   resume?: PgganResume;
+  /** Transfer learning's starting weights (a new run's), as PgganTrainer takes them. */
+  from?: { weights: WeightMap; where: string };
 }
 
 /** `auto`: one thread per core on the wasm and cpu backends (tfjs-node and GPUs use every core already). */

@@ -240,17 +240,20 @@ export async function runPggan(o: PgganRunOptions): Promise<PgganRunSummary> {
 
 /** The run itself, once the folder is this process's alone. */
 async function trainLocked(o: PgganRunOptions, out: string, logFile: string, settings: PgganSettings, loaded: Loaded | null, pack: PackedDataset): Promise<PgganRunSummary> {
-  let trainer: PgganTrainer;
+  let trainer: PgganTrainer | undefined;
   if (loaded) {
     trainer = new PgganTrainer(settings, loaded);
     await trimLog(logFile, loaded.step, ['collapse']);
     log.info(`resuming ${out} at step ${loaded.step}, ${describePoint(trainer.point())}, ${(loaded.clock / 1000).toFixed(1)} kimg`);
   } else {
     await fs.mkdir(out, { recursive: true });
-    trainer = new PgganTrainer(settings);
   }
+  // Transfer learning: a new run starts from another run's G and D.
+  const from = !loaded && settings.from ? { weights: await readWeights(await openCheckpoint(settings.from)), where: settings.from } : undefined;
+  trainer ??= new PgganTrainer(settings, undefined, from);
+  if (from) log.info(`starting from the weights of ${from.where}${settings.freezeD ? `, the critic's ${settings.freezeD} highest resolution${settings.freezeD > 1 ? 's' : ''} frozen` : ''}`);
   const threads = replicaCount(o.threads ?? 1, tf.getBackend());
-  const replicas = threads > 1 ? await Replicas.start(threads, { backend: tf.getBackend(), settings, ...(loaded ? { resume: loaded } : {}) }) : null;
+  const replicas = threads > 1 ? await Replicas.start(threads, { backend: tf.getBackend(), settings, ...(loaded ? { resume: loaded } : {}), ...(from ? { from } : {}) }) : null;
   if (replicas) log.info(`training on ${threads} threads, each with a share of every minibatch`);
   const loop = new RunLoop(o, out, logFile, trainer, pack, replicas);
   try {
@@ -292,7 +295,7 @@ class RunLoop {
   ) {
     const s = trainer.settings;
     this.micro = new MicroBatchPlanner(o.microBatch ?? 'auto', s.mbstdGroup);
-    this.stream = new BatchStream(pack, { seed: s.seed, mirror: s.mirror, invert: s.invert });
+    this.stream = new BatchStream(pack, { seed: s.seed, mirror: s.mirror, invert: s.invert, grayscale: s.grayscale });
     this.guardZ = guardLatents(s.seed, s.guard.samples, s.arch.latentSize);
     this.gridZ = gridLatents(s.seed, s.arch.latentSize);
     this.qualityZ = qualityLatents(s.seed, s.arch.latentSize);
@@ -398,7 +401,7 @@ class RunLoop {
     if (this.settings.metricsEveryKimg <= 0) return;
     const t = this.trainer;
     const phase = { resolution: res, alpha: 1 };
-    const q = await measureQuality((z, n) => this.generate(z, n, phase), this.qualityZ, this.stream.pack, res, this.settings.seed, this.realMsssim);
+    const q = await measureQuality((z, n) => this.generate(z, n, phase), this.qualityZ, { pack: this.stream.pack, grayscale: this.settings.grayscale }, res, this.settings.seed, this.realMsssim);
     this.lastQuality = q;
     const r = (v: number | null) => (v === null ? null : round(v, 4));
     this.pending.push(JSON.stringify({ event: 'metrics', step: t.step, kimg: round(t.clock / 1000, 3), res, swd: q.swd.map((v) => round(v, 3)), swdMean: round(q.swdMean, 3), msssim: r(q.msssim), msssimReal: r(q.msssimReal) }) + '\n');

@@ -73,6 +73,12 @@ export const pgganSettingsSchema = z
     mbstdGroup: z.number().int().positive(),
     mirror: z.boolean(),
     invert: z.boolean(),
+    /** Train on grey versions of the images (as the seed's transfer run on a black-and-white dataset). */
+    grayscale: z.boolean().default(false),
+    /** The checkpoint whose G and D this run started from (transfer learning), if any. */
+    from: z.string().optional(),
+    /** FreezeD: the critic's blocks at this many of the highest resolutions (the image side) do not learn. */
+    freezeD: z.number().int().nonnegative().default(0),
     /** Save every this many kimg (0: only at phase changes and at the end). */
     checkpointEveryKimg: z.number().nonnegative(),
     /** Save every this many minutes as well (0: by kimg only). */

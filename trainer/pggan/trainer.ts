@@ -89,14 +89,19 @@ export class PgganTrainer {
   /** stepPeakBytes is measuring: the lazy penalty counts on every step. */
   private measuring = false;
 
-  constructor(settings: PgganSettings, resume?: PgganResume) {
+  /**
+   * A new run (from `from`'s G and D where given: transfer learning, with fresh Adam), or a resumed one. Shapes are
+   * checked before any variable exists.
+   */
+  constructor(settings: PgganSettings, resume?: PgganResume, from?: { weights: WeightMap; where: string }) {
     this.settings = settings;
     const gSpecs = pgganGeneratorSpecs(settings.arch);
     const dSpecs = pgganDiscSpecs(settings.arch);
-    const weights = resume?.state ?? new Map([...initWeights(gSpecs, settings.seed), ...initWeights(dSpecs, settings.seed + 1)]);
+    const fresh = () => new Map([...initWeights(gSpecs, settings.seed), ...initWeights(dSpecs, settings.seed + 1)]);
+    const weights = resume?.state ?? (from ? transferWeights(fresh(), from.weights) : fresh());
     // Shapes are checked before any variable exists, so a mismatched checkpoint leaks nothing.
     const shapes = Object.fromEntries([...weights].map(([k, w]) => [k, { shape: w.shape }]));
-    checkParams([...gSpecs, ...dSpecs], shapes as unknown as Record<string, tf.Tensor>, resume?.where ?? 'initial weights');
+    checkParams([...gSpecs, ...dSpecs], shapes as unknown as Record<string, tf.Tensor>, resume?.where ?? from?.where ?? 'initial weights');
     this.run = resume ? structuredClone(resume.run) : initialRunState(settings);
     // tf.variable(t) and Variable.assign(t) keep t's data but leave t itself alive: the tidy disposes those
     // handles (variables outlive a tidy), so neither a new run nor a resume leaves tensors behind.
@@ -124,6 +129,7 @@ export class PgganTrainer {
     }
     this.g = g;
     this.d = d;
+    for (const [name, v] of Object.entries(d)) if (frozenCriticParam(name, settings)) v.trainable = false;
     this.optG = optG!;
     this.optD = optD!;
     if (resume) {
@@ -405,6 +411,24 @@ export class PgganTrainer {
     this.optG.dispose();
     this.optD.dispose();
   }
+}
+
+/**
+ * Transfer learning's starting weights: every G and D parameter the source has, the rest (resolutions it never
+ * had) as a new run initialises them. The source's optimizer state is left behind: a new dataset, new moments.
+ */
+export function transferWeights(fresh: WeightMap, source: WeightMap): WeightMap {
+  const out: WeightMap = new Map();
+  for (const [name, w] of fresh) out.set(name, source.get(name) ?? w);
+  return out;
+}
+
+/** FreezeD: whether critic parameter `name` belongs to one of the `freezeD` highest resolutions (the image side). */
+export function frozenCriticParam(name: string, s: Pick<PgganSettings, 'freezeD' | 'arch'>): boolean {
+  if (s.freezeD <= 0) return false;
+  const m = /^d\/(\d+)\//.exec(name);
+  if (!m) return false;
+  return Number(m[1]) > s.arch.maxResolution / 2 ** s.freezeD;
 }
 
 /** For error messages: the schedule point in words, e.g. "32² fade-in α 0.41". */
