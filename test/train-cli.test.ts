@@ -108,4 +108,12 @@ describe('rhodops train pggan (the command)', () => {
     assert.equal(other.code, 2);
     assert.match(other.stderr, /trained on mnist, and the judging classifier would learn svhn:\/nowhere/);
   });
+
+  it('a resume over a pack made again (another image stream) is refused, naming both packs and the way out', async () => {
+    await pack({ input: path.join(root, 'images'), out: data, force: true, progress: false });
+    const r = await run(['--resume', '--final-kimg', '0.05']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /is not the pack this run was trained on/);
+    assert.match(r.stderr, /--from /);
+  });
 });

@@ -227,6 +227,7 @@ export async function runPggan(o: PgganRunOptions): Promise<PgganRunSummary> {
   const pack = o.pack ?? (await openPackDir(settings.data));
   try {
     checkPackFits(pack, settings.arch.maxResolution, Math.max(...(loaded?.run ?? settings).levels.map((l) => l.batch)));
+    if (loaded) await checkSamePack(out, pack);
     const release = await lockRun(out);
     try {
       return await trainLocked(o, out, logFile, settings, loaded, pack);
@@ -235,6 +236,21 @@ export async function runPggan(o: PgganRunOptions): Promise<PgganRunSummary> {
     }
   } finally {
     if (!o.pack) await pack.close();
+  }
+}
+
+/**
+ * A resumed run continues its stream of images where it was: over another pack (packed again, more images) the
+ * positions would point at other images and the run would not be the same run. Refused, with the way out.
+ */
+async function checkSamePack(out: string, pack: PackedDataset): Promise<void> {
+  const saved = (await openCheckpoint(out)).manifest.dataset as { count?: number; createdAt?: string } | undefined;
+  if (!saved) return;
+  const changed = (saved.count !== undefined && saved.count !== pack.count) || (saved.createdAt !== undefined && pack.createdAt !== null && saved.createdAt !== pack.createdAt);
+  if (changed) {
+    throw new RhodopsError('DATASET_INVALID', `${pack.dir} is not the pack this run was trained on: ${saved.count} images packed ${saved.createdAt ?? 'then'}, ${pack.count} packed ${pack.createdAt ?? 'now'}.`, {
+      hint: `Put the original pack back, or start a new run on the new pack from this one's weights: --from ${out} --out ANOTHER_DIR.`,
+    });
   }
 }
 
@@ -509,7 +525,7 @@ class RunLoop {
         name: path.basename(this.out),
         phase: { resolution: p.resolution, alpha: p.alpha },
         training: { step: t.step, imagesSeen: t.clock },
-        dataset: { dir: this.stream.pack.dir, count: this.stream.pack.count },
+        dataset: { dir: this.stream.pack.dir, count: this.stream.pack.count, ...(this.stream.pack.createdAt ? { createdAt: this.stream.pack.createdAt } : {}) },
         settings: saved as unknown as Record<string, unknown>,
       });
     await write(this.out);
@@ -571,7 +587,7 @@ class RunLoop {
     return {
       phase: describePoint(t.point()),
       kimg: (t.clock / 1000).toFixed(1),
-      total: (totalImages(t.run.levels) / 1000).toFixed(0),
+      total: (totalImages(t.run.levels) / 1000).toFixed(totalImages(t.run.levels) < 10_000 ? 2 : 0),
       w: this.last ? this.last.wdist.toFixed(2) : '-',
       gp: this.last ? this.last.gp.toFixed(2) : '-',
       div: this.lastRatio === null ? '-' : this.lastRatio.toFixed(2),

@@ -71,6 +71,7 @@ export function syntheticPack(count: number, resolution: number, seed = 1, modes
   const resolutions = [...levels.keys()].sort((a, b) => a - b);
   return {
     dir: `(synthetic: ${count} images, ${resolution}²)`,
+    createdAt: null,
     count,
     resolutions,
     channels: 3,

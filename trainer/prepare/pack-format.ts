@@ -20,6 +20,8 @@ export const packFileName = (res: number) => `r${String(res).padStart(4, '0')}.b
 export interface PackedDataset {
   readonly dir: string;
   readonly count: number;
+  /** When it was packed (null for packs made in memory): with the count, what tells a replaced pack. */
+  readonly createdAt: string | null;
   /** 4, 8, …, the final resolution. */
   readonly resolutions: readonly number[];
   readonly channels: 3;

@@ -232,6 +232,7 @@ class Pack implements PackedDataset {
     readonly count: number,
     readonly resolutions: readonly number[],
     private readonly handles: Map<number, fs.FileHandle>,
+    readonly createdAt: string | null,
   ) {}
 
   async read(res: number, indices: readonly number[]): Promise<Uint8Array> {
@@ -288,5 +289,5 @@ export async function openPack(dir: string): Promise<PackedDataset> {
     for (const fh of handles.values()) await fh.close().catch(() => {});
     throw e;
   }
-  return new Pack(dir, m.count, m.resolutions, handles);
+  return new Pack(dir, m.count, m.resolutions, handles, m.createdAt);
 }
