@@ -452,8 +452,10 @@ class RunLoop {
     const gaveUp = detected.run.rollbacks >= g.maxRollbacks;
     const rollbacks = detected.run.rollbacks + (gaveUp ? 0 : 1);
     if (available) {
-      const loaded = await loadRun(healthyDir);
-      // The settings in force now (resume overrides included), not those of the older checkpoint.
+      const older = await loadRun(healthyDir);
+      // The settings and the schedule in force now (a resume's overrides, remedies so far), not those of the older
+      // checkpoint, which may predate a --resume that changed them: its weights, its place, today's plan.
+      const loaded = { ...older, run: { ...older.run, levels: structuredClone(detected.run.levels), lambdaGp: detected.run.lambdaGp } };
       const restored = new PgganTrainer(detected.settings, loaded);
       await this.replicas?.restore(detected.settings, loaded);
       detected.dispose();
