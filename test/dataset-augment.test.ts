@@ -321,6 +321,23 @@ describe('augment', () => {
     for (const n of names) assert.ok((await fs.readFile(tmp('auto', n))).equals(await fs.readFile(tmp('a', n))), `${n}: the lanczos run's own`);
   });
 
+  it('--no-turns keeps every tile upright; a transparent source is noted and its flat margins are left out', async () => {
+    const up = await augment({ input: tmp('in'), output: tmp('upright'), upscale: 'lanczos', size: SIZE, turns: false });
+    const names = await pngs(tmp('upright'));
+    assert.ok(names.length > 0 && names.every((n) => n.endsWith('_rot000.png')), 'no turned tiles');
+    assert.equal(up.sources.find((x) => x.source === 'sq.png')!.outputs, 25, 'one image per tile of 25');
+    // A logo: a small opaque square in the top left corner of a transparent canvas.
+    const canvas = Buffer.alloc(128 * 128 * 4);
+    for (let y = 4; y < 24; y++) for (let x = 4; x < 24; x++) canvas.set([200, (x * 7) % 256, (y * 5) % 256, 255], (y * 128 + x) * 4);
+    await fs.mkdir(tmp('logo'), { recursive: true });
+    await sharp(canvas, { raw: { width: 128, height: 128, channels: 4 } }).png().toFile(tmp('logo', 'logo.png'));
+    const r = await augment({ input: tmp('logo'), output: tmp('logo-out'), upscale: 'lanczos', size: SIZE });
+    const logo = r.sources[0]!;
+    assert.equal(logo.transparent, true);
+    assert.ok((logo.flat ?? 0) > 0 && logo.written > 0, `flat ${logo.flat}, written ${logo.written}`);
+    assert.equal(logo.written + (logo.flat ?? 0), 115, 'every planned output either written or left out as flat');
+  });
+
   it('refuses to resume a folder made with other options', async () => {
     await rejectsWith(augment({ input: tmp('in'), output: tmp('a'), upscale: 'lanczos', size: 64 }), 'BAD_OPTION', tmp('a'), 'size 32 then, 64 now');
     await rejectsWith(augment({ input: tmp('in'), output: tmp('c'), upscale: 'lanczos', size: 3 }), 'BAD_OPTION', '--size');

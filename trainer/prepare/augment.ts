@@ -39,6 +39,8 @@ export interface AugmentOptions {
   size?: number;
   /** 45/135/225° turns of interior tiles (default true). */
   diagonal?: boolean;
+  /** Turn tiles at all (false: upright only, for pictures with an up, such as landscapes). Default true. */
+  turns?: boolean;
   engine?: UpscaleEngine;
   patch?: PatchOptions;
   /** libvips threads for decoding and upscaling a source (default: all cores). */
@@ -57,6 +59,10 @@ export interface SourceSummary {
   interior?: number;
   /** How it was doubled (with `--upscale auto`, the choice for this source). */
   upscale?: Exclude<UpscaleMode, 'auto'>;
+  /** The source has transparency: flattened on black, and its flat margins left out. */
+  transparent?: boolean;
+  /** Outputs left out because their tile was one flat colour (transparent margins, blank areas). */
+  flat?: number;
   /** Images this source has in the output folder now. */
   outputs: number;
   written: number;
@@ -84,7 +90,7 @@ export interface AugmentResult extends AugmentSummary {
 interface AugmentRecord {
   format: 'rhodops-augment';
   version: 1;
-  options: { upscale: UpscaleMode; scales: string; size: number; diagonal: boolean; esrgan?: { engine: UpscaleEngine; patch: number; margin: number } };
+  options: { upscale: UpscaleMode; scales: string; size: number; diagonal: boolean; turns?: false; esrgan?: { engine: UpscaleEngine; patch: number; margin: number } };
 }
 
 /** --size: the training resolution, so the range the dataset loaders take. */
@@ -138,8 +144,10 @@ function checkOptions(o: AugmentOptions): AugmentRecord {
       upscale: o.upscale,
       scales,
       size,
-      diagonal: o.diagonal !== false,
-      ...(o.upscale === 'esrgan' ? { esrgan: { engine: o.engine ?? 'ort', patch: patch.patch, margin: patch.margin } } : {}),
+      diagonal: o.diagonal !== false && o.turns !== false,
+      // Recorded only when off, so folders made before the option resume as they were.
+      ...(o.turns === false ? { turns: false } : {}),
+      ...(o.upscale === 'esrgan' || o.upscale === 'auto' ? { esrgan: { engine: o.engine ?? 'ort', patch: patch.patch, margin: patch.margin } } : {}),
     },
   };
 }
@@ -177,7 +185,7 @@ interface Planned {
   rel: string;
   abs: string;
   stem: string;
-  size: { width: number; height: number } | null;
+  size: { width: number; height: number; alpha?: boolean } | null;
   plan: SourcePlan | null;
   missing: PlannedOutput[];
   summary: SourceSummary;
@@ -197,6 +205,7 @@ export async function augment(o: AugmentOptions): Promise<AugmentResult> {
   const started = performance.now();
   const record = checkOptions(o);
   const { size, diagonal } = record.options;
+  const turns = record.options.turns !== false;
   const scales = parseScales(record.options.scales);
   const input = path.resolve(o.input);
   const output = path.resolve(o.output);
@@ -226,7 +235,8 @@ export async function augment(o: AugmentOptions): Promise<AugmentResult> {
       skip(p, messageOf(e));
       continue;
     }
-    p.plan = planSource(stem, p.size.width * factor, p.size.height * factor, { scales, diagonal });
+    if (p.size.alpha) summary.transparent = true;
+    p.plan = planSource(stem, p.size.width * factor, p.size.height * factor, { scales, diagonal, turns });
     Object.assign(summary, {
       stem,
       width: p.plan.width,
@@ -279,9 +289,13 @@ export async function augment(o: AugmentOptions): Promise<AugmentResult> {
       await withSharpConcurrency(1, () =>
         mapBounded([...byTile], TILES_IN_FLIGHT, async ([tile, outs]) => {
           const pngs = await renderTile(image, tile, outs.map((x) => x.rotation), size);
-          for (const [k, out] of outs.entries()) await writeOutput(path.join(output, out.name), pngs[k]!);
-          s.summary.written += outs.length;
-          written += outs.length;
+          if (pngs === null) {
+            s.summary.flat = (s.summary.flat ?? 0) + outs.length;
+          } else {
+            for (const [k, out] of outs.entries()) await writeOutput(path.join(output, out.name), pngs[k]!);
+            s.summary.written += outs.length;
+            written += outs.length;
+          }
           bar.advance(outs.length, s.rel);
         }),
       );
@@ -292,6 +306,10 @@ export async function augment(o: AugmentOptions): Promise<AugmentResult> {
   }
 
   for (const s of sources) if (s.plan && !s.summary.skipped) s.summary.outputs = s.summary.existing + s.summary.written;
+  const transparent = sources.filter((s) => s.summary.transparent).length;
+  const flat = sources.reduce((n, s) => n + (s.summary.flat ?? 0), 0);
+  if (transparent > 0) log.warn(`${transparent} source${transparent > 1 ? 's have' : ' has'} transparency: flattened on black (see summary.json)`);
+  if (flat > 0) log.info(`${flat} outputs left out: their tiles were one flat colour (transparent margins, blank areas)`);
   const summary: AugmentSummary = {
     format: 'rhodops-augment-summary',
     version: 1,

@@ -13,6 +13,7 @@ interface AugmentCliOptions {
   scales: string;
   size: string;
   diagonal: boolean;
+  turns: boolean;
   engine: UpscaleEngine;
   patch: string;
   margin: string;
@@ -40,6 +41,7 @@ function augmentCommand(): Command {
     .option('--scales <list>', 'SIZE:N,… tiles of SIZE px (or SIZE × short side when ≤ 1), N across the short side', DEFAULT_SCALES)
     .option('--size <px>', 'side of the output images (the training resolution)', '256')
     .option('--no-diagonal', 'no 45/135/225° turns of interior tiles')
+    .option('--no-turns', 'no turns at all: every tile upright (landscapes, faces: pictures with an up)')
     .addOption(new Option('--engine <name>', 'ESRGAN engine').choices(['ort', 'tfjs-wasm']).default('ort'))
     .option('--patch <px>', 'ESRGAN patch size (memory grows with its square)', String(DEFAULT_PATCH.patch))
     .option('--margin <px>', 'ESRGAN context around each patch, dropped when stitching', String(DEFAULT_PATCH.margin))
@@ -53,6 +55,7 @@ function augmentCommand(): Command {
         scales: o.scales,
         size: intOption('--size', o.size, SIZE_RANGE.min, SIZE_RANGE.max),
         diagonal: o.diagonal,
+        turns: o.turns,
         engine: o.engine,
         patch: { patch: intOption('--patch', o.patch, PATCH_RANGE.patch.min, PATCH_RANGE.patch.max), margin: intOption('--margin', o.margin, PATCH_RANGE.margin.min, PATCH_RANGE.margin.max) },
         ...(o.threads ? { threads: intOption('--threads', o.threads, 1, 256) } : {}),

@@ -31,13 +31,27 @@ async function shrink(data: Uint8Array, from: number, to: number): Promise<Uint8
 const png = (data: Uint8Array, side: number, turn: number) => raw(data, side, side).rotate(turn).png(PNG).toBuffer();
 
 /** The PNGs (size × size) of `tile` at each of `rotations`, in that order. */
-export async function renderTile(img: RgbImage, tile: Tile, rotations: readonly Rotation[], size: number): Promise<Buffer[]> {
+/** Below this deviation (levels of 255) a tile is one flat colour: a transparent margin, a blank sky. */
+export const FLAT_DEVIATION = 2;
+
+function deviation(rgb: Uint8Array): number {
+  let sum = 0;
+  let sq = 0;
+  for (const v of rgb) {
+    sum += v;
+    sq += v * v;
+  }
+  const mean = sum / rgb.length;
+  return Math.sqrt(Math.max(0, sq / rgb.length - mean * mean));
+}
+
+/** The tile's PNGs at each rotation, or null for a flat tile (nothing to learn from; not written). */
+export async function renderTile(img: RgbImage, tile: Tile, rotations: readonly Rotation[], size: number): Promise<Buffer[] | null> {
   const out = new Map<Rotation, Buffer>();
   const axis = rotations.filter((r) => r % 90 === 0);
-  if (axis.length) {
-    const small = await cut(img, { x: tile.x, y: tile.y, width: tile.size, height: tile.size }, size, size);
-    for (const r of axis) out.set(r, await png(small, size, r));
-  }
+  const small = await cut(img, { x: tile.x, y: tile.y, width: tile.size, height: tile.size }, size, size);
+  if (deviation(small) < FLAT_DEVIATION) return null;
+  for (const r of axis) out.set(r, await png(small, size, r));
   const diagonal = rotations.filter((r) => r % 90 !== 0);
   if (diagonal.length) {
     const region = tile.diagonal;

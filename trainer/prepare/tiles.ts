@@ -88,6 +88,8 @@ export interface PlanOptions {
   scales: readonly ScaleSpec[];
   /** Plan 45/135/225° rotations for the interior tiles (default true). */
   diagonal?: boolean;
+  /** Plan 90/180/270° turns (default true); without them, every tile is upright (and has no diagonal turns). */
+  turns?: boolean;
 }
 
 /** `count` evenly spread starts of a `tile`-long window in `length`, first at 0 and last at the end. */
@@ -173,8 +175,8 @@ export function planSource(stem: string, width: number, height: number, o: PlanO
   }
   const outputs: PlannedOutput[] = [];
   for (const tile of tiles) {
-    for (const rotation of AXIS_ROTATIONS) outputs.push({ name: outputName(stem, tile, rotation), tile, rotation });
-    if (tile.diagonal) for (const rotation of DIAGONAL_ROTATIONS) outputs.push({ name: outputName(stem, tile, rotation), tile, rotation });
+    for (const rotation of o.turns === false ? [0 as const] : AXIS_ROTATIONS) outputs.push({ name: outputName(stem, tile, rotation), tile, rotation });
+    if (tile.diagonal && o.turns !== false) for (const rotation of DIAGONAL_ROTATIONS) outputs.push({ name: outputName(stem, tile, rotation), tile, rotation });
   }
   return { width, height, tiles, outputs, notes };
 }

@@ -51,12 +51,12 @@ export function openImage(file: string): Sharp {
   return sharp(file, { failOn: 'error', autoOrient: true });
 }
 
-/** The displayed size of an image file (after EXIF orientation), from its header. */
-export async function imageSize(file: string): Promise<{ width: number; height: number }> {
+/** The displayed size of an image file (after EXIF orientation), and whether it has transparency, from its header. */
+export async function imageSize(file: string): Promise<{ width: number; height: number; alpha?: boolean }> {
   const meta = await openImage(file).metadata();
   const { width, height } = meta.autoOrient ?? meta;
   if (!width || !height) throw new Error('no image size in its header');
-  return { width, height };
+  return { width, height, ...(meta.hasAlpha ? { alpha: true } : {}) };
 }
 
 /** The pixels of `pipeline` as RGB, whatever channels libvips ends with (gray, gray + alpha, RGBA). */
