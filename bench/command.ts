@@ -22,6 +22,7 @@ import { benchClient, type ClientBenchRow } from './client.ts';
 import { benchRender, type RenderRow, type UpscaleRow } from './render.ts';
 import { benchAugment, type AugmentBenchRow } from './augment.ts';
 import { benchPgganTraining, type PgganTrainingRow } from './pggan-training.ts';
+import { benchPgganQuality } from './pggan-quality.ts';
 import { DEFAULT_MODEL } from '../presets/bundled.ts';
 import { benchHostile, hostileReport, type HostileRow } from './hostile.ts';
 
@@ -34,6 +35,8 @@ interface BenchOptions {
   datasets: boolean;
   hostile: boolean;
   hostileOnly: boolean;
+  quality?: string;
+  qualityMinutes: string;
   threads: string;
   json?: string;
   only?: string;
@@ -52,6 +55,8 @@ export function benchCommand(): Command {
     .option('--no-datasets', 'skip the dataset-augmentation section')
     .option('--no-hostile', 'skip the hostile-client section (attackers in child processes against a live server)')
     .option('--hostile-only', 'run only the hostile-client section', false)
+    .option('--quality <pack>', 'run only the training-quality section: WGAN-GP vs logistic-R1, with and without DiffAugment, by SWD after --quality-minutes each, on this packed dataset')
+    .option('--quality-minutes <m>', 'wall-clock minutes per configuration of the quality section', '5')
     .option('--json <file>', 'where to write the results (default bench/results/<time>.json)')
     .action((o: BenchOptions) => runBench(o));
 }
@@ -68,6 +73,19 @@ async function runBench(o: BenchOptions): Promise<void> {
     return benchHostile({ quick: o.quick }, say);
   };
 
+  if (o.quality) {
+    const minutes = Number(o.qualityMinutes);
+    if (!(minutes > 0)) throw new RhodopsError('BAD_OPTION', `--quality-minutes must be a positive number, got '${o.qualityMinutes}'.`, { hint: 'e.g. --quality-minutes 5' });
+    const quality = await benchPgganQuality({ data: path.resolve(o.quality), minutes }, say);
+    process.stdout.write(
+      [`PGGAN quality after ${minutes} min each (SWD ×1000 at the final resolution, lower is closer to the data):`, ...quality.map((q) => `  ${q.config.padEnd(28)} ${q.kimg.toFixed(1).padStart(6)} kimg  SWD ${q.swd === null ? '-' : q.swd.toFixed(1)}  MS-SSIM ${q.msssim?.toFixed(3) ?? '-'} (data ${q.msssimReal?.toFixed(3) ?? '-'})`)].join('\n') + '\n',
+    );
+    const file = o.json ?? path.join('bench', 'results', `quality-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, JSON.stringify({ date: new Date().toISOString(), machine, dataset: path.resolve(o.quality), quality }, null, 2) + '\n');
+    process.stderr.write(`results written to ${file}\n`);
+    return;
+  }
   if (o.hostileOnly) {
     const hostile = await hostileSection();
     process.stdout.write(['hostile clients (demo InfoGAN at 30 fps, one healthy client on its own thread, attackers in child processes):', ...hostileReport(hostile)].join('\n') + '\n');

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Phase } from '../../core/models/arch.ts';
 import { messageOf, RhodopsError } from '../../core/errors.ts';
 import { REPORT_FILE, writeTrainingReport } from '../report/report.ts';
+import { formatDuration } from '../report/html.ts';
 import { widthAt } from '../../core/models/pggan.ts';
 import { exists } from '../../core/fsutil.ts';
 import { lockRun } from '../../core/run-lock.ts';
@@ -611,13 +612,4 @@ function roundLosses(l: PgganStepLosses): Record<string, number> {
 
 function fmt(v: number): string {
   return Number(v.toPrecision(4)).toString();
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  const h = Math.floor(s / 3600);
-  if (h < 48) return `${h}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
 }
