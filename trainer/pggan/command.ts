@@ -10,6 +10,7 @@ import type { PgganArch } from '../../core/models/arch.ts';
 import { loadRun, runPggan, type ResumeOverrides } from './run.ts';
 import { pointAt } from './schedule.ts';
 import { openInBrowser, REPORT_FILE, writeTrainingReport } from '../report/report.ts';
+import { exists } from '../../core/fsutil.ts';
 import { GUARD_DEFAULTS, PGGAN_DEFAULTS, PGGAN_LOSSES, paperBatch, type PgganLoss, parsePerResolution, parseRemedy, pgganSettingsSchema, type GuardSettings, type PgganSettings } from './settings.ts';
 import type { MicroBatchSetting } from './micro-batch.ts';
 import { AUGMENTS, type Augment } from './diff-augment.ts';
@@ -320,7 +321,11 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
       const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
       if (o.report) {
         if (!o.out) throw bad('--out', 'missing', 'Pass the run\u2019s folder to see its report: --out DIR --report.');
-        const file = await writeTrainingReport(path.resolve(o.out));
+        const dir = path.resolve(o.out);
+        if (!(await exists(path.join(dir, 'manifest.json'))) && !(await exists(path.join(dir, 'log.jsonl')))) {
+          throw new RhodopsError('CHECKPOINT_NOT_FOUND', `${dir} holds no training run (no manifest.json, no log.jsonl).`, { hint: 'Pass the --out of a run that has started.' });
+        }
+        const file = await writeTrainingReport(dir);
         process.stdout.write(`${file}\n`);
         if (!(await openInBrowser(file))) process.stderr.write(`(no browser could be opened here; open ${file} yourself)\n`);
         return;
