@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openPack } from '../trainer/prepare/pack.ts';
 import { runPggan } from '../trainer/pggan/run.ts';
-import { GUARD_DEFAULTS, PGGAN_DEFAULTS, pgganSettingsSchema, type PgganLoss } from '../trainer/pggan/settings.ts';
+import { PGGAN_DEFAULTS, pgganSettingsWith, type PgganLoss } from '../trainer/pggan/settings.ts';
 import type { Augment } from '../trainer/pggan/diff-augment.ts';
 import { resolutionsUpTo } from '../core/models/pggan.ts';
 import { initBackend } from '../core/backend.ts';
@@ -50,29 +50,15 @@ export async function benchPgganQuality(o: QualityBenchOptions, say: (m: string)
       const name = `${c.loss}${c.augment.length ? ' + DiffAugment' : ''}`;
       say(`quality: ${name}, ${o.minutes} min on ${pack.count} images up to ${res}²…`);
       const widths = [64, 64, 64, 32, 16, 16].slice(0, resolutionsUpTo(res).length);
-      const settings = pgganSettingsSchema.parse({
-        trainer: 'pggan',
+      const settings = pgganSettingsWith({
         arch: { kind: 'pggan', latentSize: 64, channels: 3, maxResolution: res, widths },
         data: o.data,
-        seed: 1,
         // Short stages: the run reaches the final resolution early and spends the rest of its time there.
         levels: resolutionsUpTo(res).map((r) => ({ resolution: r, batch: 16, lr: PGGAN_DEFAULTS.lr, stabiliseKimg: r === res ? 1e6 : 2, transitionKimg: r === 4 ? 0 : 2 })),
         loss: c.loss,
-        lambdaGp: c.loss === 'wgan-gp' ? PGGAN_DEFAULTS.lambdaGp : PGGAN_DEFAULTS.r1Gamma,
         augment: c.augment,
-        drift: PGGAN_DEFAULTS.drift,
-        beta1: PGGAN_DEFAULTS.beta1,
-        beta2: PGGAN_DEFAULTS.beta2,
-        epsilon: PGGAN_DEFAULTS.epsilon,
-        lrScaleG: 1,
-        lrScaleD: 1,
-        mbstdGroup: PGGAN_DEFAULTS.mbstdGroup,
         mirror: true,
-        invert: false,
-        checkpointEveryKimg: 0,
         metricsEveryKimg: 1,
-        checkpointEveryMinutes: 0,
-        guard: { ...GUARD_DEFAULTS, enabled: false },
       });
       const out = path.join(tmp, name.replace(/\W+/g, '-'));
       const stop = new AbortController();

@@ -9,7 +9,7 @@ import { initBackend } from '../core/backend.ts';
 import { pgganArch, type PgganWidthPreset } from '../core/models/architectures.ts';
 import { gaussianArray } from '../core/random.ts';
 import { PgganTrainer } from '../trainer/pggan/trainer.ts';
-import { GUARD_DEFAULTS, PGGAN_DEFAULTS, pgganSettingsSchema, type PgganLoss, type PgganSettings } from '../trainer/pggan/settings.ts';
+import { PGGAN_DEFAULTS, pgganSettingsWith, type PgganLoss, type PgganSettings } from '../trainer/pggan/settings.ts';
 import { resolutionsUpTo } from '../core/models/pggan.ts';
 import { measure } from './measure.ts';
 import * as tf from '@tensorflow/tfjs-core';
@@ -45,29 +45,11 @@ export interface PgganTrainingBenchOptions {
 /** Settings that put the trainer straight at `res`, stable: every earlier stage has zero length. */
 function stableAt(arch: PgganArch, batch: number, loss: PgganLoss): PgganSettings {
   const res = arch.maxResolution;
-  return pgganSettingsSchema.parse({
-    trainer: 'pggan',
+  return pgganSettingsWith({
     arch,
     data: 'bench',
-    seed: 1,
     levels: resolutionsUpTo(res).map((r) => ({ resolution: r, batch, lr: PGGAN_DEFAULTS.lr, stabiliseKimg: r === res ? 1e6 : 0, transitionKimg: 0 })),
     loss,
-    lambdaGp: loss === 'wgan-gp' ? PGGAN_DEFAULTS.lambdaGp : PGGAN_DEFAULTS.r1Gamma,
-    r1Every: PGGAN_DEFAULTS.r1Every,
-    augment: [],
-    drift: PGGAN_DEFAULTS.drift,
-    beta1: PGGAN_DEFAULTS.beta1,
-    beta2: PGGAN_DEFAULTS.beta2,
-    epsilon: PGGAN_DEFAULTS.epsilon,
-    lrScaleG: 1,
-    lrScaleD: 1,
-    mbstdGroup: PGGAN_DEFAULTS.mbstdGroup,
-    mirror: false,
-    invert: false,
-    checkpointEveryKimg: 0,
-    metricsEveryKimg: 0,
-    checkpointEveryMinutes: 0,
-    guard: { ...GUARD_DEFAULTS, enabled: false },
   });
 }
 

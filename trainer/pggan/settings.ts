@@ -154,6 +154,34 @@ export const PGGAN_DEFAULTS = {
   checkpointEveryMinutes: 30,
 } as const;
 
+/**
+ * Settings for a run made in code (benches, tests): the paper's optimizer and loss values, `loss`'s penalty
+ * weight, nothing saved or measured on a timer and no guard, then `own`. Checked by the schema like any run's.
+ */
+export function pgganSettingsWith(own: Partial<PgganSettings> & Pick<PgganSettings, 'arch' | 'levels' | 'data'>): PgganSettings {
+  const loss = own.loss ?? 'wgan-gp';
+  return pgganSettingsSchema.parse({
+    trainer: 'pggan',
+    seed: 1,
+    loss,
+    lambdaGp: loss === 'wgan-gp' ? PGGAN_DEFAULTS.lambdaGp : PGGAN_DEFAULTS.r1Gamma,
+    drift: PGGAN_DEFAULTS.drift,
+    beta1: PGGAN_DEFAULTS.beta1,
+    beta2: PGGAN_DEFAULTS.beta2,
+    epsilon: PGGAN_DEFAULTS.epsilon,
+    lrScaleG: 1,
+    lrScaleD: 1,
+    mbstdGroup: PGGAN_DEFAULTS.mbstdGroup,
+    mirror: false,
+    invert: false,
+    checkpointEveryKimg: 0,
+    checkpointEveryMinutes: 0,
+    metricsEveryKimg: 0,
+    guard: { ...GUARD_DEFAULTS, enabled: false },
+    ...own,
+  });
+}
+
 export function paperBatch(res: number): number {
   return res <= 128 ? 16 : res === 256 ? 14 : res === 512 ? 6 : 3;
 }

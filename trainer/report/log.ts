@@ -10,9 +10,11 @@ import { z } from 'zod';
 const loss = z.number().nullable().optional().transform((v) => v ?? null);
 const kind = z.enum(['transition', 'stabilise']);
 
+/** Where in the run a line was written: every line has both. */
+const at = { step: z.number().int(), kimg: z.number() };
+
 const stepSchema = z.object({
-  step: z.number().int(),
-  kimg: z.number(),
+  ...at,
   res: z.number().int().positive(),
   alpha: z.number(),
   d: loss,
@@ -29,8 +31,7 @@ export type StepEntry = z.infer<typeof stepSchema>;
 
 const phaseSchema = z.object({
   event: z.literal('phase'),
-  step: z.number().int(),
-  kimg: z.number(),
+  ...at,
   ended: z.object({ res: z.number().int().positive(), kind }),
   now: z.union([z.literal('done'), z.object({ res: z.number().int().positive(), kind })]),
 });
@@ -38,8 +39,7 @@ export type PhaseEvent = z.infer<typeof phaseSchema>;
 
 const metricsSchema = z.object({
   event: z.literal('metrics'),
-  step: z.number().int(),
-  kimg: z.number(),
+  ...at,
   res: z.number().int().positive(),
   /** SWD ×1000 per Laplacian-pyramid level, finest (the image's own size) first, down to 16². */
   swd: z.array(z.number()),
@@ -51,8 +51,7 @@ export type MetricsEvent = z.infer<typeof metricsSchema>;
 
 const guardSchema = z.object({
   event: z.literal('guard'),
-  step: z.number().int(),
-  kimg: z.number(),
+  ...at,
   res: z.number().int().positive(),
   ratio: z.number(),
   verdict: z.string(),
@@ -63,8 +62,7 @@ const pair = z.tuple([z.number(), z.number()]);
 const collapseSchema = z.object({
   event: z.literal('collapse'),
   /** The step training went on from: the healthy checkpoint's, or the detecting one's when there was none. */
-  step: z.number().int(),
-  kimg: z.number(),
+  ...at,
   detectedAt: z.number().int(),
   ratio: z.number(),
   rolledBackTo: z.number().int().nullable(),
@@ -74,7 +72,7 @@ const collapseSchema = z.object({
 });
 export type CollapseEvent = z.infer<typeof collapseSchema>;
 
-const doneSchema = z.object({ event: z.literal('done'), step: z.number().int(), kimg: z.number() });
+const doneSchema = z.object({ event: z.literal('done'), ...at });
 
 const eventSchema = z.discriminatedUnion('event', [phaseSchema, metricsSchema, guardSchema, collapseSchema, doneSchema]);
 const EVENTS: ReadonlySet<string> = new Set(eventSchema.options.map((o) => o.shape.event.value));
