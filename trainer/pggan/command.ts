@@ -1,5 +1,6 @@
 /** `rhodops train pggan`: options checked and turned into the run's settings here; the work is done by run.ts. */
 import path from 'node:path';
+import { ZodError } from 'zod';
 import { Command, Option } from 'commander';
 import { initBackend } from '../../core/backend.ts';
 import { RhodopsError } from '../../core/errors.ts';
@@ -11,7 +12,7 @@ import { loadRun, runPggan, type ResumeOverrides } from './run.ts';
 import { pointAt } from './schedule.ts';
 import { openInBrowser, REPORT_FILE, writeTrainingReport } from '../report/report.ts';
 import { exists } from '../../core/fsutil.ts';
-import { GUARD_DEFAULTS, PGGAN_DEFAULTS, PGGAN_LOSSES, paperBatch, type PgganLoss, parsePerResolution, parseRemedy, pgganSettingsSchema, type GuardSettings, type PgganSettings } from './settings.ts';
+import { GUARD_DEFAULTS, PGGAN_DEFAULTS, PGGAN_LOSSES, paperBatch, pgganSettingsWith, type PgganLoss, parsePerResolution, parseRemedy, type GuardSettings, type PgganSettings } from './settings.ts';
 import type { MicroBatchSetting } from './micro-batch.ts';
 import { AUGMENTS, type Augment } from './diff-augment.ts';
 import { openPackDir } from './data.ts';
@@ -119,22 +120,16 @@ function settingsFrom(o: PgganCliOptions): PgganSettings {
   const stabilise = perRes('--stabilise-kimg', o.stabiliseKimg, resolutions, () => PGGAN_DEFAULTS.stabiliseKimg);
   const transition = perRes('--transition-kimg', o.transitionKimg, resolutions, () => PGGAN_DEFAULTS.transitionKimg);
   if (o.finalKimg !== undefined) stabilise.set(res, num('--final-kimg', o.finalKimg, (v) => v >= 0, 'a number of kimg ≥ 0'));
-  const parsed = pgganSettingsSchema.safeParse({
-    trainer: 'pggan',
+  const own = {
     arch: archFrom(o, res),
     data: path.resolve(o.data),
     seed: num('--seed', o.seed, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0'),
-    levels: resolutions.map((r) => ({ resolution: r, batch: batch.get(r), lr: lr.get(r), stabiliseKimg: stabilise.get(r), transitionKimg: r === 4 ? 0 : transition.get(r) })),
+    levels: resolutions.map((r) => ({ resolution: r, batch: batch.get(r)!, lr: lr.get(r)!, stabiliseKimg: stabilise.get(r)!, transitionKimg: r === 4 ? 0 : transition.get(r)! })),
     loss: lossFrom(o.loss),
-    lambdaGp: o.gp === undefined ? (o.loss === 'logistic-r1' ? PGGAN_DEFAULTS.r1Gamma : PGGAN_DEFAULTS.lambdaGp) : num('--gp', o.gp, (v) => v >= 0, 'a weight ≥ 0'),
+    // Without --gp, the loss's own penalty weight (pgganSettingsWith's).
+    ...(o.gp === undefined ? {} : { lambdaGp: num('--gp', o.gp, (v) => v >= 0, 'a weight ≥ 0') }),
     r1Every: num('--r1-every', o.r1Every, (v) => Number.isInteger(v) && v >= 1, 'a whole number of steps ≥ 1'),
     drift: num('--drift', o.drift, (v) => v >= 0, 'a weight ≥ 0'),
-    beta1: PGGAN_DEFAULTS.beta1,
-    beta2: PGGAN_DEFAULTS.beta2,
-    epsilon: PGGAN_DEFAULTS.epsilon,
-    lrScaleG: 1,
-    lrScaleD: 1,
-    mbstdGroup: PGGAN_DEFAULTS.mbstdGroup,
     mirror: o.mirror,
     invert: o.invert,
     grayscale: o.grayscale,
@@ -143,9 +138,13 @@ function settingsFrom(o: PgganCliOptions): PgganSettings {
     metricsEveryKimg: num('--metrics-every-kimg', o.metricsEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0'),
     checkpointEveryMinutes: num('--checkpoint-every-minutes', o.checkpointEveryMinutes, (v) => v >= 0, 'a number of minutes ≥ 0'),
     guard: guardFrom(o),
-  });
-  if (!parsed.success) throw new RhodopsError('BAD_OPTION', `invalid training options: ${describeZodError(parsed.error)}.`, { hint: 'See `rhodops train pggan --help`.' });
-  return parsed.data;
+  };
+  try {
+    return pgganSettingsWith(own);
+  } catch (e) {
+    if (e instanceof ZodError) throw new RhodopsError('BAD_OPTION', `invalid training options: ${describeZodError(e)}.`, { hint: 'See `rhodops train pggan --help`.' });
+    throw e;
+  }
 }
 
 /**
