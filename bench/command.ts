@@ -128,7 +128,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     training.push(await benchInfoganTraining('wasm', batch, { minRuns: 3, minTimeMs: o.quick ? 1000 : 4000, warmup: 1 }));
     say(`training: the same on tfjs-cpu (slow: one step)…`);
     training.push(await benchInfoganTraining('cpu', batch, { minRuns: 1, minTimeMs: 0, warmup: 0 }));
-    say(`training: PGGAN (the demo model's widths, batch 16) on wasm: one thread with WGAN-GP (the old configuration), one per core, and with logistic-R1…`);
+    say(`training: PGGAN (the demo model's widths, batch 16) on wasm: the old configuration (one thread, WGAN-GP, tfjs's leakyRelu), one thread per core, and with logistic-R1…`);
     pggan.push(...(await benchPgganTraining({ resolutions: o.quick ? [16] : [16, 32, 64], timing: { minRuns: o.quick ? 1 : 2, minTimeMs: 0, warmup: 1 } })));
   }
 
@@ -199,7 +199,7 @@ async function runBench(o: BenchOptions): Promise<void> {
           ),
           `  wasm/cpu speed ×${(training[1]!.msPerStep / training[0]!.msPerStep).toFixed(0)}`,
           ...pggan.map((p) => {
-            const one = pggan.find((q) => q.resolution === p.resolution && q.threads === 1 && q.loss === 'wgan-gp');
+            const one = pggan.find((q) => q.resolution === p.resolution && q.old);
             const gain = one && one !== p ? ` (×${(p.imagesPerSecond / one.imagesPerSecond).toFixed(2)} the old configuration's)` : '';
             return `  PGGAN ${p.model} ${p.resolution}² batch ${p.batch} on ${p.backend}, ${p.config}: ${p.msPerStep.toFixed(0)} ms/step, ${p.imagesPerSecond.toFixed(2)} images/s${gain}`;
           }),

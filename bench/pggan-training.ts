@@ -1,9 +1,10 @@
 /**
  * PGGAN training speed on a tfjs backend: one full step (WGAN-GP critic step with its second-order penalty, then
  * a generator step, both with Adam) at 16², 32² and 64², each at its stable phase (alpha 1), with the bundled
- * demo model's widths or a preset. Two configurations in the same run: the old one (one thread, the minibatch in
- * one pass) and the new one (a thread per core sharing each minibatch, micro-batches fitted to the heap). Images
- * per second counts real images trained on (the minibatch), as the trainer's progress bar does.
+ * demo model's widths or a preset. The configurations in the same run: the old one (one thread, the minibatch in
+ * one pass, tfjs's own leakyRelu kernel and gradient, as training ran before the patch) and the new ones (the
+ * patched leakyRelu, a thread per core sharing each minibatch, micro-batches fitted to the heap, WGAN-GP or
+ * logistic-R1). Images per second counts real images trained on (the minibatch), as the trainer's progress bar does.
  */
 import { initBackend } from '../core/backend.ts';
 import { pgganArch, type PgganWidthPreset } from '../core/models/architectures.ts';
@@ -19,12 +20,15 @@ import { openCheckpoint } from '../core/checkpoint/io.ts';
 import { BUNDLED_MODELS_DIR } from '../presets/bundled.ts';
 import { MicroBatchPlanner } from '../trainer/pggan/micro-batch.ts';
 import { replicaCount, Replicas } from '../trainer/pggan/replicas.ts';
+import { setFastLeakyRelu } from '../core/wasm-patches/index.ts';
 
 export interface PgganTrainingRow {
   backend: string;
   model: string;
-  /** 'one thread, wgan-gp' (the old configuration), 'N threads, wgan-gp' (replicas, micro-batches), 'N threads, logistic-r1'. */
+  /** 'old: one thread, tfjs leakyRelu, wgan-gp' (as before the training issue), 'N threads, wgan-gp' (replicas, micro-batches, patched leakyRelu), 'N threads, logistic-r1'. */
   config: string;
+  /** The configuration before the training issue, which the others are compared with. */
+  old: boolean;
   threads: number;
   loss: PgganLoss;
   resolution: number;
@@ -67,14 +71,15 @@ export async function benchPgganTraining(o: PgganTrainingBenchOptions = {}): Pro
   const timing = o.timing ?? { minRuns: 2, minTimeMs: 0, warmup: 1 };
   const threads = replicaCount('auto', tf.getBackend());
   const rows: PgganTrainingRow[] = [];
-  const configs: { threads: number; loss: PgganLoss }[] = [{ threads: 1, loss: 'wgan-gp' }];
-  if (threads > 1) configs.push({ threads, loss: 'wgan-gp' });
+  const configs: { threads: number; loss: PgganLoss; old?: true }[] = [{ threads: 1, loss: 'wgan-gp', old: true }];
+  configs.push({ threads, loss: 'wgan-gp' });
   configs.push({ threads, loss: 'logistic-r1' });
   for (const res of o.resolutions ?? [16, 32, 64]) {
     const arch = preset === 'demo' ? await demoArch(res) : pgganArch(preset, res);
     const real = gaussianArray(batch * res * res * 3, res).map(Math.tanh);
     for (const c of configs) {
       const settings = stableAt(arch, batch, c.loss);
+      setFastLeakyRelu(c.old !== true);
       const trainer = new PgganTrainer(settings);
       const replicas = c.threads > 1 ? await Replicas.start(c.threads, { backend: tf.getBackend(), settings }) : null;
       try {
@@ -85,8 +90,10 @@ export async function benchPgganTraining(o: PgganTrainingBenchOptions = {}): Pro
           for (let i = 0; i < steps; i++) await (replicas ? replicas.step(trainer, real, micro) : trainer.trainStep(real));
         }, timing);
         const msPerStep = t.medianMs / steps;
-        rows.push({ backend: choice.name, model: `pggan-${preset}-${res}`, config: `${c.threads > 1 ? `${c.threads} threads` : 'one thread'}, ${c.loss}`, threads: c.threads, loss: c.loss, resolution: res, batch, msPerStep, imagesPerSecond: (1000 * batch) / msPerStep });
+        const name = c.old ? 'old: one thread, tfjs leakyRelu' : `${c.threads > 1 ? `${c.threads} threads` : 'one thread'}`;
+        rows.push({ backend: choice.name, model: `pggan-${preset}-${res}`, config: `${name}, ${c.loss}`, old: c.old === true, threads: c.threads, loss: c.loss, resolution: res, batch, msPerStep, imagesPerSecond: (1000 * batch) / msPerStep });
       } finally {
+        setFastLeakyRelu(true);
         await replicas?.close();
         trainer.dispose();
       }

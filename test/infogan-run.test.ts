@@ -11,6 +11,9 @@ import { openCheckpoint } from '../core/checkpoint/io.ts';
 import { openGenerator } from '../core/runtime/open.ts';
 import { infoganArch } from '../core/models/architectures.ts';
 import { runInfogan } from '../trainer/infogan/run.ts';
+import { InfoganTrainer } from '../trainer/infogan/trainer.ts';
+import { readWeights } from '../core/checkpoint/io.ts';
+import type { WeightMap } from '../core/models/params.ts';
 import { INFOGAN_DEFAULTS, type InfoganSettings } from '../trainer/infogan/settings.ts';
 import { rejectsWith } from './helpers/assert.ts';
 
@@ -18,7 +21,7 @@ let root: string;
 let data: string;
 
 /** 48 IDX images of bright bars at positions set by the index, 28×28. */
-async function writeIdx(file: string): Promise<void> {
+async function writeIdx(file: string, shift = 0): Promise<void> {
   const n = 48;
   const header = Buffer.alloc(16);
   header.writeUInt32BE(0x00000803, 0);
@@ -26,7 +29,7 @@ async function writeIdx(file: string): Promise<void> {
   header.writeUInt32BE(28, 8);
   header.writeUInt32BE(28, 12);
   const pixels = Buffer.alloc(n * 784);
-  for (let i = 0; i < n; i++) for (let y = 4; y < 24; y++) for (let x = 0; x < 4; x++) pixels[i * 784 + y * 28 + ((i * 3) % 24) + x] = 255;
+  for (let i = 0; i < n; i++) for (let y = 4; y < 24; y++) for (let x = 0; x < 4; x++) pixels[i * 784 + (shift ? x + 12 : y) * 28 + (shift ? y : ((i * 3) % 24) + x)] = 255;
   await fs.writeFile(file, Buffer.concat([header, pixels]));
 }
 
@@ -35,6 +38,7 @@ const settings = (epochs: number): InfoganSettings => ({
   arch: infoganArch(28, { noise: 4, categorical: [3], continuous: 1, fcUnits: 32, widths: [8, 4] }),
   disc: { widths: [4, 8], fcUnits: 32, qUnits: 16, learnVariance: false },
   batch: 8,
+  freezeD: 0,
   ...INFOGAN_DEFAULTS,
   seed: 5,
   epochs,
@@ -110,5 +114,32 @@ describe('InfoGAN runs', () => {
     const frame = await gen.generate(new Float32Array(gen.info.latent.size), 1);
     assert.equal(frame.data.length, 28 * 28 * 3);
     await gen.dispose();
+  });
+
+  it('--from: a new run on another dataset starts from the trained G, D and Q (fresh Adam), and FreezeD keeps the first conv fixed', async () => {
+    const source = path.join(root, 'transfer-source');
+    await runInfogan({ ...base, settings: settings(1), out: source, resume: false });
+    const trained = await readWeights(await openCheckpoint(source));
+    const other = path.join(root, 'across-idx3-ubyte');
+    await writeIdx(other, 1); // horizontal bars instead of vertical ones
+    const s: InfoganSettings = { ...settings(1), data: `idx:${other}`, from: source, freezeD: 1, seed: 9 };
+    const bytes = (w: WeightMap, k: string) => Buffer.from(w.get(k)!.data.buffer, w.get(k)!.data.byteOffset, w.get(k)!.data.byteLength);
+    const started = new InfoganTrainer(s, undefined, { weights: trained, where: source });
+    try {
+      const w = new Map([...(await started.state())].filter(([k]) => !k.startsWith('opt/')));
+      for (const k of w.keys()) assert.ok(bytes(w, k).equals(bytes(trained, k)), `${k} starts as the trained one`);
+      assert.ok([...(await started.state()).keys()].some((k) => k.startsWith('opt/')), 'with optimizer state of its own');
+    } finally {
+      started.dispose();
+    }
+    const target = path.join(root, 'transfer-target');
+    const r = await runInfogan({ ...base, settings: s, out: target, resume: false });
+    assert.equal(r.step, 6);
+    const after = await readWeights(await openCheckpoint(target));
+    const same = (k: string) => bytes(after, k).equals(bytes(trained, k));
+    assert.ok(same('d/conv0/w') && same('d/conv0/b'), 'the frozen first conv did not learn');
+    assert.ok(!same('d/conv1/w') && !same('g/fc1/w') && !same('g/deconv1/w'), 'the rest learned');
+    const m = (await openCheckpoint(target)).manifest.settings as InfoganSettings;
+    assert.deepEqual([m.from, m.freezeD, m.data], [source, 1, `idx:${other}`]);
   });
 });

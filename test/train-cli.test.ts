@@ -109,11 +109,59 @@ describe('rhodops train pggan (the command)', () => {
     assert.match(other.stderr, /trained on mnist, and the judging classifier would learn svhn:\/nowhere/);
   });
 
+  it('train infogan --from takes the source\'s architecture and refuses what would contradict it', async () => {
+    const models = path.resolve(import.meta.dirname, '..', 'presets', 'models');
+    const ig = path.join(root, 'infogan-from');
+    const pggan = await rhodops(['train', 'infogan', '--from', out, '--out', ig]);
+    assert.equal(pggan.code, 2, pggan.stderr);
+    assert.match(pggan.stderr, /--from .* is not an InfoGAN run \(it is a PGGAN\)/);
+    const size = await rhodops(['train', 'infogan', '--from', path.join(models, 'infogan-mnist'), '--size', '32', '--out', ig]);
+    assert.equal(size.code, 2);
+    assert.match(size.stderr, /--size comes from --from/);
+    const frozen = await rhodops(['train', 'infogan', '--freeze-d', '1', '--out', ig]);
+    assert.equal(frozen.code, 2);
+    assert.match(frozen.stderr, /--freeze-d needs --from/);
+  });
+
   it('a resume over a pack made again (another image stream) is refused, naming both packs and the way out', async () => {
     await pack({ input: path.join(root, 'images'), out: data, force: true, progress: false });
     const r = await run(['--resume', '--final-kimg', '0.05']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /is not the pack this run was trained on/);
     assert.match(r.stderr, /--from /);
+  });
+});
+
+describe('rhodops train pggan: the defaults through 256²', () => {
+  let root: string;
+  before(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'rhodops-train-256-'));
+  });
+  after(() => fs.rm(root, { recursive: true, force: true }));
+
+  // The wasm heap (4 GB) used to abort the default widths at the paper's minibatch entering 64²: every phase
+  // change to 256² must pass, one step or two per stage, with nothing but the defaults (mid widths, the paper's
+  // minibatch, --micro-batch auto, --threads auto).
+  it('the default widths and minibatch pass every phase change up to 256², splitting steps where the heap needs it', async () => {
+    const images = path.join(root, 'images');
+    await fs.mkdir(images);
+    for (let i = 0; i < 16; i++) {
+      const px = Buffer.from(Array.from({ length: 256 * 256 * 3 }, (_, k) => ((k % 768) * (i + 1) + (k >> 10) * 7) % 256));
+      await sharp(px, { raw: { width: 256, height: 256, channels: 3 } }).png().toFile(path.join(images, `i${i}.png`));
+    }
+    const data = path.join(root, 'pack');
+    await pack({ input: images, out: data, progress: false });
+    const out = path.join(root, 'run');
+    const r = await rhodops(['train', 'pggan', '--data', data, '--resolution', '256', '--out', out, '--stabilise-kimg', '0.016', '--transition-kimg', '0.016', '--no-samples', '--metrics-every-kimg', '0', '--backend', 'wasm']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^done: /m);
+    const run = await loadRun(out);
+    assert.equal(run.settings.arch.maxResolution, 256);
+    assert.deepEqual(run.settings.levels.map((l) => l.batch), [16, 16, 16, 16, 16, 16, 14], "the paper's minibatches");
+    const steps = (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e['event'] === undefined);
+    const reached = [...new Set(steps.map((s) => s['res']))];
+    assert.deepEqual(reached, [4, 8, 16, 32, 64, 128, 256], 'every resolution trained');
+    assert.ok(steps.every((s) => Number.isFinite(s['d']) && Number.isFinite(s['g'])), 'finite losses');
+    assert.ok(steps.some((s) => s['res'] === 256 && typeof s['micro'] === 'number'), 'the 256² steps are split into micro-batches');
   });
 });

@@ -14,6 +14,7 @@ import {
   applyWasmPatches,
   patchConv2DBackpropInput,
   registerComparisonGradients,
+  setFastLeakyRelu,
   ZERO_GRADIENT_KERNELS,
 } from '../core/wasm-patches/index.ts';
 import { conv2DBackpropInputMethod } from '../core/wasm-patches/conv2d-backprop-input.ts';
@@ -473,5 +474,30 @@ describe('Conv2DBackpropInput on wasm (sub-pixel)', () => {
           return tf.mean(tf.square(tf.sub(tf.sqrt(tf.add(tf.sum(tf.square(dDdx), [1, 2, 3]), 1e-12)), 1)));
         })([a!, b!]));
     }
+  });
+});
+
+describe('leakyRelu on wasm (Step × Multiply)', () => {
+  test("is bit-identical to tfjs's own kernel and gradient, first and second order, and leaves nothing behind", async () => {
+    const r = rng(700);
+    const x = { shape: [3, 9, 7, 5], data: randomData(r, [3, 9, 7, 5]) };
+    x.data[0] = 0; // the kink itself: both sides take the α branch
+    const w = { shape: [3, 3, 5, 4], data: randomData(r, [3, 3, 5, 4]) };
+    const penalty = (xt?: tf.Tensor, wt?: tf.Tensor): tf.Tensor[] => {
+      const f = (xv: tf.Tensor, wv: tf.Tensor): tf.Tensor => tf.sum(tf.leakyRelu(tf.conv2d(tf.leakyRelu(xv, 0.2) as tf.Tensor4D, wv as tf.Tensor4D, 1, 'same'), 0.1));
+      const y = tf.leakyRelu(xt!, 0.2);
+      const dx = tf.grad((xv: tf.Tensor) => f(xv, wt!))(xt!);
+      const dw = tf.grad((wv: tf.Tensor) => tf.sum(tf.square(tf.grad((xv: tf.Tensor) => f(xv, wv))(xt!))))(wt!);
+      return [y, dx, dw];
+    };
+    const fast = await compute('wasm', [x, w], penalty);
+    setFastLeakyRelu(false);
+    try {
+      const tfjs = await compute('wasm', [x, w], penalty);
+      fast.forEach((f, i) => assert.deepEqual(f.data, tfjs[i]!.data, `output ${i} (${['forward', 'gradient', 'second order'][i]}) bit-identical`));
+    } finally {
+      setFastLeakyRelu(true);
+    }
+    assert.ok(fast[0]!.data.some((v) => v < 0) && fast[2]!.data.some((v) => v !== 0), 'the case has negative outputs and a non-zero second-order gradient');
   });
 });

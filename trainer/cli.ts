@@ -43,6 +43,8 @@ interface InfoganCliOptions {
   checkpointEvery: string;
   cacheDir?: string;
   learnVariance: boolean;
+  from?: string;
+  freezeD: string;
 }
 
 /** The setting each InfoGAN option makes; on --resume a given option must equal the run's (`--epochs` sets a new total). */
@@ -62,6 +64,8 @@ const INFOGAN_FIXED: Record<string, (s: InfoganSettings) => unknown> = {
   lambdaCat: (s) => s.lambdaCat,
   lambdaCont: (s) => s.lambdaCont,
   learnVariance: (s) => s.disc.learnVariance,
+  from: (s) => s.from,
+  freezeD: (s) => s.freezeD,
 };
 
 /** The same behaviour as `train pggan --resume`: an option given that differs from the run's is refused by name. */
@@ -77,6 +81,26 @@ async function checkInfoganResume(wanted: InfoganSettings, given: (name: string)
       });
     }
   }
+}
+
+/** Options that --from decides: the weights fix the architecture. */
+const ARCH_OPTIONS = ['size', 'channels', 'noise', 'cat', 'cont', 'fc', 'widths', 'learnVariance'];
+
+/** The trained InfoGAN a --from run starts from: its settings (for the architecture), checked to be an InfoGAN's. */
+async function transferSource(from: string, given: (name: string) => boolean): Promise<InfoganSettings> {
+  const ckpt = await openCheckpoint(path.resolve(from));
+  const parsed = infoganSettingsSchema.safeParse(ckpt.manifest.settings);
+  if (!parsed.success) {
+    throw new RhodopsError('BAD_OPTION', `--from ${from} is not an InfoGAN run (${ckpt.manifest.arch?.kind === 'pggan' ? 'it is a PGGAN' : describeZodError(parsed.error)}).`, {
+      hint: 'Pass a folder made by `rhodops train infogan`; a PGGAN transfers with `rhodops train pggan --from`.',
+    });
+  }
+  const fixed = ARCH_OPTIONS.find(given);
+  if (fixed) {
+    const flag = `--${fixed.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
+    throw new RhodopsError('BAD_OPTION', `${flag} comes from --from (the weights fix the architecture).`, { hint: `Drop ${flag}; the images are converted to the source's ${parsed.data.arch.size}² with ${parsed.data.arch.channels} channel(s).` });
+  }
+  return parsed.data;
 }
 
 /** Ctrl-C once: finish the step, save, exit. Twice: exit at once. */
@@ -115,9 +139,13 @@ function infoganCommand(): Command {
     .option('--learn-variance', 'Q also predicts a variance per continuous code (else σ = 1)', false)
     .option('--checkpoint-every <steps>', 'also save every N steps (0: each epoch only)', '0')
     .option('--cache-dir <dir>', 'where prepared datasets are cached')
+    .option('--from <checkpoint>', "start a new run from a trained InfoGAN's G, D and Q (transfer learning; its architecture, fresh optimizers)")
+    .option('--freeze-d <n>', "with --from: the critic's first N conv layers (the image side) keep their weights (FreezeD)", '0')
     .action(async (o: InfoganCliOptions, cmd: Command) => {
+      const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
       const size = Number(o.size) as 28 | 32 | 64;
-      const arch = infoganArch(size, {
+      const source = o.from && !o.resume ? await transferSource(o.from, given) : undefined;
+      const arch = source?.arch ?? infoganArch(size, {
         ...(o.channels ? { channels: Number(o.channels) as 1 | 3 } : {}),
         noise: Number(o.noise),
         categorical: o.cat.trim() === '' || o.cat === '0' ? [] : ints(o.cat),
@@ -125,10 +153,20 @@ function infoganCommand(): Command {
         fcUnits: Number(o.fc),
         ...(o.widths ? { widths: ints(o.widths) } : {}),
       });
+      const disc = source?.disc ?? { ...defaultDiscArch(arch), learnVariance: o.learnVariance };
+      const freezeD = Number(o.freezeD);
+      if (freezeD > 0 && !o.from) {
+        throw new RhodopsError('BAD_OPTION', '--freeze-d needs --from (it freezes a pretrained critic).', { hint: 'Add --from CHECKPOINT, or drop --freeze-d.' });
+      }
+      if (Number.isInteger(freezeD) && freezeD > disc.widths.length) {
+        throw new RhodopsError('BAD_OPTION', `--freeze-d ${freezeD} is more than the critic's ${disc.widths.length} conv layers.`, { hint: `Pass --freeze-d ${disc.widths.length - 1} or less (the rest must learn).` });
+      }
       const parsed = infoganSettingsSchema.safeParse({
         trainer: 'infogan',
         arch,
-        disc: { ...defaultDiscArch(arch), learnVariance: o.learnVariance },
+        disc,
+        ...(o.from ? { from: path.resolve(o.from) } : {}),
+        freezeD,
         batch: Number(o.batch),
         lrD: Number(o.lrD),
         lrG: Number(o.lrG),
@@ -143,8 +181,8 @@ function infoganCommand(): Command {
       if (!parsed.success) {
         throw new RhodopsError('BAD_OPTION', `invalid training options: ${describeZodError(parsed.error)}.`, { hint: 'See `rhodops train infogan --help`.' });
       }
-      const out = o.out ?? `checkpoints/infogan-${o.data.split(':')[0]}-${size}`;
-      if (o.resume) await checkInfoganResume(parsed.data, (name) => cmd.getOptionValueSource(name) === 'cli', out);
+      const out = o.out ?? `checkpoints/infogan-${o.data.split(':')[0]}-${arch.size}`;
+      if (o.resume) await checkInfoganResume(parsed.data, given, out);
       await initBackend(o.backend);
       const stop = stopOnInterrupt();
       try {

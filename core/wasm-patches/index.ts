@@ -4,18 +4,21 @@
  * - Conv2DBackpropFilter, which wasm lacks, built from wasm's own Transpose/Conv2D/Slice kernels;
  * - BatchMatMul/_FusedMatMul with transposed operands, transposed explicitly first (≈10× faster);
  * - Conv2DBackpropInput (conv2dTranspose, conv input gradients) as one XNNPACK Conv2D by sub-pixel decomposition;
- * - zero gradients for comparisons, so gradient penalties can differentiate leakyRelu and maximum twice.
+ * - zero gradients for comparisons, so gradient penalties can differentiate leakyRelu and maximum twice;
+ * - leakyRelu and its gradient from Step and Multiply (wasm's LeakyRelu and tfjs's Greater mask are slow).
  */
 import { getKernel, registerKernel } from '@tensorflow/tfjs-core';
 import { patchTransposedMatMul } from './batch-matmul-transpose.ts';
 import { registerComparisonGradients } from './comparison-gradients.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
+import { patchLeakyRelu, registerLeakyReluGradient } from './leaky-relu.ts';
 import { patchConv2DBackpropInput } from './conv2d-backprop-input.ts';
 
 export { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 export { patchTransposedMatMul } from './batch-matmul-transpose.ts';
 export { patchConv2DBackpropInput } from './conv2d-backprop-input.ts';
 export { registerComparisonGradients, ZERO_GRADIENT_KERNELS } from './comparison-gradients.ts';
+export { setFastLeakyRelu } from './leaky-relu.ts';
 
 export interface WasmPatchReport {
   /** Kernels registered or replaced for 'wasm' by this call. */
@@ -25,7 +28,7 @@ export interface WasmPatchReport {
 }
 
 /** The wasm kernels the patches are built from; all ship with @tensorflow/tfjs-backend-wasm 4.x. */
-const NEEDED = ['Transpose', 'Conv2D', 'Slice', 'Reshape', 'BatchMatMul'];
+const NEEDED = ['Transpose', 'Conv2D', 'Slice', 'Reshape', 'BatchMatMul', 'Step', 'Multiply'];
 
 /**
  * Applies every patch once; later calls do nothing and report nothing. Call after
@@ -46,5 +49,8 @@ export function applyWasmPatches(): WasmPatchReport {
   }
   kernels.push(...patchTransposedMatMul());
   kernels.push(...patchConv2DBackpropInput());
-  return { kernels, gradients: registerComparisonGradients() };
+  if (patchLeakyRelu()) kernels.push('LeakyRelu');
+  const gradients = registerComparisonGradients();
+  if (registerLeakyReluGradient()) gradients.push('LeakyRelu');
+  return { kernels, gradients };
 }

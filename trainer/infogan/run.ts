@@ -89,7 +89,9 @@ async function trainLocked(o: InfoganRunOptions, out: string): Promise<RunSummar
     log.info(`resuming ${out} at step ${r.step}`);
   } else {
     await fs.mkdir(out, { recursive: true });
-    trainer = new InfoganTrainer(settings);
+    const from = settings.from ? { weights: await readWeights(await openCheckpoint(settings.from)), where: settings.from } : undefined;
+    trainer = new InfoganTrainer(settings, undefined, from);
+    if (from) log.info(`starting from ${from.where}'s weights (fresh optimizers)`);
   }
 
   try {

@@ -21,6 +21,10 @@ export const infoganSettingsSchema = z.object({
   seed: z.number().int().nonnegative(),
   epochs: z.number().int().positive(),
   data: z.string().min(1),
+  /** The checkpoint whose G, D and Q this run started from (transfer learning), if any. */
+  from: z.string().optional(),
+  /** FreezeD: this many of the critic's first conv layers (the image side) do not learn. */
+  freezeD: z.number().int().nonnegative().default(0),
 });
 export type InfoganSettings = z.infer<typeof infoganSettingsSchema>;
 

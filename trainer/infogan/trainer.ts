@@ -4,6 +4,7 @@
  * Every random draw comes from (seed, step), and Adam's state is explicit, so a run resumed from a
  * checkpoint continues exactly as an uninterrupted one would.
  */
+import { transferWeights, type TransferSource } from '../transfer.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import type { InfoganArch } from '../../core/models/arch.ts';
 import { infoganGenerateTraining, infoganGeneratorSpecs, infoganLayers } from '../../core/models/infogan.ts';
@@ -26,6 +27,8 @@ export interface InfoganTrainConfig {
   lambdaCat: number;
   lambdaCont: number;
   seed: number;
+  /** FreezeD: this many of the critic's first conv layers keep their weights (0 or absent: none). */
+  freezeD?: number;
 }
 
 export interface StepLosses {
@@ -56,19 +59,23 @@ export class InfoganTrainer {
   private readonly optD: Adam;
   step = 0;
 
-  /** A new run (weights from the seed), or a resumed one from a checkpoint's saved state. */
-  constructor(config: InfoganTrainConfig, resume?: { state: WeightMap; step: number; where: string }) {
+  /**
+   * A new run (weights from the seed, or from `from`'s G, D and Q with fresh Adam: transfer learning), or a
+   * resumed one from a checkpoint's saved state.
+   */
+  constructor(config: InfoganTrainConfig, resume?: { state: WeightMap; step: number; where: string }, from?: TransferSource) {
     this.config = config;
     const gSpecs = infoganGeneratorSpecs(config.arch);
     const dSpecs = infoganDiscSpecs(config.arch, config.disc);
     const fresh = new Map([...initWeights(gSpecs, config.seed), ...initWeights(dSpecs, config.seed + 1)]);
-    const weights = resume?.state ?? fresh;
+    const weights = resume?.state ?? (from ? transferWeights(fresh, from.weights) : fresh);
     const params = Object.fromEntries([...gSpecs, ...dSpecs].map((s) => [s.name, weights.get(s.name)]).filter(([, w]) => w));
     // Shapes checked before any variable exists, so a mismatched checkpoint leaks nothing.
     const shapes = Object.fromEntries(Object.entries(params).map(([k, w]) => [k, { shape: (w as { shape: number[] }).shape }]));
-    checkParams([...gSpecs, ...dSpecs], shapes as never, resume?.where ?? 'initial weights');
+    checkParams([...gSpecs, ...dSpecs], shapes as never, resume?.where ?? from?.where ?? 'initial weights');
     this.g = variablesFromWeights(gSpecs, weights);
     this.d = variablesFromWeights(dSpecs, weights);
+    for (const [name, v] of Object.entries(this.d)) if (frozenInfoganCriticParam(name, config.freezeD ?? 0)) v.trainable = false;
     const adam = (lr: number) => ({ learningRate: lr, beta1: config.beta1, beta2: config.beta2, epsilon: 1e-8 });
     this.optG = new Adam(this.g, adam(config.lrG));
     this.optD = new Adam(this.d, adam(config.lrD));
@@ -214,4 +221,10 @@ export class InfoganTrainer {
     this.optG.dispose();
     this.optD.dispose();
   }
+}
+
+/** FreezeD for InfoGAN: whether critic parameter `name` belongs to one of its first `freezeD` conv layers. */
+export function frozenInfoganCriticParam(name: string, freezeD: number): boolean {
+  const m = /^d\/conv(\d+)\//.exec(name);
+  return m !== null && Number(m[1]) < freezeD;
 }

@@ -4,6 +4,7 @@
  * comes from (seed, step, purpose, rollbacks) and Adam's state is explicit, so a run resumed from a checkpoint
  * continues exactly as an uninterrupted one would, and a rolled-back run draws fresh noise.
  */
+import { transferWeights, type TransferSource } from '../transfer.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Phase } from '../../core/models/arch.ts';
 import { pgganGenerate, pgganGeneratorSpecs } from '../../core/models/pggan.ts';
@@ -93,7 +94,7 @@ export class PgganTrainer {
    * A new run (from `from`'s G and D where given: transfer learning, with fresh Adam), or a resumed one. Shapes are
    * checked before any variable exists.
    */
-  constructor(settings: PgganSettings, resume?: PgganResume, from?: { weights: WeightMap; where: string }) {
+  constructor(settings: PgganSettings, resume?: PgganResume, from?: TransferSource) {
     this.settings = settings;
     const gSpecs = pgganGeneratorSpecs(settings.arch);
     const dSpecs = pgganDiscSpecs(settings.arch);
@@ -411,16 +412,6 @@ export class PgganTrainer {
     this.optG.dispose();
     this.optD.dispose();
   }
-}
-
-/**
- * Transfer learning's starting weights: every G and D parameter the source has, the rest (resolutions it never
- * had) as a new run initialises them. The source's optimizer state is left behind: a new dataset, new moments.
- */
-export function transferWeights(fresh: WeightMap, source: WeightMap): WeightMap {
-  const out: WeightMap = new Map();
-  for (const [name, w] of fresh) out.set(name, source.get(name) ?? w);
-  return out;
 }
 
 /** FreezeD: whether critic parameter `name` belongs to one of the `freezeD` highest resolutions (the image side). */
