@@ -7,6 +7,7 @@
  * under a temporary name and renamed, so one that exists is complete; a re-run makes only what is missing),
  * and bounded in memory (one source at a time). A source that cannot be read is reported and skipped.
  */
+import { claimOutput, removeStaleTemps } from './output-folder.ts';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,7 +101,6 @@ export const SIZE_RANGE: RangeSpec = { min: MIN_SIZE, max: MAX_SIZE, integer: tr
  * 125–142 images/s, 1 × 2 threads 84–90, 3 × 2 threads 89–119 (small images leave threads waiting).
  */
 const TILES_IN_FLIGHT = Math.min(8, os.availableParallelism() + 1);
-const TEMP_FILE = /\.png\.tmp-\d+-[0-9a-f]{8}$/;
 const IEND = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -152,34 +152,6 @@ function checkOptions(o: AugmentOptions): AugmentRecord {
   };
 }
 
-/** Records the options in a new output folder, or checks a folder being resumed was made with the same ones. */
-async function claimOutput(dir: string, record: AugmentRecord): Promise<void> {
-  const file = path.join(dir, OPTIONS_FILE);
-  const text = await fs.readFile(file, 'utf8').catch(() => null);
-  if (text !== null) {
-    let before: AugmentRecord['options'] | undefined;
-    try {
-      before = (JSON.parse(text) as AugmentRecord).options;
-    } catch {
-      /* unreadable: treated as different */
-    }
-    if (JSON.stringify(before) !== JSON.stringify(record.options)) {
-      const then = (before ?? {}) as Record<string, unknown>;
-      const now = record.options as Record<string, unknown>;
-      const keys = [...new Set([...Object.keys(then), ...Object.keys(now)])].filter((k) => JSON.stringify(then[k]) !== JSON.stringify(now[k]));
-      const diff = keys.map((k) => `${k} ${JSON.stringify(then[k]) ?? '(unset)'} then, ${JSON.stringify(now[k]) ?? '(unset)'} now`).join('; ');
-      throw new RhodopsError('BAD_OPTION', `${dir} holds images augmented with other options (${diff || 'unreadable ' + file}).`, {
-        hint: 'resume with the options recorded in augment.json, or augment into a new output folder',
-      });
-    }
-    return;
-  }
-  await writeFileAtomic(file, JSON.stringify(record, null, 2) + '\n');
-}
-
-async function removeStaleTemps(dir: string): Promise<void> {
-  for (const name of await fs.readdir(dir)) if (TEMP_FILE.test(name)) await fs.rm(path.join(dir, name), { force: true });
-}
 
 interface Planned {
   rel: string;
@@ -215,7 +187,7 @@ export async function augment(o: AugmentOptions): Promise<AugmentResult> {
     throw new RhodopsError('DATASET_INVALID', `${input} holds no image files (${ignored} other files).`, { hint: 'point augment at a folder of .jpg, .png, .webp, .tif or .avif images' });
   }
   await fs.mkdir(output, { recursive: true });
-  await claimOutput(output, record);
+  await claimOutput(output, OPTIONS_FILE, record, 'augment');
   await removeStaleTemps(output);
 
   // Plan every source from its header first: the bar's total, and sources already done are not decoded.

@@ -7,6 +7,8 @@ import { DEFAULT_SCALES } from './tiles.ts';
 import { DEFAULT_PATCH, PATCH_RANGE, UPSCALE_MODES, type UpscaleMode } from './upscale.ts';
 import type { UpscaleEngine } from '../../core/upscale/esrgan.ts';
 import { texturesCommand } from '../textures/write.ts';
+import { defaultThreads, describeStylize, runStylize } from '../stylize/run.ts';
+import { RhodopsError } from '../../core/errors.ts';
 
 interface AugmentCliOptions {
   upscale: UpscaleMode;
@@ -91,7 +93,58 @@ function packCommand(): Command {
     });
 }
 
+interface StylizeCliOptions {
+  content?: string;
+  size: string;
+  seed: string;
+  feedback?: string;
+  darkLight?: string;
+  roundRobin?: string;
+  startSize: string;
+  threads: string;
+  progress: boolean;
+}
+
+function stylizeCommand(): Command {
+  return new Command('stylize')
+    .description(
+      'style transfer in the seed\'s phases: collect (1–5 styles at a time until every style is used), feedback (pastiches restyled), ' +
+        'dark/light (styles split by luminance) and round robin (three images styling each other); patch-based, no network; resumable',
+    )
+    .argument('<styles_dir>', 'folder of style images (searched recursively); also the content images unless --content is given')
+    .argument('<out_dir>', 'where the pastiches, manifest.json, stylize.json and sheet.png go (a rerun continues)')
+    .option('--content <dir>', 'a separate folder of content images')
+    .option('--size <px>', 'side of the square pastiches', '512')
+    .option('--start-size <min,max>', 'the side each transfer starts at is drawn from this range (smaller: more style, less content)', '64,256')
+    .option('--feedback <n>', 'pastiches restyled in the feedback phase (default: 3 × the styles)')
+    .option('--dark-light <n>', 'pastiches of the dark/light phase, half dark, half light (default: 2 × the styles)')
+    .option('--round-robin <n>', 'triples of the round-robin phase, three pastiches each (default: a third of the styles)')
+    .option('--seed <n>', 'the plan and every pastiche follow from it', '1')
+    .option('--threads <n|auto>', 'pastiches made at once, one per thread', 'auto')
+    .option('--no-progress', 'no progress bar')
+    .action(async (stylesDir: string, outDir: string, o: StylizeCliOptions) => {
+      const count = (flag: string, v: string | undefined) => (v === undefined ? undefined : intOption(flag, v, 0, 100_000));
+      const range = o.startSize.split(',').map((v) => Number(v.trim()));
+      if (range.length !== 2 || !range.every((v) => Number.isInteger(v) && v >= 16 && v <= 1024) || range[0]! > range[1]!) {
+        throw new RhodopsError('BAD_OPTION', `--start-size must be MIN,MAX in pixels (16 to 1024, MIN ≤ MAX), got '${o.startSize}'.`, { hint: 'e.g. --start-size 64,256' });
+      }
+      const counts = { feedback: count('--feedback', o.feedback), darkLight: count('--dark-light', o.darkLight), roundRobin: count('--round-robin', o.roundRobin) };
+      const r = await runStylize({
+        styles: stylesDir,
+        out: outDir,
+        ...(o.content ? { content: o.content } : {}),
+        size: intOption('--size', o.size, 32, 1024),
+        seed: intOption('--seed', o.seed, 0, 2 ** 31),
+        counts: Object.fromEntries(Object.entries(counts).filter(([, v]) => v !== undefined)),
+        startSizes: [range[0]!, range[1]!],
+        threads: o.threads === 'auto' ? defaultThreads() : intOption('--threads', o.threads, 1, 256),
+        progress: o.progress && process.stderr.isTTY,
+      });
+      process.stdout.write(describeStylize(r) + '\n');
+    });
+}
+
 /** `rhodops dataset`: wired into bin/cli.ts. */
 export function datasetCommand(): Command {
-  return new Command('dataset').description('build and pack training datasets').addCommand(texturesCommand()).addCommand(augmentCommand()).addCommand(packCommand());
+  return new Command('dataset').description('build and pack training datasets').addCommand(texturesCommand()).addCommand(stylizeCommand()).addCommand(augmentCommand()).addCommand(packCommand());
 }
