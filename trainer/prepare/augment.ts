@@ -19,7 +19,7 @@ import { logger } from '../../core/log.ts';
 import type { UpscaleEngine } from '../../core/upscale/esrgan.ts';
 import { mapBounded } from '../datasets/pool.ts';
 import { MAX_SIZE, MIN_SIZE } from '../datasets/spec.ts';
-import { progressBar } from './progress.ts';
+import { progressBar, type ProgressMode } from './progress.ts';
 import { renderTile } from './render.ts';
 import { listImageFiles, stemsFor } from './sources.ts';
 import { DEFAULT_SCALES, parseScales, planSource, type PlannedOutput, type SourcePlan, type Tile } from './tiles.ts';
@@ -46,7 +46,7 @@ export interface AugmentOptions {
   patch?: PatchOptions;
   /** libvips threads for decoding and upscaling a source (default: all cores). */
   threads?: number;
-  progress?: boolean;
+  progress?: ProgressMode | boolean;
 }
 
 export interface SourceSummary {

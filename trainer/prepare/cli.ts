@@ -1,6 +1,7 @@
 /** `rhodops dataset augment|pack`: options checked here, the work done by augment.ts and pack.ts. */
 import { Command, Option } from 'commander';
 import { intOption } from '../../core/options.ts';
+import { progressMode } from './progress.ts';
 import { augment, describeSummary, SIZE_RANGE, SUMMARY_FILE } from './augment.ts';
 import { pack } from './pack.ts';
 import { DEFAULT_SCALES } from './tiles.ts';
@@ -61,7 +62,7 @@ function augmentCommand(): Command {
         engine: o.engine,
         patch: { patch: intOption('--patch', o.patch, PATCH_RANGE.patch.min, PATCH_RANGE.patch.max), margin: intOption('--margin', o.margin, PATCH_RANGE.margin.min, PATCH_RANGE.margin.max) },
         ...(o.threads ? { threads: intOption('--threads', o.threads, 1, 256) } : {}),
-        progress: o.progress && process.stderr.isTTY,
+        progress: progressMode(o.progress),
       });
       process.stdout.write(describeSummary(r, outDir) + `\n  details: ${outDir}/${SUMMARY_FILE}\n`);
     });
@@ -83,7 +84,7 @@ function packCommand(): Command {
         ...(o.resolution ? { resolution: intOption('--resolution', o.resolution, 4, 8192) } : {}),
         resize: o.resize,
         force: o.force,
-        progress: o.progress && process.stderr.isTTY,
+        progress: progressMode(o.progress),
       });
       const gb = (r.bytes / 1e9).toFixed(r.bytes > 1e9 ? 1 : 3);
       process.stdout.write(
@@ -138,7 +139,7 @@ function stylizeCommand(): Command {
         counts: Object.fromEntries(Object.entries(counts).filter(([, v]) => v !== undefined)),
         startSizes: [range[0]!, range[1]!],
         threads: o.threads === 'auto' ? defaultThreads() : intOption('--threads', o.threads, 1, 256),
-        progress: o.progress && process.stderr.isTTY,
+        progress: progressMode(o.progress),
       });
       process.stdout.write(describeStylize(r) + '\n');
     });

@@ -21,7 +21,7 @@ import {
   type PackedDataset,
   type PackManifest,
 } from './pack-format.ts';
-import { progressBar } from './progress.ts';
+import { progressBar, type ProgressMode } from './progress.ts';
 import { boxPyramid } from './pyramid.ts';
 import { listImageFiles } from './sources.ts';
 import { imageSize, openImage, toRgb } from './upscale.ts';
@@ -39,7 +39,7 @@ export interface PackOptions {
   resize?: boolean;
   /** Replace an existing pack at `out`. */
   force?: boolean;
-  progress?: boolean;
+  progress?: ProgressMode | boolean;
 }
 
 export interface PackResult {

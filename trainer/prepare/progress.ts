@@ -1,5 +1,18 @@
-/** A progress bar on stderr (images made, images/s, ETA), or nothing when there is no terminal to draw on. */
+/**
+ * A progress bar on stderr (images made, images/s, ETA); without a terminal to draw on (a job under nohup, a
+ * log file), a line a minute instead; or nothing.
+ */
 import cliProgress from 'cli-progress';
+import { logger } from '../../core/log.ts';
+import { formatDuration } from '../report/html.ts';
+
+/** 'bar' on a terminal, 'log' for a line a minute, 'none'. */
+export type ProgressMode = 'bar' | 'log' | 'none';
+
+/** What a command's `--progress`/`--no-progress` means where it runs. */
+export const progressMode = (wanted: boolean): ProgressMode => (!wanted ? 'none' : process.stderr.isTTY ? 'bar' : 'log');
+
+const LOG_EVERY_MS = 60_000;
 
 export interface Bar {
   /** `n` more images done; `label` says what is being worked on. */
@@ -9,8 +22,9 @@ export interface Bar {
   stop(): void;
 }
 
-export function progressBar(show: boolean, total: number, what: string): Bar {
-  if (!show) return { advance: () => {}, drop: () => {}, stop: () => {} };
+export function progressBar(mode: ProgressMode | boolean, total: number, what: string): Bar {
+  if (mode === 'log') return progressLog(total, what);
+  if (mode === false || mode === 'none') return { advance: () => {}, drop: () => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
     {
       format: `${what} |{bar}| {value}/{total} images | {ips} img/s | ETA {eta_formatted} | {label}`,
@@ -36,5 +50,28 @@ export function progressBar(show: boolean, total: number, what: string): Bar {
       bar.setTotal(max);
     },
     stop: () => bar.stop(),
+  };
+}
+
+function progressLog(total: number, what: string): Bar {
+  const log = logger(what);
+  const started = performance.now();
+  let last = started;
+  let done = 0;
+  let max = total;
+  return {
+    advance(n) {
+      done += n;
+      const now = performance.now();
+      if (now - last < LOG_EVERY_MS && done < max) return;
+      last = now;
+      const secs = (now - started) / 1000;
+      const left = done > 0 ? ((max - done) * secs) / done : null;
+      log.info(`${done}/${max} images, ${(done / secs).toFixed(2)} img/s${left === null ? '' : `, ${formatDuration(left)} left`}`);
+    },
+    drop(n) {
+      max -= n;
+    },
+    stop: () => {},
   };
 }

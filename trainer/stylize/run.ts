@@ -5,6 +5,7 @@
  * coverage, and a contact sheet. A rerun continues: finished images are kept, not made again, and a phase
  * asked for more pastiches gets them added.
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,9 +17,9 @@ import { writePngGrid } from '../../core/images.ts';
 import { firstMessage, startWorker, WorkerChannel, type ErrorMessage } from '../../core/runtime/worker.ts';
 import { isCompletePng } from '../prepare/augment.ts';
 import { claimOutput, removeStaleTemps } from '../prepare/output-folder.ts';
-import { progressBar } from '../prepare/progress.ts';
+import { progressBar, type ProgressMode } from '../prepare/progress.ts';
 import { listImageFiles } from '../prepare/sources.ts';
-import { luminance, readFloatImage } from './image.ts';
+import { luminance, pngOf, readFloatImage } from './image.ts';
 import { makePastiche, type PasticheTask } from './pastiche.ts';
 import { defaultPlanOptions, PHASES, planJobs, styleUses, type Job, type PlanOptions, type Ref } from './plan.ts';
 import type { StylizeOptions } from './transfer.ts';
@@ -28,6 +29,8 @@ const log = logger('stylize');
 export const OPTIONS_FILE = 'stylize.json';
 export const MANIFEST_FILE = 'manifest.json';
 export const SHEET_FILE = 'sheet.png';
+/** The inputs, decoded once and shrunk to the pastiches' size. */
+export const INPUTS_DIR = '.inputs';
 
 export type StylizeRequest = { id: number; kind: 'make'; task: PasticheTask } | { id: number; kind: 'close' };
 export type StylizeReply = { id: number; kind: 'ready' } | { id: number; kind: 'done'; seconds: number } | ({ id: number; kind: 'error' } & ErrorMessage);
@@ -45,7 +48,7 @@ export interface StylizeRunOptions {
   startSizes?: [number, number];
   /** Threads making pastiches (1: this one). */
   threads: number;
-  progress: boolean;
+  progress: ProgressMode | boolean;
   /** Engine settings beyond its defaults (tests make them cheap); recorded with the options. */
   engine?: Partial<StylizeOptions>;
 }
@@ -78,16 +81,25 @@ interface Readable {
   luminance: number;
 }
 
-/** The readable images of a folder with their mean luminance; unreadable ones named and skipped. */
-async function readableImages(dir: string, exclude: string[], skipped: StylizeResult['skipped']): Promise<Readable[]> {
+/**
+ * The readable images of a folder with their mean luminance; unreadable ones named and skipped. Each is decoded
+ * once, shrunk to the pastiches' size, into `cache` (4K wallpapers took longer to decode than to stylize), and the
+ * jobs read that copy. A copy is named by the file's path, size and time, so an edited image is read again.
+ */
+async function readableImages(dir: string, exclude: string[], skipped: StylizeResult['skipped'], cache: string, size: number): Promise<Readable[]> {
   const { files } = await listImageFiles(dir, exclude);
+  await fs.mkdir(cache, { recursive: true });
   const out: Readable[] = [];
   for (const f of files) {
     try {
       if (f.unreadable) throw new Error(f.unreadable);
-      const small = await readFloatImage(f.abs, 32);
-      const lum = luminance(small);
-      out.push({ rel: f.rel, abs: f.abs, luminance: lum.reduce((a, b) => a + b, 0) / lum.length / 255 });
+      const st = await fs.stat(f.abs);
+      const key = createHash('sha1').update(JSON.stringify([f.abs, st.size, st.mtimeMs, size])).digest('hex').slice(0, 16);
+      const copy = path.join(cache, `${key}.png`);
+      const img = await readFloatImage((await isCompletePng(copy)) ? copy : f.abs, size);
+      if (!(await isCompletePng(copy))) await writeFileAtomic(copy, await pngOf(img));
+      const lum = luminance(img);
+      out.push({ rel: f.rel, abs: copy, luminance: lum.reduce((a, b) => a + b, 0) / lum.length / 255 });
     } catch (e) {
       skipped.push({ file: path.join(dir, f.rel), reason: messageOf(e) });
       log.warn(`skipping ${path.join(dir, f.rel)}: ${messageOf(e)}`);
@@ -143,13 +155,14 @@ export async function runStylize(o: StylizeRunOptions): Promise<StylizeResult> {
     throw new RhodopsError('BAD_OPTION', `the output folder is an input folder (${out}).`, { hint: 'stylize into a new folder, e.g. STYLES_DIR-stylized' });
   }
   const skipped: StylizeResult['skipped'] = [];
-  const styles = await readableImages(stylesDir, [out], skipped);
+  const cache = path.join(out, INPUTS_DIR);
+  const styles = await readableImages(stylesDir, [out], skipped, cache, o.size);
   if (styles.length === 0) {
     throw new RhodopsError('DATASET_INVALID', `${stylesDir} holds no readable style image${skipped.length ? ` (${skipped.length} skipped: ${skipped[0]!.reason})` : ''}.`, {
       hint: 'point stylize at a folder of .jpg, .png or .webp pictures whose look you want',
     });
   }
-  const contents = contentDir ? await readableImages(contentDir, [out], skipped) : [];
+  const contents = contentDir ? await readableImages(contentDir, [out], skipped, cache, o.size) : [];
   if (contentDir && contents.length === 0) throw new RhodopsError('DATASET_INVALID', `${contentDir} holds no readable content image.`, { hint: 'pass a folder of images, or leave --content out to use the styles' });
 
   const plan: PlanOptions = { ...defaultPlanOptions(styles.length, o.seed), ...o.counts, ...(o.startSizes ? { startSizes: o.startSizes } : {}) };
