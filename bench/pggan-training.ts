@@ -6,7 +6,7 @@
  * patched leakyRelu, a thread per core sharing each minibatch, micro-batches fitted to the heap, WGAN-GP or
  * logistic-R1). Images per second counts real images trained on (the minibatch), as the trainer's progress bar does.
  */
-import { initBackend } from '../core/backend.ts';
+import { initBackend, threadCount } from '../core/backend.ts';
 import { pgganArch, type PgganWidthPreset } from '../core/models/architectures.ts';
 import { gaussianArray } from '../core/random.ts';
 import { PgganTrainer } from '../trainer/pggan/trainer.ts';
@@ -19,7 +19,7 @@ import type { PgganArch } from '../core/models/arch.ts';
 import { openCheckpoint } from '../core/checkpoint/io.ts';
 import { BUNDLED_MODELS_DIR } from '../presets/bundled.ts';
 import { MicroBatchPlanner } from '../trainer/pggan/micro-batch.ts';
-import { replicaCount, Replicas } from '../trainer/pggan/replicas.ts';
+import { Replicas } from '../trainer/pggan/replicas.ts';
 import { setFastLeakyRelu } from '../core/wasm-patches/index.ts';
 
 export interface PgganTrainingRow {
@@ -69,7 +69,7 @@ export async function benchPgganTraining(o: PgganTrainingBenchOptions = {}): Pro
   const preset = o.preset ?? 'demo';
   const batch = o.batch ?? 16;
   const timing = o.timing ?? { minRuns: 2, minTimeMs: 0, warmup: 1 };
-  const threads = replicaCount('auto', tf.getBackend());
+  const threads = threadCount('auto', tf.getBackend());
   const rows: PgganTrainingRow[] = [];
   const configs: { threads: number; loss: PgganLoss; old?: true }[] = [{ threads: 1, loss: 'wgan-gp', old: true }];
   configs.push({ threads, loss: 'wgan-gp' });

@@ -6,6 +6,7 @@
  * dependencies: their install downloads libtensorflow, which cannot work offline, so a GPU user installs one
  * by hand; we detect it at run time and explain, in one log line, every better backend we skipped.
  */
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { RhodopsError, messageOf } from './errors.ts';
 import { logger } from './log.ts';
@@ -237,3 +238,12 @@ export async function initBackend(requested: string = 'auto', options: InitBacke
 }
 
 const copy = (c: BackendChoice): BackendChoice => ({ ...c, reasons: [...c.reasons] });
+
+/**
+ * Threads of our own for work that tfjs runs on one core (training replicas, stylize): `auto` is one per core
+ * on the wasm and cpu backends; tfjs-node and GPUs use every core already, so one.
+ */
+export function threadCount(setting: number | 'auto', backend: string): number {
+  if (setting !== 'auto') return setting;
+  return backend === 'wasm' || backend === 'cpu' ? Math.max(1, os.availableParallelism()) : 1;
+}

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { before, describe, it } from 'node:test';
-import { initBackend } from '../core/backend.ts';
+import { initBackend, threadCount } from '../core/backend.ts';
 import { setLogLevel } from '../core/log.ts';
 import type { PgganArch } from '../core/models/arch.ts';
 import { downsample2x, upsample2x } from '../core/models/layers.ts';
@@ -17,7 +17,7 @@ import { testPgganSettings } from './helpers/pggan.ts';
 import { GUARD_DEFAULTS, type PgganSettings } from '../trainer/pggan/settings.ts';
 import { microBatches, PgganTrainer } from '../trainer/pggan/trainer.ts';
 import { MicroBatchPlanner } from '../trainer/pggan/micro-batch.ts';
-import { replicaCount, Replicas, shardsOf } from '../trainer/pggan/replicas.ts';
+import { Replicas, shardsOf } from '../trainer/pggan/replicas.ts';
 
 const arch: PgganArch = { kind: 'pggan', latentSize: 8, channels: 3, maxResolution: 16, widths: [8, 8, 4] };
 
@@ -272,8 +272,8 @@ describe('PGGAN trainer', () => {
     assert.deepEqual(shardsOf(16, 2, 4), [{ from: 0, n: 8 }, { from: 8, n: 8 }]);
     assert.deepEqual(shardsOf(14, 2, 4), [{ from: 0, n: 8 }, { from: 8, n: 6 }]);
     assert.deepEqual(shardsOf(3, 2, 4), [{ from: 0, n: 3 }], 'fewer images than a group: one shard');
-    assert.equal(replicaCount('auto', 'tensorflow'), 1, 'tfjs-node uses every core already');
-    assert.equal(replicaCount(3, 'wasm'), 3);
+    assert.equal(threadCount('auto', 'tensorflow'), 1, 'tfjs-node uses every core already');
+    assert.equal(threadCount(3, 'wasm'), 3);
     await assert.rejects(Replicas.start(2, { backend: 'no-such-backend', settings: settings() }), /no-such-backend/);
   });
 

@@ -128,7 +128,7 @@ async function loop(o: InfoganRunOptions, out: string, logFile: string, settings
         cliProgress.Presets.shades_classic,
       )
     : null;
-  bar?.start(totalSteps, trainer.step, { epoch: Math.floor(trainer.step / perEpoch) + 1, epochs, d: '-', g: '-', mi: '-', ips: '-' });
+  bar?.start(totalSteps, trainer.step, { epoch: Math.min(epochs, Math.floor(trainer.step / perEpoch) + 1), epochs, d: '-', g: '-', mi: '-', ips: '-' });
 
   const save = async (epochDone: number | null) => {
     await fs.appendFile(logFile, pending.splice(0).join(''));

@@ -7,7 +7,6 @@
  * trainer (the one the run loop saves, samples and guards) is the run. The run state travels with each step, so
  * remedies, rollbacks and resume overrides reach the replicas without messages of their own.
  */
-import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Worker } from 'node:worker_threads';
 import { firstMessage, startWorker, WorkerChannel, errorFrom, type ErrorMessage } from '../../core/runtime/worker.ts';
@@ -75,11 +74,6 @@ export interface ReplicaInit {
   from?: { weights: WeightMap; where: string };
 }
 
-/** `auto`: one thread per core on the wasm and cpu backends (tfjs-node and GPUs use every core already). */
-export function replicaCount(setting: number | 'auto', backend: string): number {
-  if (setting !== 'auto') return setting;
-  return backend === 'wasm' || backend === 'cpu' ? Math.max(1, os.availableParallelism()) : 1;
-}
 
 /**
  * The minibatch's shards, at most one per thread, each whole minibatch-stddev groups (the last may be smaller).

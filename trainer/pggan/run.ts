@@ -30,7 +30,8 @@ import { parsePerResolution, savedSettingsSchema, type GuardSettings, type Pggan
 import { assertCompatible, describePoint, PgganTrainer, type PgganResume, type PgganStepLosses, type RemedyApplied } from './trainer.ts';
 import { MicroBatchPlanner, type MicroBatchSetting } from './micro-batch.ts';
 import { measureQuality, qualityLatents, type QualityReport } from './quality.ts';
-import { replicaCount, Replicas } from './replicas.ts';
+import { Replicas } from './replicas.ts';
+import { threadCount } from '../../core/backend.ts';
 
 const log = logger('train');
 
@@ -269,7 +270,7 @@ async function trainLocked(o: PgganRunOptions, out: string, logFile: string, set
   const from = !loaded && settings.from ? { weights: await readWeights(await openCheckpoint(settings.from)), where: settings.from } : undefined;
   trainer ??= new PgganTrainer(settings, undefined, from);
   if (from) log.info(`starting from the weights of ${from.where}${settings.freezeD ? `, the critic's ${settings.freezeD} highest resolution${settings.freezeD > 1 ? 's' : ''} frozen` : ''}`);
-  const threads = replicaCount(o.threads ?? 1, tf.getBackend());
+  const threads = threadCount(o.threads ?? 1, tf.getBackend());
   const replicas = threads > 1 ? await Replicas.start(threads, { backend: tf.getBackend(), settings, ...(loaded ? { resume: loaded } : {}), ...(from ? { from } : {}) }) : null;
   if (replicas) log.info(`training on ${threads} threads, each with a share of every minibatch`);
   const loop = new RunLoop(o, out, logFile, trainer, pack, replicas);

@@ -8,7 +8,8 @@ import { DEFAULT_SCALES } from './tiles.ts';
 import { DEFAULT_PATCH, PATCH_RANGE, UPSCALE_MODES, type UpscaleMode } from './upscale.ts';
 import type { UpscaleEngine } from '../../core/upscale/esrgan.ts';
 import { texturesCommand } from '../textures/write.ts';
-import { defaultThreads, describeStylize, runStylize } from '../stylize/run.ts';
+import { describeStylize, runStylize } from '../stylize/run.ts';
+import { initBackend, threadCount } from '../../core/backend.ts';
 import { RhodopsError } from '../../core/errors.ts';
 
 interface AugmentCliOptions {
@@ -103,6 +104,7 @@ interface StylizeCliOptions {
   roundRobin?: string;
   startSize: string;
   threads: string;
+  backend: string;
   progress: boolean;
 }
 
@@ -121,7 +123,8 @@ function stylizeCommand(): Command {
     .option('--dark-light <n>', 'pastiches of the dark/light phase, half dark, half light (default: 2 × the styles)')
     .option('--round-robin <n>', 'triples of the round-robin phase, three pastiches each (default: a third of the styles)')
     .option('--seed <n>', 'the plan and every pastiche follow from it', '1')
-    .option('--threads <n|auto>', 'pastiches made at once, one per thread', 'auto')
+    .option('--threads <n|auto>', 'pastiches made at once, one per thread (auto: one per core on wasm and cpu, one on tfjs-node and GPUs)', 'auto')
+    .option('--backend <name>', 'tfjs backend: auto | gpu | node | wasm | cpu', 'auto')
     .option('--no-progress', 'no progress bar')
     .action(async (stylesDir: string, outDir: string, o: StylizeCliOptions) => {
       const count = (flag: string, v: string | undefined) => (v === undefined ? undefined : intOption(flag, v, 0, 100_000));
@@ -130,6 +133,7 @@ function stylizeCommand(): Command {
         throw new RhodopsError('BAD_OPTION', `--start-size must be MIN,MAX in pixels (16 to 1024, MIN ≤ MAX), got '${o.startSize}'.`, { hint: 'e.g. --start-size 64,256' });
       }
       const counts = { feedback: count('--feedback', o.feedback), darkLight: count('--dark-light', o.darkLight), roundRobin: count('--round-robin', o.roundRobin) };
+      const backend = await initBackend(o.backend);
       const r = await runStylize({
         styles: stylesDir,
         out: outDir,
@@ -138,7 +142,8 @@ function stylizeCommand(): Command {
         seed: intOption('--seed', o.seed, 0, 2 ** 31),
         counts: Object.fromEntries(Object.entries(counts).filter(([, v]) => v !== undefined)),
         startSizes: [range[0]!, range[1]!],
-        threads: o.threads === 'auto' ? defaultThreads() : intOption('--threads', o.threads, 1, 256),
+        threads: threadCount(o.threads === 'auto' ? 'auto' : intOption('--threads', o.threads, 1, 256), backend.name),
+        backend: backend.name,
         progress: progressMode(o.progress),
       });
       process.stdout.write(describeStylize(r) + '\n');

@@ -7,9 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import * as tf from '@tensorflow/tfjs-core';
 import { messageOf, RhodopsError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/fsutil.ts';
 import { logger } from '../../core/log.ts';
@@ -46,8 +46,10 @@ export interface StylizeRunOptions {
   /** Phase sizes; unset ones follow the number of styles (plan.ts). */
   counts?: Partial<Pick<PlanOptions, 'feedback' | 'darkLight' | 'roundRobin'>>;
   startSizes?: [number, number];
-  /** Threads making pastiches (1: this one). */
+  /** Threads making pastiches (1: this one, on the tfjs backend it has). */
   threads: number;
+  /** The tfjs backend of the threads (the one this thread runs, normally). */
+  backend?: string;
   progress: ProgressMode | boolean;
   /** Engine settings beyond its defaults (tests make them cheap); recorded with the options. */
   engine?: Partial<StylizeOptions>;
@@ -112,12 +114,12 @@ async function readableImages(dir: string, exclude: string[], skipped: StylizeRe
 class Makers {
   private constructor(private readonly channels: WorkerChannel<StylizeRequest, StylizeReply>[]) {}
 
-  static async start(threads: number): Promise<Makers> {
+  static async start(threads: number, backend: string): Promise<Makers> {
     if (threads <= 1) return new Makers([]);
     const channels: WorkerChannel<StylizeRequest, StylizeReply>[] = [];
     try {
       for (let i = 0; i < threads; i++) {
-        const w = startWorker(new URL('./worker-main.ts', import.meta.url), null);
+        const w = startWorker(new URL('./worker-main.ts', import.meta.url), backend);
         const first = await firstMessage<StylizeReply>(w, `starting stylize thread ${i + 1}`);
         if (first.kind === 'error') throw new RhodopsError('BAD_OPTION', `a stylize thread could not start: ${first.message}`, { hint: 'try --threads 1' });
         channels.push(new WorkerChannel(w, `stylize thread ${i + 1}`));
@@ -195,7 +197,7 @@ export async function runStylize(o: StylizeRunOptions): Promise<StylizeResult> {
 
   const pending = jobs.filter((j) => !done.has(j.id));
   const bar = progressBar(o.progress, pending.length, 'stylize');
-  const makers = await Makers.start(Math.min(o.threads, pending.length));
+  const makers = await Makers.start(Math.min(o.threads, pending.length), o.backend ?? tf.getBackend());
   let made = 0;
   try {
     const needs = (j: Job) => [j.content, ...j.styles.map((s) => s.ref)].filter((r): r is Extract<Ref, { kind: 'made' }> => r.kind === 'made').map((r) => r.id);
@@ -264,9 +266,6 @@ async function writeSheet(file: string, images: string[], labels: string[]): Pro
   }
   await writePngGrid(file, { data, batch: picks.length, width: SHEET_CELL, height: SHEET_CELL }, Math.min(10, picks.length), { labels: picks.map((i) => labels[i]!) });
 }
-
-/** Threads by default: one per core, as training does. */
-export const defaultThreads = (): number => os.availableParallelism();
 
 /** The summary `dataset stylize` prints. */
 export function describeStylize(r: StylizeResult): string {

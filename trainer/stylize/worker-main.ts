@@ -6,9 +6,9 @@ import { makePastiche } from './pastiche.ts';
 import type { StylizeReply, StylizeRequest } from './run.ts';
 
 const port = parentPort!;
-workerInput<null>();
+const backend = workerInput<string>();
 try {
-  await initBackend('wasm');
+  await initBackend(backend);
   port.postMessage({ id: 0, kind: 'ready' } satisfies StylizeReply);
 } catch (e) {
   port.postMessage({ id: 0, kind: 'error', ...errorMessage(e) } satisfies StylizeReply);
