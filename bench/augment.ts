@@ -21,6 +21,11 @@ export interface AugmentBenchRow {
 
 /** A source with what costs time in real ones: smooth areas, edges, texture (PNG can't squash it flat). */
 async function syntheticSource(file: string, side: number, seed: number): Promise<void> {
+  await sharp(syntheticRgb(side, seed), { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 92 }).toFile(file);
+}
+
+/** The pixels of a synthetic source, side × side RGB. */
+export function syntheticRgb(side: number, seed: number): Uint8Array {
   const rgb = new Uint8Array(side * side * 3);
   let s = seed >>> 0;
   for (let y = 0; y < side; y++) {
@@ -36,7 +41,7 @@ async function syntheticSource(file: string, side: number, seed: number): Promis
       rgb[o + 2] = Math.max(0, Math.min(255, 200 - 150 * v * u + ring + grain));
     }
   }
-  await sharp(rgb, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 92 }).toFile(file);
+  return rgb;
 }
 
 export async function benchAugment(o: { quick: boolean }, say: (m: string) => void): Promise<AugmentBenchRow[]> {

@@ -21,6 +21,7 @@ import { benchServer, pgganMid128, type ServerBench } from './server.ts';
 import { benchClient, type ClientBenchRow } from './client.ts';
 import { benchRender, type RenderRow, type UpscaleRow } from './render.ts';
 import { benchAugment, type AugmentBenchRow } from './augment.ts';
+import { benchStylize, type StylizeBenchRow } from './stylize.ts';
 import { benchPgganTraining, type PgganTrainingRow } from './pggan-training.ts';
 import { benchPgganQuality } from './pggan-quality.ts';
 import { DEFAULT_MODEL } from '../presets/bundled.ts';
@@ -52,7 +53,7 @@ export function benchCommand(): Command {
     .option('--no-server', 'skip the live-server section')
     .option('--no-client', 'skip the output-page section (headless Chromium)')
     .option('--no-render', 'skip the offline-render section')
-    .option('--no-datasets', 'skip the dataset-augmentation section')
+    .option('--no-datasets', 'skip the datasets section (augment, pack, style transfer)')
     .option('--no-hostile', 'skip the hostile-client section (attackers in child processes against a live server)')
     .option('--hostile-only', 'run only the hostile-client section', false)
     .option('--quality <pack>', 'run only the training-quality section: WGAN-GP vs logistic-R1, with and without DiffAugment, by SWD after --quality-minutes each, on this packed dataset')
@@ -169,6 +170,11 @@ async function runBench(o: BenchOptions): Promise<void> {
     say('datasets: augment (tiles, rotations, upscaling) and pack…');
     augment.push(...(await benchAugment({ quick: o.quick }, say)));
   }
+  const stylize: StylizeBenchRow[] = [];
+  if (o.datasets) {
+    say('datasets: style transfer (dataset stylize), one thread…');
+    stylize.push(...(await benchStylize({ quick: o.quick }, say)));
+  }
 
   const pct = (g: number) => (100 * g) / peak.gflops;
   const table = formatTable(
@@ -239,6 +245,9 @@ async function runBench(o: BenchOptions): Promise<void> {
     ...(augment.length
       ? ['', 'datasets:', formatTable(['case', 'images', 'seconds', 'images/s'], augment.map((a) => [a.case, a.images, a.seconds.toFixed(1), a.imagesPerSecond.toFixed(1)]))]
       : []),
+    ...(stylize.length
+      ? ['', 'style transfer (one thread):', formatTable(['method', 'size', 's/pastiche'], stylize.map((r) => [r.case, `${r.size}²`, r.secondsPerPastiche.toFixed(1)]))]
+      : []),
     ...(render
       ? [
           '',
@@ -271,6 +280,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     client,
     render,
     augment,
+    stylize,
     ratios,
   };
   await fs.writeFile(file, JSON.stringify(report, null, 2) + '\n');
