@@ -162,4 +162,13 @@ describe('dataset stylize runs', () => {
       assert.ok(a!.equals(b!), `${f} identical`);
     }
   });
+
+  it('--method gatys makes the same plan with random filters; a features file that will not do is refused before any work', async () => {
+    const r = await runStylize(opts({ out: path.join(root, 'gatys'), method: 'gatys', counts: { feedback: 1, darkLight: 0, roundRobin: 0 } }));
+    assert.equal(r.made, r.planned);
+    const record = JSON.parse(await fs.readFile(path.join(r.out, 'stylize.json'), 'utf8')) as { options: { method?: string; features?: string } };
+    assert.deepEqual([record.options.method, record.options.features], ['gatys', 'random']);
+    await rejectsWith(runStylize(opts({ out: path.join(root, 'patches-again'), method: 'gatys', features: path.join(root, 'styles', 's0.png') })), 'ONNX_INVALID', 's0.png');
+    await assert.rejects(fs.stat(path.join(root, 'patches-again', 'stylize.json')), 'nothing written');
+  });
 });

@@ -9,6 +9,7 @@ import { DEFAULT_PATCH, PATCH_RANGE, UPSCALE_MODES, type UpscaleMode } from './u
 import type { UpscaleEngine } from '../../core/upscale/esrgan.ts';
 import { texturesCommand } from '../textures/write.ts';
 import { describeStylize, runStylize } from '../stylize/run.ts';
+import { METHODS, type Method } from '../stylize/pastiche.ts';
 import { initBackend, threadCount } from '../../core/backend.ts';
 import { RhodopsError } from '../../core/errors.ts';
 
@@ -105,6 +106,8 @@ interface StylizeCliOptions {
   startSize: string;
   threads: string;
   backend: string;
+  method: Method;
+  features: string;
   progress: boolean;
 }
 
@@ -125,8 +128,13 @@ function stylizeCommand(): Command {
     .option('--seed <n>', 'the plan and every pastiche follow from it', '1')
     .option('--threads <n|auto>', 'pastiches made at once, one per thread (auto: one per core on wasm and cpu, one on tfjs-node and GPUs)', 'auto')
     .option('--backend <name>', 'tfjs backend: auto | gpu | node | wasm | cpu', 'auto')
+    .addOption(new Option('--method <name>', 'patches: texture synthesis from the styles\' patches (fast, copies motifs); gatys: optimisation on conv features (slow)').choices([...METHODS]).default('patches'))
+    .option('--features <random|file.onnx>', 'with --method gatys: random multi-scale filters, or your own VGG19 ONNX file (the quality option)', 'random')
     .option('--no-progress', 'no progress bar')
-    .action(async (stylesDir: string, outDir: string, o: StylizeCliOptions) => {
+    .action(async (stylesDir: string, outDir: string, o: StylizeCliOptions, cmd: Command) => {
+      if (cmd.getOptionValueSource('features') === 'cli' && o.method !== 'gatys') {
+        throw new RhodopsError('BAD_OPTION', '--features is for --method gatys.', { hint: 'add --method gatys, or drop --features' });
+      }
       const count = (flag: string, v: string | undefined) => (v === undefined ? undefined : intOption(flag, v, 0, 100_000));
       const range = o.startSize.split(',').map((v) => Number(v.trim()));
       if (range.length !== 2 || !range.every((v) => Number.isInteger(v) && v >= 16 && v <= 1024) || range[0]! > range[1]!) {
@@ -144,6 +152,8 @@ function stylizeCommand(): Command {
         startSizes: [range[0]!, range[1]!],
         threads: threadCount(o.threads === 'auto' ? 'auto' : intOption('--threads', o.threads, 1, 256), backend.name),
         backend: backend.name,
+        method: o.method,
+        features: o.features,
         progress: progressMode(o.progress),
       });
       process.stdout.write(describeStylize(r) + '\n');

@@ -4,6 +4,12 @@ import { writeFileAtomic } from '../../core/fsutil.ts';
 import { rng } from '../../core/random.ts';
 import { pngOf, readFloatImage } from './image.ts';
 import { stylize, type StylizeOptions } from './transfer.ts';
+import { stylizeGatys } from './gatys.ts';
+import { onnxFeatureNet, randomFeatureNet, type FeatureNet } from './features.ts';
+
+/** How a pastiche is made: texture synthesis from patches (the default), or Gatys's optimisation on features. */
+export const METHODS = ['patches', 'gatys'] as const;
+export type Method = (typeof METHODS)[number];
 
 export interface PasticheTask {
   content: string;
@@ -13,6 +19,9 @@ export interface PasticheTask {
   size: number;
   /** Engine settings beyond the defaults (tests make them cheap). */
   engine: Partial<StylizeOptions>;
+  method: Method;
+  /** For gatys: 'random' (random multi-scale filters) or a VGG19 ONNX file. */
+  features: string;
   out: string;
 }
 
@@ -22,7 +31,22 @@ export async function makePastiche(t: PasticheTask): Promise<number> {
   // Inputs are read no larger than the output needs: wallpapers are 4K.
   const content = await readFloatImage(t.content, t.size);
   const styles = await Promise.all(t.styles.map(async (s) => ({ image: await readFloatImage(s.file, t.size), weight: s.weight })));
-  const made = await stylize(content, styles, { ...t.engine, size: t.size, startSize: Math.min(t.startSize, t.size) }, rng(t.seed));
+  const scales = { size: t.size, startSize: Math.min(t.startSize, t.size) };
+  const made = t.method === 'gatys'
+    ? await stylizeGatys(content, styles, scales, await featureNet(t.features), rng(t.seed))
+    : await stylize(content, styles, { ...t.engine, ...scales }, rng(t.seed));
   await writeFileAtomic(path.resolve(t.out), await pngOf(made));
   return (performance.now() - started) / 1000;
+}
+
+/** One feature network per thread and spec: a VGG19 file is 550 MB to read. */
+let loaded: { spec: string; net: FeatureNet } | null = null;
+
+async function featureNet(spec: string): Promise<FeatureNet> {
+  if (loaded?.spec !== spec) {
+    loaded?.net.dispose();
+    loaded = null;
+    loaded = { spec, net: spec === 'random' ? randomFeatureNet() : await onnxFeatureNet(spec) };
+  }
+  return loaded.net;
 }

@@ -20,9 +20,10 @@ import { claimOutput, removeStaleTemps } from '../prepare/output-folder.ts';
 import { progressBar, type ProgressMode } from '../prepare/progress.ts';
 import { listImageFiles } from '../prepare/sources.ts';
 import { luminance, pngOf, readFloatImage } from './image.ts';
-import { makePastiche, type PasticheTask } from './pastiche.ts';
+import { makePastiche, type Method, type PasticheTask } from './pastiche.ts';
 import { defaultPlanOptions, PHASES, planJobs, styleUses, type Job, type PlanOptions, type Ref } from './plan.ts';
 import type { StylizeOptions } from './transfer.ts';
+import { onnxFeatureNet } from './features.ts';
 
 const log = logger('stylize');
 
@@ -53,6 +54,9 @@ export interface StylizeRunOptions {
   progress: ProgressMode | boolean;
   /** Engine settings beyond its defaults (tests make them cheap); recorded with the options. */
   engine?: Partial<StylizeOptions>;
+  /** 'patches' (the default) or 'gatys', with `features` 'random' or a VGG19 ONNX file. */
+  method?: Method;
+  features?: string;
 }
 
 export interface ManifestEntry {
@@ -156,6 +160,9 @@ export async function runStylize(o: StylizeRunOptions): Promise<StylizeResult> {
   if (out === stylesDir || out === contentDir) {
     throw new RhodopsError('BAD_OPTION', `the output folder is an input folder (${out}).`, { hint: 'stylize into a new folder, e.g. STYLES_DIR-stylized' });
   }
+  const method = o.method ?? 'patches';
+  const features = method === 'gatys' ? (o.features === undefined || o.features === 'random' ? 'random' : path.resolve(o.features)) : 'random';
+  if (features !== 'random') (await onnxFeatureNet(features)).dispose(); // a file that will not do is refused before any work
   const skipped: StylizeResult['skipped'] = [];
   const cache = path.join(out, INPUTS_DIR);
   const styles = await readableImages(stylesDir, [out], skipped, cache, o.size);
@@ -174,7 +181,15 @@ export async function runStylize(o: StylizeRunOptions): Promise<StylizeResult> {
   // The phases' sizes may change on a rerun (each phase only appends); what shapes every pastiche may not.
   const { feedback: _f, darkLight: _d, roundRobin: _r, ...shaping } = plan;
   await claimOutput(out, OPTIONS_FILE, {
-    options: { size: o.size, ...shaping, styles: styles.map((s) => s.rel), content: contentDir ? contents.map((c) => c.rel) : null, engine: o.engine ?? {} },
+    options: {
+      size: o.size,
+      ...shaping,
+      styles: styles.map((s) => s.rel),
+      content: contentDir ? contents.map((c) => c.rel) : null,
+      engine: o.engine ?? {},
+      // Recorded only when not the default, so folders made before the option resume as they were.
+      ...(method !== 'patches' ? { method, features } : {}),
+    },
   }, 'stylize');
   await removeStaleTemps(out);
 
@@ -192,6 +207,8 @@ export async function runStylize(o: StylizeRunOptions): Promise<StylizeResult> {
     seed: j.seed,
     size: o.size,
     engine: o.engine ?? {},
+    method,
+    features,
     out: fileOf(j.id),
   });
 
