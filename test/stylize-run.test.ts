@@ -125,16 +125,18 @@ describe('dataset stylize runs', () => {
     assert.ok(manifest.phases['round-robin'] === 3 && manifest.phases['feedback'] === 2);
     for (const e of manifest.images) {
       const meta = await sharp(path.join(r.out, e.file)).metadata();
+      assert.match(e.file, /^pastiches\//);
       assert.deepEqual([meta.width, meta.height], [32, 32], e.file);
-      assert.ok(e.styles.length >= 1 && e.styles.every((s) => /^s\d\.png$|^collect-\d{4}\.png$|^feedback-\d{4}\.png$/.test(s.image)), JSON.stringify(e));
+      assert.ok(e.styles.length >= 1 && e.styles.every((s) => /^s\d\.png$|^pastiches\/(collect|feedback)-\d{4}\.png$/.test(s.image)), JSON.stringify(e));
     }
-    assert.ok(manifest.images.filter((e) => e.phase === 'feedback').every((e) => /^collect-/.test(e.content)), 'feedback restyles a pastiche');
+    assert.ok(manifest.images.filter((e) => e.phase === 'feedback').every((e) => /^pastiches\/collect-/.test(e.content)), 'feedback restyles a pastiche');
     const sheet = await sharp(r.sheet).metadata();
     assert.ok((sheet.width ?? 0) >= 512);
   });
 
   it('a rerun keeps finished pastiches (not made again), makes one deleted and the ones a larger phase adds', async () => {
-    const out = path.join(root, 'out');
+    const out = path.join(root, 'out', 'pastiches');
+    assert.deepEqual((await fs.readdir(path.join(root, 'out'))).sort(), ['.inputs', 'manifest.json', 'pastiches', 'sheet.png', 'stylize.json'], 'the sheet is not among the pastiches');
     const files = (await fs.readdir(out)).filter((f) => /^(collect|feedback|dark-light|round-robin)-\d{4}\.png$/.test(f)).sort();
     const stamp = async (f: string) => (await fs.stat(path.join(out, f))).mtimeMs;
     const before = await Promise.all(files.map(stamp));
@@ -157,8 +159,8 @@ describe('dataset stylize runs', () => {
     const one = await runStylize(opts({ out: path.join(root, 'one'), counts: { feedback: 1, darkLight: 0, roundRobin: 0 } }));
     const two = await runStylize(opts({ out: path.join(root, 'two'), counts: { feedback: 1, darkLight: 0, roundRobin: 0 }, threads: 2 }));
     assert.equal(two.made, one.made);
-    for (const f of (await fs.readdir(one.out)).filter((x) => /-\d{4}\.png$/.test(x))) {
-      const [a, b] = await Promise.all([one.out, two.out].map((d) => sharp(path.join(d, f)).raw().toBuffer()));
+    for (const f of (await fs.readdir(path.join(one.out, 'pastiches'))).filter((x) => /-\d{4}\.png$/.test(x))) {
+      const [a, b] = await Promise.all([one.out, two.out].map((d) => sharp(path.join(d, 'pastiches', f)).raw().toBuffer()));
       assert.ok(a!.equals(b!), `${f} identical`);
     }
   });

@@ -1,5 +1,5 @@
 /**
- * `rhodops dataset stylize STYLES_DIR OUT_DIR`: the seed's style-transfer workflow. Plans the pastiches of every
+ * `rhodops dataset stylize STYLES_DIR OUT_DIR`: the seed's style-transfer workflow (pastiches in OUT_DIR/pastiches). Plans the pastiches of every
  * phase from the seed (plan.ts), makes the missing ones on a thread per core (an earlier pastiche that a later
  * one uses is finished first), and keeps beside them a manifest of what made each image with the styles'
  * coverage, and a contact sheet. A rerun continues: finished images are kept, not made again, and a phase
@@ -30,6 +30,8 @@ const log = logger('stylize');
 export const OPTIONS_FILE = 'stylize.json';
 export const MANIFEST_FILE = 'manifest.json';
 export const SHEET_FILE = 'sheet.png';
+/** The pastiches have a folder of their own: what `dataset augment` takes, without the sheet beside them. */
+export const PASTICHES_DIR = 'pastiches';
 /** The inputs, decoded once and shrunk to the pastiches' size. */
 export const INPUTS_DIR = '.inputs';
 
@@ -177,7 +179,8 @@ export async function runStylize(o: StylizeRunOptions): Promise<StylizeResult> {
   const plan: PlanOptions = { ...defaultPlanOptions(styles.length, o.seed), ...o.counts, ...(o.startSizes ? { startSizes: o.startSizes } : {}) };
   if (plan.startSizes[0] > o.size) plan.startSizes = [o.size, o.size];
   plan.startSizes = [plan.startSizes[0], Math.min(plan.startSizes[1], o.size)];
-  await fs.mkdir(out, { recursive: true });
+  const images = path.join(out, PASTICHES_DIR);
+  await fs.mkdir(images, { recursive: true });
   // The phases' sizes may change on a rerun (each phase only appends); what shapes every pastiche may not.
   const { feedback: _f, darkLight: _d, roundRobin: _r, ...shaping } = plan;
   await claimOutput(out, OPTIONS_FILE, {
@@ -191,15 +194,15 @@ export async function runStylize(o: StylizeRunOptions): Promise<StylizeResult> {
       ...(method !== 'patches' ? { method, features } : {}),
     },
   }, 'stylize');
-  await removeStaleTemps(out);
+  await removeStaleTemps(images);
 
   const jobs = planJobs({ styleLuminance: styles.map((s) => s.luminance), contentCount: contents.length }, plan);
-  const fileOf = (id: string) => path.join(out, `${id}.png`);
+  const fileOf = (id: string) => path.join(images, `${id}.png`);
   const done = new Set<string>();
   for (const j of jobs) if (await isCompletePng(fileOf(j.id))) done.add(j.id);
   const existing = done.size;
   const pathOf = (ref: Ref): string => (ref.kind === 'style' ? styles[ref.index]!.abs : ref.kind === 'content' ? contents[ref.index]!.abs : fileOf(ref.id));
-  const nameOf = (ref: Ref): string => (ref.kind === 'style' ? styles[ref.index]!.rel : ref.kind === 'content' ? `content/${contents[ref.index]!.rel}` : `${ref.id}.png`);
+  const nameOf = (ref: Ref): string => (ref.kind === 'style' ? styles[ref.index]!.rel : ref.kind === 'content' ? `content/${contents[ref.index]!.rel}` : `${PASTICHES_DIR}/${ref.id}.png`);
   const taskOf = (j: Job): PasticheTask => ({
     content: pathOf(j.content),
     styles: j.styles.map((s) => ({ file: pathOf(s.ref), weight: s.weight })),
@@ -255,7 +258,7 @@ export async function runStylize(o: StylizeRunOptions): Promise<StylizeResult> {
   const uses = styleUses(finished, styles.length);
   const coverage = styles.map((s, i) => ({ image: s.rel, uses: uses[i]! }));
   const entries: ManifestEntry[] = finished.map((j) => ({
-    file: `${j.id}.png`,
+    file: `${PASTICHES_DIR}/${j.id}.png`,
     phase: j.phase,
     content: nameOf(j.content),
     styles: j.styles.map((s) => ({ image: nameOf(s.ref), weight: Math.round(s.weight * 1000) / 1000 })),
@@ -293,5 +296,6 @@ export function describeStylize(r: StylizeResult): string {
     ...(r.skipped.length ? [`  skipped ${r.skipped.length}: ${r.skipped.slice(0, 3).map((s) => `${s.file} (${s.reason})`).join('; ')}${r.skipped.length > 3 ? '; …' : ''}`] : []),
     `  manifest: ${r.manifest}`,
     `  contact sheet: ${r.sheet}`,
+    `  next: npx rhodops dataset augment ${path.join(r.out, PASTICHES_DIR)} DIR --size 256`,
   ].join('\n');
 }
