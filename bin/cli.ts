@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isRhodopsError } from '../core/errors.ts';
 import { setLogLevel, type LogLevel } from '../core/log.ts';
 import { exportCommand, infoCommand } from './info.ts';
+import { gpuCommand } from './gpu.ts';
 import { benchCommand } from '../bench/command.ts';
 import { serveCommand } from '../server/cli.ts';
 import { renderCommand, sheetCommand } from '../render/cli.ts';
@@ -29,6 +30,7 @@ export function program(): Command {
   cli.addCommand(sheetCommand());
   cli.addCommand(evalCommand());
   cli.addCommand(infoCommand());
+  cli.addCommand(gpuCommand());
   cli.addCommand(exportCommand());
   cli.addCommand(benchCommand());
   return cli;

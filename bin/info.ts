@@ -10,7 +10,7 @@ export function infoCommand(): Command {
     .description('describe a checkpoint directory or .onnx generator and time one frame')
     .argument('<model>', 'checkpoint directory or .onnx file')
     .addOption(new Option('--engine <engine>', 'generator engine').choices(['ort', 'tfjs']).default('ort'))
-    .addOption(new Option('--ep <provider>', 'ONNX Runtime execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
+    .addOption(new Option('--ep <provider>', 'ONNX Runtime execution provider (auto: the best hardware one here; `rhodops gpu` lists them)').choices([...EXECUTION_PROVIDERS]).default('auto'))
     .option('--backend <name>', 'tfjs backend for --engine tfjs: auto|gpu|node|wasm|cpu', 'auto')
     .action(async (model: string, o: { engine: EngineName; ep: ExecutionProvider; backend: string }) => {
       if (o.engine === 'tfjs') await initBackend(o.backend);

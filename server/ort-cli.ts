@@ -11,7 +11,7 @@ export interface OrtCliOptions {
 
 export function addOrtOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--ep <provider>', 'ONNX Runtime execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
+    .addOption(new Option('--ep <provider>', 'ONNX Runtime execution provider (auto: the best hardware one here; `rhodops gpu` lists them)').choices([...EXECUTION_PROVIDERS]).default('auto'))
     .option('--threads <n>', 'ONNX Runtime threads per operator')
     .addOption(
       new Option('--precision <p>', 'int8: PGGAN convolutions in 8-bit integers on CPU, calibrated when the model opens (faster; PSNR against float32 is logged)')

@@ -1,11 +1,8 @@
 /**
- * ONNX Runtime generator: what the server runs. CPU by default; the CUDA or TensorRT execution
- * provider when asked for and installed, else CPU with one clear log line.
+ * ONNX Runtime generator: what the server runs. `auto` plays on the best hardware provider present
+ * (core/gpu/providers.ts), a named provider when asked for and available, else CPU with one clear log line.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RhodopsError, messageOf } from '../errors.ts';
 import { checkRange } from '../options.ts';
@@ -13,11 +10,13 @@ import { logger } from '../log.ts';
 import { checkLatents, rawToFloat, rawToRgb, type RawImages } from './frames.ts';
 import type { FloatBatch, Generator, GeneratorInfo, RgbBatch } from './types.ts';
 import { describeSignature, type OnnxSignature } from './signature.ts';
+import { chooseAuto, missingProviderLibrary, surveyProviders } from '../gpu/providers.ts';
+import { gpuEnvironment } from '../gpu/adapters.ts';
 import type { LatentSpec, OutputSpec } from '../checkpoint/manifest.ts';
 
 const log = logger('ort');
 
-export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;
+export const EXECUTION_PROVIDERS = ['auto', 'cpu', 'webgpu', 'coreml', 'dml', 'cuda', 'tensorrt'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 /** Arithmetic of the convolutions: float32, or int8 (PGGAN on CPU; see int8.ts). */
@@ -51,10 +50,12 @@ export function checkOrtOptions(o: OrtOptions): void {
   checkRange('intraOpNumThreads', o.intraOpNumThreads, { min: 1, max: 256, integer: true });
 }
 
-const PROVIDER_HINT =
-  'Install the GPU providers: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (needs CUDA 12 and cuDNN 9; TensorRT 10 for tensorrt). See README "GPU".';
+const providerHint = (p: string): string =>
+  p === 'cuda' || p === 'tensorrt'
+    ? 'Install the GPU providers: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (needs CUDA 12 and cuDNN 9; TensorRT 10 for tensorrt). See README "GPU".'
+    : `\`rhodops gpu\` lists what this machine offers. See README "GPU".`;
 
-function sessionOptions(o: OrtOptions, providers: ExecutionProvider[]): ort.InferenceSession.SessionOptions {
+function sessionOptions(o: OrtOptions, providers: Exclude<ExecutionProvider, 'auto'>[]): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: providers,
     intraOpNumThreads: o.intraOpNumThreads,
@@ -65,37 +66,36 @@ function sessionOptions(o: OrtOptions, providers: ExecutionProvider[]): ort.Infe
   };
 }
 
-/**
- * The GPU providers are separate shared libraries that onnxruntime-node's install script fetches
- * only when asked. Looking for the file first gives a plain reason and avoids ORT's own stderr noise.
- */
-function missingProviderLibrary(provider: Exclude<ExecutionProvider, 'cpu'>): string | null {
-  const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
-  const dir = path.join(path.dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
-  const file = process.platform === 'win32' ? `onnxruntime_providers_${provider}.dll` : `libonnxruntime_providers_${provider}.so`;
-  return existsSync(path.join(dir, file)) ? null : `${file} is not installed in ${dir}`;
-}
-
 /** Creates a session with the requested provider, or CPU after saying why. Returns what it used. */
 export async function createSession(
   model: Uint8Array,
   o: OrtOptions,
   where: string,
-): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider }> {
+): Promise<{ session: ort.InferenceSession; provider: Exclude<ExecutionProvider, 'auto'> }> {
   checkOrtOptions(o);
-  const create = (providers: ExecutionProvider[]) =>
+  const create = (providers: Exclude<ExecutionProvider, 'auto'>[]) =>
     ort.InferenceSession.create(model, sessionOptions(o, providers)).catch((e: unknown) => {
       throw new RhodopsError('ONNX_INVALID', `ONNX Runtime could not load ${where}: ${messageOf(e).split('\n')[0]}`, {
         hint: 'The file is truncated, corrupt or not an ONNX model; re-export it or use another checkpoint.',
         cause: e,
       });
     });
-  if (o.executionProvider === 'cpu') return { session: await create(['cpu']), provider: 'cpu' };
+  let wanted = o.executionProvider;
+  // int8 is a CPU path: its quantized convolutions are what makes it fast there.
+  if (wanted === 'auto' && o.precision === 'int8') wanted = 'cpu';
+  if (wanted === 'auto') {
+    const choice = chooseAuto((await surveyProviders()).offers);
+    if (choice.provider === 'cpu') log.info(`--ep auto: playing on the CPU (${choice.why})`);
+    else log.info(`--ep auto: playing on ${choice.provider} (${choice.why})`);
+    wanted = choice.provider;
+  }
+  if (wanted === 'cpu') return { session: await create(['cpu']), provider: 'cpu' };
+  // Dawn (webgpu) needs a writable XDG_RUNTIME_DIR on Linux; ORT reads the environment when it starts Dawn.
+  if (wanted === 'webgpu') process.env['XDG_RUNTIME_DIR'] = gpuEnvironment()['XDG_RUNTIME_DIR'];
 
-  const wanted = o.executionProvider;
   let why: string;
   const listed = ort.listSupportedBackends().find((b) => b.name === wanted);
-  const missing = listed ? missingProviderLibrary(wanted) : null;
+  const missing = listed && (wanted === 'cuda' || wanted === 'tensorrt') ? missingProviderLibrary(wanted) : null;
   if (!listed) {
     why = `this onnxruntime-node build has no '${wanted}' provider`;
   } else if (missing) {
@@ -111,10 +111,10 @@ export async function createSession(
   }
   if (o.requireProvider) {
     throw new RhodopsError('EXECUTION_PROVIDER_UNAVAILABLE', `The ${wanted} execution provider is not available: ${why}.`, {
-      hint: PROVIDER_HINT,
+      hint: providerHint(wanted),
     });
   }
-  log.warn(`${wanted} execution provider unavailable (${why}); running on CPU. ${PROVIDER_HINT}`);
+  log.warn(`${wanted} execution provider unavailable (${why}); running on CPU. ${providerHint(wanted)}`);
   return { session: await create(['cpu']), provider: 'cpu' };
 }
 
