@@ -1,7 +1,8 @@
 /**
  * The engine the render loop calls: one Generator at a time, replaced at a frame boundary. A new model
  * loads in the background while the old one keeps playing; a model that fails to load leaves the old
- * one playing and reports why.
+ * one playing and reports why. A GPU provider that fails mid-show (a lost device, a driver reset) hands over
+ * to the CPU: the same model opens there and the show goes on, slower, with one warning.
  */
 import { logger } from '../core/log.ts';
 import { RhodopsError, messageOf } from '../core/errors.ts';
@@ -23,7 +24,7 @@ export class Engine {
   /** Exponential moving average of the engine's time per frame. */
   engineMs = 0;
 
-  private constructor(gen: Generator, path: string, private readonly openOptions: OpenOptions) {
+  private constructor(gen: Generator, path: string, private openOptions: OpenOptions) {
     this.current = { gen, ref: { path, info: gen.info } };
   }
 
@@ -71,10 +72,24 @@ export class Engine {
 
   async render(latent: Float32Array): Promise<RgbBatch> {
     const t0 = performance.now();
-    const frame = await this.current.gen.generate(latent, 1);
+    const frame = await this.current.gen.generate(latent, 1).catch(async (e: unknown) => {
+      if (!onGpu(this.current.gen.info)) throw e;
+      await this.fallBackToCpu(e);
+      return this.current.gen.generate(latent, 1);
+    });
     const ms = performance.now() - t0;
     this.engineMs = this.engineMs === 0 ? ms : this.engineMs * 0.9 + ms * 0.1;
     return frame;
+  }
+
+  /** Reopens the current model on the CPU, for this frame and every model after it. */
+  private async fallBackToCpu(e: unknown): Promise<void> {
+    const failed = this.current;
+    log.warn(`${failed.ref.info.engine} failed (${messageOf(e)}); playing ${failed.ref.info.name} on the CPU from now on`);
+    this.openOptions = { ...this.openOptions, ort: { ...this.openOptions.ort, executionProvider: 'cpu' } };
+    const gen = await openGenerator(failed.ref.path, this.openOptions);
+    this.current = { gen, ref: { path: failed.ref.path, info: gen.info } };
+    void failed.gen.dispose().catch(() => undefined);
   }
 
   /** A batch from the current model outside the loop (principal directions); not counted in engineMs. */
@@ -87,4 +102,9 @@ export class Engine {
     await this.next?.gen.dispose();
     await this.current.gen.dispose();
   }
+}
+
+/** Whether a generator runs on a GPU provider (its engine is named after the provider). */
+function onGpu(info: GeneratorInfo): boolean {
+  return info.engine.startsWith('onnxruntime ') && !info.engine.startsWith('onnxruntime cpu');
 }

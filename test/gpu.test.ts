@@ -12,6 +12,8 @@ import { chooseAuto, offersFrom } from '../core/gpu/providers.ts';
 import { OrtGenerator } from '../core/runtime/ort.ts';
 import { BUNDLED_MODELS_DIR } from '../presets/bundled.ts';
 import { gaussianArray } from '../core/random.ts';
+import { Engine } from '../server/engine.ts';
+import type { Generator } from '../core/runtime/types.ts';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -89,6 +91,29 @@ describe('WebGPU through SwiftShader', () => {
     } finally {
       await gpu.dispose();
       await cpu.dispose();
+    }
+  });
+
+  it('a GPU provider that fails mid-show hands over to the CPU: the frame still comes, and the show stays on the CPU', async () => {
+    const model = path.join(BUNDLED_MODELS_DIR, 'infogan-mnist');
+    const engine = await Engine.open(model, { ort: { executionProvider: 'webgpu', requireProvider: true } });
+    try {
+      assert.match(engine.model.info.engine, /^onnxruntime webgpu/);
+      const latent = gaussianArray(engine.model.info.latent.size, 3);
+      const before = await engine.render(latent);
+      // A lost device, as the loop would meet it: the session under the generator is gone.
+      await (engine as unknown as { current: { gen: Generator } }).current.gen.dispose();
+      const after = await engine.render(latent);
+      assert.match(engine.model.info.engine, /^onnxruntime cpu/);
+      assert.equal(after.data.length, before.data.length);
+      let diff = 0;
+      for (let i = 0; i < after.data.length; i++) diff = Math.max(diff, Math.abs(after.data[i]! - before.data[i]!));
+      assert.ok(diff <= 1, `the CPU frame is the GPU's picture (max difference ${diff} levels)`);
+      // On the CPU a failure is the model's own: it is not hidden by another hand-over.
+      await (engine as unknown as { current: { gen: Generator } }).current.gen.dispose();
+      await assert.rejects(engine.render(latent), /after dispose/);
+    } finally {
+      await engine.close().catch(() => undefined);
     }
   });
 });
