@@ -22,6 +22,7 @@ import { benchClient, type ClientBenchRow } from './client.ts';
 import { benchRender, type RenderRow, type UpscaleRow } from './render.ts';
 import { benchAugment, type AugmentBenchRow } from './augment.ts';
 import { benchStylize, type StylizeBenchRow } from './stylize.ts';
+import { chooseAuto, surveyProviders } from '../core/gpu/providers.ts';
 import { benchPgganTraining, type PgganTrainingRow } from './pggan-training.ts';
 import { benchPgganQuality } from './pggan-quality.ts';
 import { DEFAULT_MODEL } from '../presets/bundled.ts';
@@ -118,6 +119,21 @@ async function runBench(o: BenchOptions): Promise<void> {
       for (const row of r) say(`  batch ${row.batch}: ${row.msPerFrame.toFixed(1)} ms/frame, ${row.fps.toFixed(1)} fps`);
       rows.push(...r);
     }
+  }
+
+  // GPU: each usable hardware provider against the CPU rows above; a software adapter is a CPU emulation, skipped.
+  const survey = await surveyProviders();
+  const usable = survey.offers.filter((p) => p.usable);
+  const gpu: { provider: string; on: string; rows: GeneratorRow[] }[] = [];
+  const gpuSkipped = usable.length === 0 ? `no hardware GPU provider here (${chooseAuto(survey.offers).why})` : null;
+  if (gpuSkipped) say(`GPU: skipped: ${gpuSkipped}`);
+  for (const p of usable) {
+    const provided: GeneratorRow[] = [];
+    for (const model of models) {
+      say(`ORT on ${p.name} (${p.detail}) ${model.id}…`);
+      provided.push(...(await benchGenerator(model, 'ort', o.quick ? [1] : [1, 4], { ...ortOptions, executionProvider: p.name, requireProvider: true }, timing)));
+    }
+    gpu.push({ provider: p.name, on: p.detail, rows: provided });
   }
 
   const training: TrainingRow[] = [];
@@ -242,6 +258,19 @@ async function runBench(o: BenchOptions): Promise<void> {
           '  drawn/s: distinct pictures (new frame or blend position); shown/s: received frames that reached the screen',
         ]
       : []),
+    '',
+    gpuSkipped
+      ? `GPU: skipped: ${gpuSkipped}`
+      : [
+          'GPU (ONNX Runtime providers; ratio to the CPU row of the same model and batch, this run):',
+          ...gpu.flatMap((g) =>
+            g.rows.map((r) => {
+              const cpu = rows.find((c) => c.engine === 'ort' && c.model === r.model && c.batch === r.batch);
+              return `  ${g.provider} on ${g.on}: ${r.model} batch ${r.batch}: ${r.msPerFrame.toFixed(1)} ms/frame, ${r.fps.toFixed(1)} fps${cpu ? ` (×${(r.fps / cpu.fps).toFixed(2)} the CPU's)` : ''}`;
+            }),
+          ),
+          '  training on a GPU: not measured by this bench yet (tfjs-node-gpu when installed is picked by --backend auto)',
+        ].join('\n'),
     ...(augment.length
       ? ['', 'datasets:', formatTable(['case', 'images', 'seconds', 'images/s'], augment.map((a) => [a.case, a.images, a.seconds.toFixed(1), a.imagesPerSecond.toFixed(1)]))]
       : []),
@@ -281,6 +310,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     render,
     augment,
     stylize,
+    gpu: { skipped: gpuSkipped, providers: gpu },
     ratios,
   };
   await fs.writeFile(file, JSON.stringify(report, null, 2) + '\n');
