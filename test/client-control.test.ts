@@ -17,8 +17,9 @@ import type { Server } from '../server/server.ts';
 import { launchChromium, openPage, screenshot } from './helpers/browser.ts';
 import { sleep, startTestServer, tempRoot, TestClient, tinyModel } from './helpers/server.ts';
 
-/** Polls `read` until `ok` holds; fails with `what` and the last value read. */
-async function until<T>(what: string, read: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 6000): Promise<T> {
+/** Polls `read` until `ok` holds; fails with `what` and the last value read. The deadline only ends a wait that will
+ * never succeed: a loaded machine (training beside the tests) can take seconds to run a page. */
+async function until<T>(what: string, read: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const start = performance.now();
   let last: T | undefined;
   for (;;) {
