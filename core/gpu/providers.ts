@@ -77,6 +77,12 @@ export async function surveyProviders(): Promise<ProviderSurvey> {
 export function chooseAuto(offers: readonly ProviderOffer[]): { provider: GpuProvider | 'cpu'; why: string } {
   const best = offers.find((o) => o.usable);
   if (best) return { provider: best.name, why: best.detail };
-  const reasons = offers.filter((o) => !/only$|not in this onnxruntime-node build/.test(o.detail)).map((o) => `${o.name}: ${o.detail}`);
+  const relevant = offers.filter((o) => !/only$|not in this onnxruntime-node build/.test(o.detail));
+  // The opt-in libraries are missing on most machines: one short clause for them, not a path each.
+  const optIns = relevant.filter((o) => /is not installed/.test(o.detail)).map((o) => o.name);
+  const reasons = [
+    ...relevant.filter((o) => !optIns.includes(o.name)).map((o) => `${o.name}: ${o.detail}`),
+    ...(optIns.length ? [`${optIns.join(' and ')} not installed (opt-ins, README "GPU")`] : []),
+  ];
   return { provider: 'cpu', why: reasons.length ? reasons.join('; ') : 'no GPU provider for this platform' };
 }
