@@ -7,6 +7,7 @@
  * under a temporary name and renamed, so one that exists is complete; a re-run makes only what is missing),
  * and bounded in memory (one source at a time). A source that cannot be read is reported and skipped.
  */
+import type { ExecutionProvider } from '../../core/runtime/ort.ts';
 import { claimOutput, removeStaleTemps } from './output-folder.ts';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -46,6 +47,8 @@ export interface AugmentOptions {
   patch?: PatchOptions;
   /** libvips threads for decoding and upscaling a source (default: all cores). */
   threads?: number;
+  /** ONNX Runtime's execution provider for ESRGAN (default: the CPU; the CLI's default is auto). */
+  ep?: ExecutionProvider;
   progress?: ProgressMode | boolean;
 }
 
@@ -230,7 +233,7 @@ export async function augment(o: AugmentOptions): Promise<AugmentResult> {
   const stepFor = async (mode: Exclude<UpscaleMode, 'auto'>) => {
     let step = steps.get(mode);
     if (!step) {
-      step = await openUpscaleStep(mode, { ...(o.engine ? { engine: o.engine } : {}), ...(o.patch ? { patch: o.patch } : {}) });
+      step = await openUpscaleStep(mode, { ...(o.engine ? { engine: o.engine } : {}), ...(o.patch ? { patch: o.patch } : {}), ...(o.ep ? { ort: { executionProvider: o.ep } } : {}) });
       steps.set(mode, step);
     }
     return step;

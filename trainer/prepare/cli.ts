@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { intOption } from '../../core/options.ts';
 import { progressMode } from './progress.ts';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../core/runtime/ort.ts';
 import { augment, describeSummary, SIZE_RANGE, SUMMARY_FILE } from './augment.ts';
 import { pack } from './pack.ts';
 import { DEFAULT_SCALES } from './tiles.ts';
@@ -15,6 +16,7 @@ import { RhodopsError } from '../../core/errors.ts';
 
 interface AugmentCliOptions {
   upscale: UpscaleMode;
+  ep: ExecutionProvider;
   scales: string;
   size: string;
   diagonal: boolean;
@@ -48,6 +50,7 @@ function augmentCommand(): Command {
     .option('--no-diagonal', 'no 45/135/225° turns of interior tiles')
     .option('--no-turns', 'no turns at all: every tile upright (landscapes, faces: pictures with an up)')
     .addOption(new Option('--engine <name>', 'ESRGAN engine').choices(['ort', 'tfjs-wasm']).default('ort'))
+    .addOption(new Option('--ep <provider>', "ESRGAN's ONNX Runtime execution provider (auto: the best hardware one here; `rhodops gpu` lists them)").choices([...EXECUTION_PROVIDERS]).default('auto'))
     .option('--patch <px>', 'ESRGAN patch size (memory grows with its square)', String(DEFAULT_PATCH.patch))
     .option('--margin <px>', 'ESRGAN context around each patch, dropped when stitching', String(DEFAULT_PATCH.margin))
     .option('--threads <n>', 'libvips threads for decoding and upscaling (default: all cores)')
@@ -62,6 +65,7 @@ function augmentCommand(): Command {
         diagonal: o.diagonal,
         turns: o.turns,
         engine: o.engine,
+        ep: o.ep,
         patch: { patch: intOption('--patch', o.patch, PATCH_RANGE.patch.min, PATCH_RANGE.patch.max), margin: intOption('--margin', o.margin, PATCH_RANGE.margin.min, PATCH_RANGE.margin.max) },
         ...(o.threads ? { threads: intOption('--threads', o.threads, 1, 256) } : {}),
         progress: progressMode(o.progress),
