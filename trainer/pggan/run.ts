@@ -300,6 +300,8 @@ class RunLoop {
   private lastQuality: QualityReport | null = null;
   private bar: cliProgress.SingleBar | null = null;
   private last: PgganStepLosses | null = null;
+  /** The last step's penalty that ran: logistic-R1's is lazy, so most steps have none. */
+  private lastPenalty: number | null = null;
   private lastRatio: number | null = null;
   private readonly micro: MicroBatchPlanner;
 
@@ -364,6 +366,7 @@ class RunLoop {
         const ms = performance.now() - t0;
         steps++;
         this.last = losses;
+        if (losses.gp !== 0 || this.trainer.settings.loss !== 'logistic-r1') this.lastPenalty = losses.gp;
         this.o.hooks?.afterStep?.(t);
         this.noteSpeed(req.resolution, ms / 1000 / req.batch);
         const point = t.point();
@@ -557,7 +560,7 @@ class RunLoop {
     if (!this.o.progress) return;
     this.bar = new cliProgress.SingleBar(
       {
-        format: '{phase} |{bar}| {kimg}/{total} kimg | W {w} GP {gp} | div {div} | SWD {swd} | {ips} img/s | ETA {eta}',
+        format: '{phase} |{bar}| {kimg}/{total} kimg | {wl} {w} {gpl} {gp} | div {div} | SWD {swd} | {ips} img/s | ETA {eta}',
         stream: process.stderr,
         hideCursor: true,
       },
@@ -575,7 +578,7 @@ class RunLoop {
       if (now - this.lastLine < 60_000) return;
       this.lastLine = now;
       const p = this.payload();
-      log.info(`${p['phase']} · ${p['kimg']}/${p['total']} kimg · W ${p['w']} GP ${p['gp']} · div ${p['div']} · SWD ${p['swd']} · ${p['ips']} img/s · ETA ${p['eta']}`);
+      log.info(`${p['phase']} · ${p['kimg']}/${p['total']} kimg · ${p['wl']} ${p['w']} ${p['gpl']} ${p['gp']} · div ${p['div']} · SWD ${p['swd']} · ${p['ips']} img/s · ETA ${p['eta']}`);
       return;
     }
     this.bar.setTotal(totalImages(this.trainer.run.levels) / 1000);
@@ -592,8 +595,11 @@ class RunLoop {
       phase: describePoint(t.point()),
       kimg: (t.clock / 1000).toFixed(1),
       total: (totalImages(t.run.levels) / 1000).toFixed(totalImages(t.run.levels) < 10_000 ? 2 : 0),
+      // logistic-R1's wdist is the gap between the critic's means on real and fake, not a Wasserstein estimate.
+      wl: t.settings.loss === 'logistic-r1' ? 'gap' : 'W',
       w: this.last ? this.last.wdist.toFixed(2) : '-',
-      gp: this.last ? this.last.gp.toFixed(2) : '-',
+      gpl: t.settings.loss === 'logistic-r1' ? 'R1' : 'GP',
+      gp: this.lastPenalty === null ? '-' : this.lastPenalty.toFixed(2),
       div: this.lastRatio === null ? '-' : this.lastRatio.toFixed(2),
       swd: this.lastQuality ? `${this.lastQuality.swdMean.toFixed(1)} @${this.lastQuality.res}²` : '-',
       ips: spi ? (1 / spi).toFixed(1) : '-',

@@ -59,11 +59,14 @@ export function trainingCharts({ log, levels, loss, guardThreshold }: ChartInput
       ...common,
       id: 'chart-losses',
       title: 'Losses',
-      note: `critic d = −wdist + penalty + drift; g = −E[D(fake)]${averaged}`,
+      note:
+        loss === 'logistic-r1'
+          ? `critic d = softplus(D(fake)) + softplus(−D(real)) + R1; g = softplus(−D(fake)); gap = E[D(real)] − E[D(fake)]${averaged}`
+          : `critic d = −wdist + penalty + drift; g = −E[D(fake)]${averaged}`,
       series: [
         stepSeries(log.steps, 'critic d', SERIES_COLORS.d, (s) => s.d),
         stepSeries(log.steps, 'generator g', SERIES_COLORS.g, (s) => s.g),
-        stepSeries(log.steps, 'wdist', SERIES_COLORS.wdist, (s) => s.wdist),
+        stepSeries(log.steps, loss === 'logistic-r1' ? 'gap' : 'wdist', SERIES_COLORS.wdist, (s) => s.wdist),
         stepSeries(log.steps, loss === 'logistic-r1' ? 'R1 penalty' : 'gradient penalty', SERIES_COLORS.gp, (s) => s.gp),
       ],
       clipOutliers: true,
