@@ -122,7 +122,7 @@ function stylizeCommand(): Command {
         'dark/light (styles split by luminance) and round robin (three images styling each other); patch-based, no network; resumable',
     )
     .argument('<styles_dir>', 'folder of style images (searched recursively); also the content images unless --content is given')
-    .argument('<out_dir>', 'where the pastiches, manifest.json, stylize.json and sheet.png go (a rerun continues)')
+    .argument('<out_dir>', 'where pastiches/ (what dataset augment takes next), manifest.json, stylize.json and sheet.png go (a rerun continues)')
     .option('--content <dir>', 'a separate folder of content images')
     .option('--size <px>', 'side of the square pastiches', '512')
     .option('--start-size <min,max>', 'the side each transfer starts at is drawn from this range (smaller: more style, less content)', '64,256')
