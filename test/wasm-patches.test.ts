@@ -490,6 +490,8 @@ describe('leakyRelu on wasm (Step × Multiply)', () => {
       const dw = tf.grad((wv: tf.Tensor) => tf.sum(tf.square(tf.grad((xv: tf.Tensor) => f(xv, wv))(xt!))))(wt!);
       return [y, dx, dw];
     };
+    const marked = tf.getKernel('LeakyRelu', 'wasm').kernelFunc as unknown as Record<symbol, unknown>;
+    assert.equal(marked[Symbol.for('rhodops.wasmPatch.leakyRelu')], true, 'the patched kernel is the one registered, so the comparison below compares two things');
     const fast = await compute('wasm', [x, w], penalty);
     setFastLeakyRelu(false);
     try {

@@ -66,6 +66,18 @@ function sessionOptions(o: OrtOptions, providers: Exclude<ExecutionProvider, 'au
   };
 }
 
+let autoChoice: Promise<Exclude<ExecutionProvider, 'auto'>> | null = null;
+
+/** `--ep auto`'s provider, surveyed and said once per process (every model switch and upscaler opens a session). */
+function autoProvider(): Promise<Exclude<ExecutionProvider, 'auto'>> {
+  autoChoice ??= surveyProviders().then(({ offers }) => {
+    const choice = chooseAuto(offers);
+    log.info(choice.provider === 'cpu' ? `--ep auto: playing on the CPU (${choice.why})` : `--ep auto: playing on ${choice.provider} (${choice.why})`);
+    return choice.provider;
+  });
+  return autoChoice;
+}
+
 /** Creates a session with the requested provider, or CPU after saying why. Returns what it used. */
 export async function createSession(
   model: Uint8Array,
@@ -83,12 +95,7 @@ export async function createSession(
   let wanted = o.executionProvider;
   // int8 is a CPU path: its quantized convolutions are what makes it fast there.
   if (wanted === 'auto' && o.precision === 'int8') wanted = 'cpu';
-  if (wanted === 'auto') {
-    const choice = chooseAuto((await surveyProviders()).offers);
-    if (choice.provider === 'cpu') log.info(`--ep auto: playing on the CPU (${choice.why})`);
-    else log.info(`--ep auto: playing on ${choice.provider} (${choice.why})`);
-    wanted = choice.provider;
-  }
+  if (wanted === 'auto') wanted = await autoProvider();
   if (wanted === 'cpu') return { session: await create(['cpu']), provider: 'cpu' };
   // Dawn (webgpu) needs a writable XDG_RUNTIME_DIR on Linux; ORT reads the environment when it starts Dawn.
   if (wanted === 'webgpu') process.env['XDG_RUNTIME_DIR'] = gpuEnvironment()['XDG_RUNTIME_DIR'];

@@ -104,8 +104,9 @@ async function readableImages(dir: string, exclude: string[], skipped: StylizeRe
       const st = await fs.stat(f.abs);
       const key = createHash('sha1').update(JSON.stringify([f.abs, st.size, st.mtimeMs, size])).digest('hex').slice(0, 16);
       const copy = path.join(cache, `${key}.png`);
-      const img = await readFloatImage((await isCompletePng(copy)) ? copy : f.abs, size);
-      if (!(await isCompletePng(copy))) await writeFileAtomic(copy, await pngOf(img));
+      const cached = await isCompletePng(copy);
+      const img = await readFloatImage(cached ? copy : f.abs, size);
+      if (!cached) await writeFileAtomic(copy, await pngOf(img));
       const lum = luminance(img);
       out.push({ rel: f.rel, abs: copy, luminance: lum.reduce((a, b) => a + b, 0) / lum.length / 255 });
     } catch (e) {
