@@ -298,10 +298,18 @@ describe('hostile clients', () => {
       for (const r of extra) if (r.open) r.ws.close();
 
       // REST: a burst past the per-address budget (100 a second, 200 at once) is answered 429, not queued.
+      // The property is the budget, whatever the machine's speed: at most 200 at once plus 100 a second for as long
+      // as the burst took to arrive get through (a loaded machine spreads the burst out and the bucket refills).
+      const t0 = performance.now();
       const burst = await Promise.all(Array.from({ length: 400 }, () => request(`${s.url}api/audio/devices`)));
+      const seconds = (performance.now() - t0) / 1000;
       const limited = burst.filter((r) => r.status === 429);
-      assert.ok(limited.length >= 100 && limited.every((r) => errorCode(r) === 'RATE_LIMITED'), `${limited.length} of 400 limited`);
-      assert.ok(burst.filter((r) => r.status === 200).length >= 150);
+      const served = burst.filter((r) => r.status === 200).length;
+      assert.equal(served + limited.length, 400, 'every request answered: served or refused, none failed');
+      assert.ok(limited.every((r) => errorCode(r) === 'RATE_LIMITED'), 'refusals say RATE_LIMITED');
+      assert.ok(served <= 200 + Math.ceil(100 * seconds) + 1, `${served} served in ${seconds.toFixed(2)} s: over the budget`);
+      assert.ok(limited.length > 0 || seconds > 1.9, `nothing refused of a burst that arrived within ${seconds.toFixed(2)} s`);
+      assert.ok(served >= 150, `${served} served: the budget itself gets through`);
       c.close();
     } finally {
       await s.close();
