@@ -335,7 +335,9 @@ describe('output page', () => {
       }
       assert.ok(compared >= 5 * n * n);
       // Otherwise a page that ignored the camera (or a still one) would pass.
-      assert.ok(cameras.some((c) => Math.abs(c.rotate) > 0.2 && c.zoom > 0.1 && c.flash > 0.1), `the camera barely moved: ${JSON.stringify(cameras)}`);
+      // Each move is exercised by some compared frame (the LFOs are out of phase, so not all in one frame; on a
+      // loaded machine the frames compared fall wherever they fall).
+      assert.ok(cameras.some((c) => Math.abs(c.rotate) > 0.2) && cameras.some((c) => c.zoom > 0.1) && cameras.some((c) => c.flash > 0.1), `the camera barely moved: ${JSON.stringify(cameras)}`);
       assert.ok(moved > compared / 4, `only ${moved} of ${compared} probed pixels differ from the frame without the camera`);
       await screenshot(page, 'output-camera');
     });
