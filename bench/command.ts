@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { initBackend } from '../core/backend.ts';
-import { RhodopsError } from '../core/errors.ts';
+import { messageOf, RhodopsError } from '../core/errors.ts';
 import { intOption } from '../core/options.ts';
 import { defaultOrtOptions } from '../core/runtime/ort.ts';
 import { benchGenerator, benchModels, type GeneratorRow } from './generators.ts';
@@ -138,6 +138,9 @@ async function runBench(o: BenchOptions): Promise<void> {
 
   const training: TrainingRow[] = [];
   const pggan: PgganTrainingRow[] = [];
+  const gpuTraining: TrainingRow[] = [];
+  const gpuPggan: PgganTrainingRow[] = [];
+  let gpuTrainingSkipped: string | null = o.training ? null : 'the training section did not run (--no-training)';
   if (o.training) {
     // One cpu step takes tens of seconds, so cpu runs once after no warm-up; quick mode uses a small batch.
     const batch = o.quick ? 8 : 32;
@@ -147,6 +150,16 @@ async function runBench(o: BenchOptions): Promise<void> {
     training.push(await benchInfoganTraining('cpu', batch, { minRuns: 1, minTimeMs: 0, warmup: 0 }));
     say(`training: PGGAN (the demo model's widths, batch 16) on wasm: the old configuration (one thread, WGAN-GP, tfjs's leakyRelu), one thread per core, and with logistic-R1…`);
     pggan.push(...(await benchPgganTraining({ resolutions: o.quick ? [16] : [16, 32, 64], timing: { minRuns: o.quick ? 1 : 2, minTimeMs: 0, warmup: 1 } })));
+    // On a GPU: the same InfoGAN step and the logistic-R1 PGGAN step, one process, against wasm above.
+    const gpuBackends = await gpuTrainingBackends(survey.adapters.adapters.some((a) => !a.software));
+    gpuTrainingSkipped = gpuBackends.skipped;
+    if (gpuTrainingSkipped) say(`training on a GPU: skipped: ${gpuTrainingSkipped}`);
+    for (const backend of gpuBackends.usable) {
+      say(`training on ${backend}: InfoGAN batch ${batch}, PGGAN logistic-R1 one process…`);
+      gpuTraining.push(await benchInfoganTraining(backend, batch, { minRuns: 3, minTimeMs: o.quick ? 1000 : 4000, warmup: 1 }));
+      gpuPggan.push(...(await benchPgganTraining({ backend, configs: [{ threads: 1, loss: 'logistic-r1' }], resolutions: o.quick ? [16] : [16, 32, 64], timing: { minRuns: o.quick ? 1 : 2, minTimeMs: 0, warmup: 1 } })));
+    }
+    await initBackend('wasm');
   }
 
   say('inputs: audio features, mapping…');
@@ -269,8 +282,8 @@ async function runBench(o: BenchOptions): Promise<void> {
               return `  ${g.provider} on ${g.on}: ${r.model} batch ${r.batch}: ${r.msPerFrame.toFixed(1)} ms/frame, ${r.fps.toFixed(1)} fps${cpu ? ` (×${(r.fps / cpu.fps).toFixed(2)} the CPU's)` : ''}`;
             }),
           ),
-          '  training on a GPU: not measured by this bench yet (tfjs-node-gpu when installed is picked by --backend auto)',
         ].join('\n'),
+    gpuTrainingReport(gpuTrainingSkipped, { infogan: training, pggan }, { infogan: gpuTraining, pggan: gpuPggan }),
     ...(augment.length
       ? ['', 'datasets:', formatTable(['case', 'images', 'seconds', 'images/s'], augment.map((a) => [a.case, a.images, a.seconds.toFixed(1), a.imagesPerSecond.toFixed(1)]))]
       : []),
@@ -310,9 +323,41 @@ async function runBench(o: BenchOptions): Promise<void> {
     render,
     augment,
     stylize,
-    gpu: { skipped: gpuSkipped, providers: gpu },
+    gpu: { skipped: gpuSkipped, providers: gpu, training: { skipped: gpuTrainingSkipped, infogan: gpuTraining, pggan: gpuPggan } },
     ratios,
   };
   await fs.writeFile(file, JSON.stringify(report, null, 2) + '\n');
   process.stderr.write(`results written to ${file}\n`);
+}
+
+/**
+ * The tfjs GPU backends to time: webgpu on a hardware adapter (never a software one: a CPU emulation), and
+ * tfjs-node-gpu where it loads. Says why when there is none.
+ */
+async function gpuTrainingBackends(hardwareAdapter: boolean): Promise<{ usable: ('webgpu' | 'gpu')[]; skipped: string | null }> {
+  const usable: ('webgpu' | 'gpu')[] = [];
+  const why: string[] = [];
+  if (hardwareAdapter) usable.push('webgpu');
+  else why.push('webgpu: no hardware adapter');
+  try {
+    await initBackend('gpu');
+    usable.push('gpu');
+  } catch (e) {
+    why.push(`tfjs-node-gpu: ${messageOf(e).split('\n')[0] ?? ''}`);
+  }
+  return { usable, skipped: usable.length === 0 ? why.join('; ') : null };
+}
+
+function gpuTrainingReport(skipped: string | null, cpu: { infogan: TrainingRow[]; pggan: PgganTrainingRow[] }, gpu: { infogan: TrainingRow[]; pggan: PgganTrainingRow[] }): string {
+  if (skipped) return `training on a GPU: skipped: ${skipped}`;
+  const ratio = (x: number, base: number | undefined) => (base ? ` (×${(x / base).toFixed(2)} wasm's)` : '');
+  const wasmInfogan = cpu.infogan.find((r) => r.backend === 'wasm');
+  return [
+    'training on a GPU (images/s; ratio to wasm in this run: InfoGAN to one thread, PGGAN logistic-R1 to a thread per core):',
+    ...gpu.infogan.map((r) => `  ${r.backend}: ${r.model} batch ${r.batch}: ${r.imagesPerSecond.toFixed(1)}${ratio(r.imagesPerSecond, wasmInfogan?.imagesPerSecond)}`),
+    ...gpu.pggan.map((r) => {
+      const base = cpu.pggan.find((c) => c.resolution === r.resolution && c.loss === r.loss && !c.old);
+      return `  ${r.backend}: ${r.model} ${r.config}: ${r.imagesPerSecond.toFixed(1)}${ratio(r.imagesPerSecond, base?.imagesPerSecond)}`;
+    }),
+  ].join('\n');
 }

@@ -37,8 +37,16 @@ export interface PgganTrainingRow {
   imagesPerSecond: number;
 }
 
+export interface PgganTrainingConfig {
+  threads: number;
+  loss: PgganLoss;
+  old?: true;
+}
+
 export interface PgganTrainingBenchOptions {
-  backend?: 'wasm' | 'cpu' | 'auto';
+  backend?: 'wasm' | 'cpu' | 'webgpu' | 'gpu' | 'auto';
+  /** The configurations to time (default: the old one, then a thread per core with each loss). */
+  configs?: PgganTrainingConfig[];
   /** Width preset, or 'demo': the bundled PGGAN's widths (the default). */
   preset?: PgganWidthPreset | 'demo';
   resolutions?: number[];
@@ -71,9 +79,7 @@ export async function benchPgganTraining(o: PgganTrainingBenchOptions = {}): Pro
   const timing = o.timing ?? { minRuns: 2, minTimeMs: 0, warmup: 1 };
   const threads = threadCount('auto', tf.getBackend());
   const rows: PgganTrainingRow[] = [];
-  const configs: { threads: number; loss: PgganLoss; old?: true }[] = [{ threads: 1, loss: 'wgan-gp', old: true }];
-  configs.push({ threads, loss: 'wgan-gp' });
-  configs.push({ threads, loss: 'logistic-r1' });
+  const configs = o.configs ?? [{ threads: 1, loss: 'wgan-gp', old: true }, { threads, loss: 'wgan-gp' }, { threads, loss: 'logistic-r1' }];
   for (const res of o.resolutions ?? [16, 32, 64]) {
     const arch = preset === 'demo' ? await demoArch(res) : pgganArch(preset, res);
     const real = gaussianArray(batch * res * res * 3, res).map(Math.tanh);

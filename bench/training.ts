@@ -19,14 +19,14 @@ export interface TrainingRow {
   imagesPerSecond: number;
 }
 
-export async function benchInfoganTraining(backend: 'wasm' | 'cpu', batch: number, timing: { minRuns: number; minTimeMs: number; warmup: number }): Promise<TrainingRow> {
-  await initBackend(backend);
+export async function benchInfoganTraining(backend: 'wasm' | 'cpu' | 'webgpu' | 'gpu', batch: number, timing: { minRuns: number; minTimeMs: number; warmup: number }): Promise<TrainingRow> {
+  const chosen = await initBackend(backend);
   const arch = DEMO_INFOGAN;
   const trainer = new InfoganTrainer({ ...INFOGAN_DEFAULTS, arch, disc: defaultDiscArch(arch), batch, seed: 1 });
   const real = gaussianArray(batch * 28 * 28, 2).map(Math.tanh);
   try {
-    const t = await measure(async () => trainer.trainStep(real), timing);
-    return { backend, model: 'infogan-mnist (demo)', batch, msPerStep: t.medianMs, stepsPerSecond: 1000 / t.medianMs, imagesPerSecond: (1000 * batch) / t.medianMs };
+    const t = await measure(async () => { await trainer.trainStep(real); }, timing);
+    return { backend: chosen.name, model: 'infogan-mnist (demo)', batch, msPerStep: t.medianMs, stepsPerSecond: 1000 / t.medianMs, imagesPerSecond: (1000 * batch) / t.medianMs };
   } finally {
     trainer.dispose();
   }

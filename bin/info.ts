@@ -1,6 +1,6 @@
 /** `rhodops info MODEL`: what a checkpoint or ONNX file is, and one test frame through the engine. */
 import { Command, Option } from 'commander';
-import { initBackend } from '../core/backend.ts';
+import { BACKEND_CHOICES, initBackend } from '../core/backend.ts';
 import { openGenerator, type EngineName } from '../core/runtime/open.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../core/runtime/ort.ts';
 import { exportServing } from '../core/checkpoint/serving.ts';
@@ -11,7 +11,7 @@ export function infoCommand(): Command {
     .argument('<model>', 'checkpoint directory or .onnx file')
     .addOption(new Option('--engine <engine>', 'generator engine').choices(['ort', 'tfjs']).default('ort'))
     .addOption(new Option('--ep <provider>', 'ONNX Runtime execution provider (auto: the best hardware one here; `rhodops gpu` lists them)').choices([...EXECUTION_PROVIDERS]).default('auto'))
-    .option('--backend <name>', 'tfjs backend for --engine tfjs: auto|gpu|node|wasm|cpu', 'auto')
+    .option('--backend <name>', `tfjs backend for --engine tfjs: ${BACKEND_CHOICES}`, 'auto')
     .action(async (model: string, o: { engine: EngineName; ep: ExecutionProvider; backend: string }) => {
       if (o.engine === 'tfjs') await initBackend(o.backend);
       const gen = await openGenerator(model, { engine: o.engine, ort: { executionProvider: o.ep } });

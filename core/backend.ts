@@ -1,8 +1,9 @@
 /**
  * Chooses the tfjs backend to train on and says why.
  *
- * `auto` takes the first that loads of: tfjs-node-gpu (TensorFlow C with CUDA), tfjs-node (TensorFlow C),
- * wasm (XNNPACK, with our kernel patches), cpu (plain JS, ~50× slower than wasm). tfjs-node(-gpu) are not
+ * `auto` takes the first that loads of: tfjs-node-gpu (TensorFlow C with CUDA), webgpu (tfjs's WebGPU backend on
+ * Dawn, on a hardware adapter only), tfjs-node (TensorFlow C), wasm (XNNPACK, with our kernel patches), cpu
+ * (plain JS, ~50× slower than wasm). tfjs-node(-gpu) are not
  * dependencies: their install downloads libtensorflow, which cannot work offline, so a GPU user installs one
  * by hand; we detect it at run time and explain, in one log line, every better backend we skipped.
  */
@@ -11,13 +12,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { RhodopsError, messageOf } from './errors.ts';
 import { logger } from './log.ts';
 import './tfjs-gradients.ts';
-import { applyWasmPatches, registerComparisonGradients } from './wasm-patches/index.ts';
+import { applyWasmPatches, registerComparisonGradients, registerLeakyReluGradient } from './wasm-patches/index.ts';
+import { loadTfjsWebgpu, WebgpuUnavailable } from './gpu/tfjs-webgpu.ts';
 
-export const BACKEND_NAMES = ['auto', 'gpu', 'node', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['auto', 'gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
+/** The names for a command's --backend help. */
+export const BACKEND_CHOICES = BACKEND_NAMES.join(' | ');
 
 /** What we ended up on: tf.getBackend() reports 'tensorflow' for both tfjs-node packages; we tell them apart. */
-export type ChosenBackend = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type ChosenBackend = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface BackendChoice {
   name: ChosenBackend;
@@ -50,6 +54,9 @@ export const INSTALL_HINTS: Readonly<Record<Exclude<BackendName, 'auto'>, string
     `npm install ${TFJS_NODE}@${tf.version_core} && npm install-scripts approve ${TFJS_NODE} && ` +
     `npm rebuild ${TFJS_NODE} (its install script downloads libtensorflow, so it needs internet access; ` +
     `npm 10 runs the script without the approve step)`,
+  webgpu:
+    'a GPU driver with Vulkan (Linux), Metal (macOS) or D3D12 (Windows); `rhodops gpu` lists the adapters found. ' +
+    'The webgpu and @tensorflow/tfjs-backend-webgpu packages are dependencies (npm ci reinstalls them)',
   wasm: 'reinstall the dependencies (npm ci): @tensorflow/tfjs-backend-wasm ships its .wasm files in the package',
   cpu: 'reinstall the dependencies (npm ci): @tensorflow/tfjs-backend-cpu is a dependency',
 };
@@ -140,6 +147,16 @@ async function loadWasm(): Promise<string> {
   }
 }
 
+async function loadWebgpu(allowSoftware: boolean): Promise<string> {
+  try {
+    const { adapter } = await loadTfjsWebgpu(allowSoftware);
+    return `${adapter.name}${adapter.software ? ', a software adapter: slow' : ''}`;
+  } catch (e) {
+    if (e instanceof WebgpuUnavailable) throw new Unavailable(e.message);
+    throw new Unavailable(`failed to load: ${messageOf(e).split('\n')[0] ?? ''}`, { cause: e });
+  }
+}
+
 async function loadCpu(): Promise<string> {
   try {
     await import('@tensorflow/tfjs-backend-cpu');
@@ -156,11 +173,13 @@ interface Candidate {
   forced: Exclude<BackendName, 'auto'>;
   label: string;
   name: ChosenBackend;
-  load: (importModule: (s: string) => Promise<unknown>) => Promise<string>;
+  /** `named`: asked for by name rather than tried by `auto`. */
+  load: (importModule: (s: string) => Promise<unknown>, named: boolean) => Promise<string>;
 }
 
 const CANDIDATES: readonly Candidate[] = [
   { forced: 'gpu', label: 'tfjs-node-gpu', name: 'tensorflow-gpu', load: (im) => loadTfjsNode(TFJS_NODE_GPU, im) },
+  { forced: 'webgpu', label: 'webgpu', name: 'webgpu', load: (_im, named) => loadWebgpu(named) },
   { forced: 'node', label: 'tfjs-node', name: 'tensorflow', load: (im) => loadTfjsNode(TFJS_NODE, im) },
   { forced: 'wasm', label: 'wasm', name: 'wasm', load: () => loadWasm() },
   { forced: 'cpu', label: 'cpu', name: 'cpu', load: () => loadCpu() },
@@ -182,9 +201,10 @@ async function resolve(requested: BackendName, importModule: (s: string) => Prom
   const reasons: string[] = [];
   for (const c of candidates) {
     try {
-      const detail = await c.load(importModule);
+      const detail = await c.load(importModule, requested !== 'auto');
       // Gradients are global, not per backend: every backend needs these for gradient penalties.
       registerComparisonGradients();
+      registerLeakyReluGradient();
       const skipped = reasons.length > 0 ? ` — skipped ${reasons.join('; ')}` : '';
       log.info(`tfjs backend: ${c.name} (${requested === 'auto' ? detail : `${detail}, forced`})${skipped}`);
       return { name: c.name, requested, reasons };
@@ -209,7 +229,7 @@ const chosen = new Map<BackendName, Promise<BackendChoice>>();
 const defaultImport = (specifier: string): Promise<unknown> => import(specifier);
 
 /**
- * Sets the tfjs backend. `requested` is one of 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu'. Resolving a name a
+ * Sets the tfjs backend. `requested` is one of 'auto' | 'gpu' | 'webgpu' | 'node' | 'wasm' | 'cpu'. Resolving a name a
  * second time is cheap: it re-selects the backend found the first time and logs nothing.
  * @throws RhodopsError BACKEND_UNKNOWN for another name; BACKEND_UNAVAILABLE when a forced backend (or, for
  *   'auto', every backend) cannot load, with a hint that says how to install it.

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { explainLoadFailure, initBackend, type BackendChoice } from '../core/backend.ts';
 import { isRhodopsError } from '../core/errors.ts';
+import { probeAdapters } from '../core/gpu/adapters.ts';
 import { setLogLevel, type LogLevel } from '../core/log.ts';
 
 /** Runs `fn` with the log level at info and returns the lines our loggers wrote to stderr. */
@@ -41,30 +42,35 @@ const installed = (pkg: string): boolean => {
     return false;
   }
 };
-const TFJS_NODE_PRESENT = installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu')
+const BETTER_BACKEND_HERE = installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu')
   ? 'tfjs-node or tfjs-node-gpu is installed on this machine'
-  : false;
+  : (await probeAdapters()).adapters.some((a) => !a.software)
+    ? 'a hardware WebGPU adapter is present: auto trains on it'
+    : false;
+/** What auto says of WebGPU on a machine without a hardware adapter (CI: none, or SwiftShader). */
+const NO_WEBGPU = /^webgpu: (no adapter \(.+\)|only a software adapter \(.+\), which runs on the CPU slower than wasm; --backend webgpu uses it anyway)$/;
 
 const notFound = (pkg: string): Error =>
   Object.assign(new Error(`Cannot find package '${pkg}' imported from /app/core/backend.ts`), { code: 'ERR_MODULE_NOT_FOUND' });
 
 describe('initBackend', () => {
-  test("'auto' picks wasm here, patches it, and logs one line naming what it skipped", { skip: TFJS_NODE_PRESENT }, async () => {
+  test("'auto' picks wasm here, patches it, and logs one line naming what it skipped", { skip: BETTER_BACKEND_HERE }, async () => {
     const { result, lines } = await captureLog(() => initBackend());
-    assert.deepEqual(result, {
+    assert.deepEqual({ ...result, reasons: result.reasons.filter((r) => !r.startsWith('webgpu: ')) }, {
       name: 'wasm',
       requested: 'auto',
       reasons: ['tfjs-node-gpu: not installed', 'tfjs-node: not installed'],
     } satisfies BackendChoice);
+    assert.match(result.reasons[1] ?? '', NO_WEBGPU, 'WebGPU is tried after tfjs-node-gpu, before tfjs-node');
     assert.equal(tf.getBackend(), 'wasm');
     assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'wasm patches applied');
     assert.ok(tf.getGradient('Greater'), 'comparison gradients registered');
     assert.equal(lines.length, 1, `exactly one log line, got ${JSON.stringify(lines)}`);
     assert.match(lines[0]!,
-      /^\[rhodops:backend\] tfjs backend: wasm \((no )?SIMD, \d+ threads?\) — skipped tfjs-node-gpu: not installed; tfjs-node: not installed$/);
+      /^\[rhodops:backend\] tfjs backend: wasm \((no )?SIMD, \d+ threads?\) — skipped tfjs-node-gpu: not installed; webgpu: .+; tfjs-node: not installed$/);
   });
 
-  test('a second call is cheap and quiet', { skip: TFJS_NODE_PRESENT }, async () => {
+  test('a second call is cheap and quiet', { skip: BETTER_BACKEND_HERE }, async () => {
     const first = await initBackend('auto');
     const { result, lines } = await captureLog(() => initBackend('auto'));
     assert.equal(result.name, 'wasm');
@@ -72,7 +78,7 @@ describe('initBackend', () => {
     assert.deepEqual(lines, []);
   });
 
-  test("'cpu' forced works, and 'auto' afterwards switches back to wasm", { skip: TFJS_NODE_PRESENT }, async () => {
+  test("'cpu' forced works, and 'auto' afterwards switches back to wasm", { skip: BETTER_BACKEND_HERE }, async () => {
     const cpu = await initBackend('cpu');
     assert.deepEqual(cpu, { name: 'cpu', requested: 'cpu', reasons: [] });
     assert.equal(tf.getBackend(), 'cpu');
@@ -80,7 +86,7 @@ describe('initBackend', () => {
     assert.equal(tf.getBackend(), 'wasm');
   });
 
-  test("'gpu' forced throws BACKEND_UNAVAILABLE with an install hint", { skip: TFJS_NODE_PRESENT }, async () => {
+  test("'gpu' forced throws BACKEND_UNAVAILABLE with an install hint", { skip: BETTER_BACKEND_HERE }, async () => {
     await assert.rejects(initBackend('gpu'), (e: unknown) => {
       assert.ok(isRhodopsError(e, 'BACKEND_UNAVAILABLE'), String(e));
       assert.match(e.message, /'gpu' \(tfjs-node-gpu\) is unavailable: not installed/);
@@ -92,7 +98,7 @@ describe('initBackend', () => {
     assert.equal(tf.getBackend(), 'wasm', 'a failed forced choice leaves the backend alone');
   });
 
-  test("'node' forced throws BACKEND_UNAVAILABLE with an install hint", { skip: TFJS_NODE_PRESENT }, async () => {
+  test("'node' forced throws BACKEND_UNAVAILABLE with an install hint", { skip: BETTER_BACKEND_HERE }, async () => {
     await assert.rejects(initBackend('node'), (e: unknown) => {
       assert.ok(isRhodopsError(e, 'BACKEND_UNAVAILABLE'));
       assert.match(e.message, /tfjs-node\) is unavailable: not installed/);
@@ -105,14 +111,14 @@ describe('initBackend', () => {
     await assert.rejects(initBackend('bogus'), (e: unknown) => {
       assert.ok(isRhodopsError(e, 'BACKEND_UNKNOWN'));
       assert.match(e.message, /'bogus'/);
-      assert.match(e.message, /auto, gpu, node, wasm, cpu/);
+      assert.match(e.message, /auto, gpu, webgpu, node, wasm, cpu/);
       return true;
     });
   });
 });
 
 describe('tfjs-node detection (fake packages)', () => {
-  test('a tfjs-node on another tfjs-core version is skipped, saying so', async () => {
+  test('a tfjs-node on another tfjs-core version is skipped, saying so', { skip: BETTER_BACKEND_HERE }, async () => {
     const choice = await initBackend('auto', {
       importModule: async (pkg) => {
         if (pkg.endsWith('-gpu')) throw notFound(pkg);
@@ -121,10 +127,11 @@ describe('tfjs-node detection (fake packages)', () => {
     });
     assert.equal(choice.name, 'wasm');
     assert.equal(choice.reasons[0], 'tfjs-node-gpu: not installed');
-    assert.match(choice.reasons[1] ?? '', /^tfjs-node: tfjs-node 3\.21\.1 uses @tensorflow\/tfjs-core 3\.21\.0, ours is 4\.22\.0/);
+    assert.match(choice.reasons[1] ?? '', NO_WEBGPU);
+    assert.match(choice.reasons[2] ?? '', /^tfjs-node: tfjs-node 3\.21\.1 uses @tensorflow\/tfjs-core 3\.21\.0, ours is 4\.22\.0/);
   });
 
-  test('a backend registered elsewhere is skipped, saying so', async () => {
+  test('a backend registered elsewhere is skipped, saying so', { skip: BETTER_BACKEND_HERE }, async () => {
     const choice = await initBackend('auto', {
       importModule: async () => ({ default: { version: { 'tfjs-core': tf.version_core, 'tfjs-node': tf.version_core } } }),
     });

@@ -1,6 +1,6 @@
 // GPU paths tested on this CPU-only machine through Debian chromium's SwiftShader Vulkan driver (a software
 // adapter): adapters are found and marked software, `--ep auto` never plays on one, and ONNX Runtime's WebGPU
-// provider, asked for by name, draws the bundled InfoGAN as the CPU does. The choice of provider is also tested
+// provider, asked for by name, draws the bundled InfoGAN and PGGAN as the CPU does. The choice of provider is also tested
 // as pure logic for the machines this one is not (a Mac, Windows, an NVIDIA GPU, a real WebGPU adapter).
 import assert from 'node:assert/strict';
 import { existsSync, promises as fs } from 'node:fs';
@@ -70,29 +70,32 @@ describe('WebGPU through SwiftShader', () => {
     }
   });
 
-  it("ONNX Runtime's WebGPU provider, asked for by name, draws the bundled InfoGAN as the CPU does", async () => {
-    const model = new Uint8Array(await fs.readFile(path.join(BUNDLED_MODELS_DIR, 'infogan-mnist', 'generator.onnx')));
-    const desc = { name: 'infogan', kind: 'onnx' as const, where: 'bundled' };
-    const gpu = await OrtGenerator.open(model, desc, { executionProvider: 'webgpu', requireProvider: true });
-    const cpu = await OrtGenerator.open(model, desc, { executionProvider: 'cpu' });
-    try {
-      assert.match(gpu.info.engine, /^onnxruntime webgpu/);
-      const latents = gaussianArray(2 * cpu.info.latent.size, 7);
-      const [a, b] = [await gpu.generateFloat(latents, 2), await cpu.generateFloat(latents, 2)];
-      assert.equal(a.data.length, b.data.length);
-      let maxDiff = 0;
-      let energy = 0;
-      for (let i = 0; i < a.data.length; i++) {
-        maxDiff = Math.max(maxDiff, Math.abs(a.data[i]! - b.data[i]!));
-        energy += Math.abs(b.data[i]!);
+  for (const name of ['infogan-mnist', 'pggan-textures-64']) {
+    it(`ONNX Runtime's WebGPU provider, asked for by name, draws the bundled ${name} as the CPU does`, async () => {
+      const model = new Uint8Array(await fs.readFile(path.join(BUNDLED_MODELS_DIR, name, 'generator.onnx')));
+      const desc = { name, kind: 'onnx' as const, where: 'bundled' };
+      const gpu = await OrtGenerator.open(model, desc, { executionProvider: 'webgpu', requireProvider: true });
+      const cpu = await OrtGenerator.open(model, desc, { executionProvider: 'cpu' });
+      try {
+        assert.match(gpu.info.engine, /^onnxruntime webgpu/);
+        const latents = gaussianArray(2 * cpu.info.latent.size, 7);
+        const [a, b] = [await gpu.generateFloat(latents, 2), await cpu.generateFloat(latents, 2)];
+        assert.equal(a.data.length, b.data.length);
+        let maxDiff = 0;
+        let energy = 0;
+        for (let i = 0; i < a.data.length; i++) {
+          maxDiff = Math.max(maxDiff, Math.abs(a.data[i]! - b.data[i]!));
+          energy += Math.abs(b.data[i]!);
+        }
+        assert.ok(energy / b.data.length > 0.05, 'the frames are not blank');
+        // Float32 on both; the sums run in another order on the GPU. 1e-3 of the -1..1 range is a quarter of one 8-bit level.
+        assert.ok(maxDiff < 1e-3, `WebGPU and CPU differ by ${maxDiff} at most (range -1..1)`);
+      } finally {
+        await gpu.dispose();
+        await cpu.dispose();
       }
-      assert.ok(energy / b.data.length > 0.05, 'the frames are not blank');
-      assert.ok(maxDiff < 1e-3, `WebGPU and CPU differ by ${maxDiff} at most (range -1..1)`);
-    } finally {
-      await gpu.dispose();
-      await cpu.dispose();
-    }
-  });
+    });
+  }
 
   it('a GPU provider that fails mid-show hands over to the CPU: the frame still comes, and the show stays on the CPU', async () => {
     const model = path.join(BUNDLED_MODELS_DIR, 'infogan-mnist');

@@ -43,7 +43,7 @@ describe('InfoGAN code purity', () => {
     setLogLevel('silent');
     await initBackend('wasm');
     ds = await loadDataset('mnist', { size: 28, channels: 1, cacheDir: path.join(os.tmpdir(), 'rhodops-test-cache') });
-    classifier = trainClassifier(ds, { epochs: 1 });
+    classifier = await trainClassifier(ds, { epochs: 1 });
   });
 
   it('the judging classifier learns MNIST', () => {

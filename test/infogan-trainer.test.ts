@@ -37,7 +37,7 @@ describe('InfoGAN trainer', () => {
     await initBackend('wasm');
   });
 
-  it('D and Q outputs have the shapes of the codes', () => {
+  it('D and Q outputs have the shapes of the codes', async () => {
     const t = new InfoganTrainer(config());
     const params = { ...t.g, ...t.d };
     tf.tidy(() => {
@@ -50,7 +50,7 @@ describe('InfoGAN trainer', () => {
     t.dispose();
   });
 
-  it('sampled codes are one-hot and within range, laid out [noise | one-hot | continuous]', () => {
+  it('sampled codes are one-hot and within range, laid out [noise | one-hot | continuous]', async () => {
     const s = sampleCodes(latentSpecOf(arch), 50, 9);
     for (let b = 0; b < 50; b++) {
       const row = s.latents.subarray(b * 9, (b + 1) * 9);
@@ -64,11 +64,11 @@ describe('InfoGAN trainer', () => {
   it('a D step changes only D and Q; a G step changes only G', async () => {
     const t = new InfoganTrainer(config());
     const [g0, d0] = [await snapshot(t.g), await snapshot(t.d)];
-    t.dStep(realBatch(8, 1));
+    await t.dStep(realBatch(8, 1));
     const [g1, d1] = [await snapshot(t.g), await snapshot(t.d)];
     assert.deepEqual(changed(g0, g1), [], 'D step left G alone');
     assert.ok(changed(d0, d1).includes('q/out/w') && changed(d0, d1).includes('d/out/w'), 'D step moved D and Q');
-    t.gStep();
+    await t.gStep();
     const [g2, d2] = [await snapshot(t.g), await snapshot(t.d)];
     assert.deepEqual(changed(d1, d2), [], 'G step left D alone');
     const moved = changed(g1, g2);
@@ -77,36 +77,36 @@ describe('InfoGAN trainer', () => {
     t.dispose();
   });
 
-  it('losses are finite and the tensor count is flat across steps', () => {
+  it('losses are finite and the tensor count is flat across steps', async () => {
     const t = new InfoganTrainer(config());
-    t.trainStep(realBatch(8, 1));
+    await t.trainStep(realBatch(8, 1));
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
-      const l = t.trainStep(realBatch(8, i + 2));
+      const l = await t.trainStep(realBatch(8, i + 2));
       for (const [k, v] of Object.entries(l)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
       assert.ok(l.realProb > 0 && l.realProb < 1);
     }
     assert.equal(tf.memory().numTensors, before);
-    t.recalibrateBatchNorm(64);
+    await t.recalibrateBatchNorm(64);
     assert.equal(tf.memory().numTensors, before);
     t.dispose();
   });
 
-  it('the mutual-information term makes G and Q pass the codes through the images', () => {
+  it('the mutual-information term makes G and Q pass the codes through the images', async () => {
     // Unweighted MI loss (cross-entropy + Gaussian NLL) over 60 steps, with the MI term and without it.
-    const run = (lambda: number) => {
+    const run = async (lambda: number) => {
       const t = new InfoganTrainer(config({ lrG: 2e-3, lrD: 1e-3, lambdaCat: lambda, lambdaCont: lambda }));
       const mis: number[] = [];
       for (let i = 0; i < 60; i++) {
-        const l = t.trainStep(realBatch(8, 100 + i));
+        const l = await t.trainStep(realBatch(8, 100 + i));
         mis.push(l.miCat + l.miCont);
       }
       t.dispose();
       const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
       return { first: mean(mis.slice(0, 8)), last: mean(mis.slice(-8)) };
     };
-    const withMi = run(1);
-    const without = run(0);
+    const withMi = await run(1);
+    const without = await run(0);
     const msg = `with λ=1: ${withMi.first.toFixed(3)} → ${withMi.last.toFixed(3)}; λ=0: ${without.first.toFixed(3)} → ${without.last.toFixed(3)}`;
     assert.ok(withMi.last < 0.75 * withMi.first, msg);
     assert.ok(withMi.last < 0.75 * without.last, msg);

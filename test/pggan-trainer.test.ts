@@ -64,7 +64,7 @@ describe('PGGAN models', () => {
     params = { ...initParams(pgganGeneratorSpecs(arch), 1), ...initParams(pgganDiscSpecs(arch), 2) };
   });
 
-  it('G fades in exactly: alpha 0 is the upsampled previous output, alpha 1 the new block only', () => {
+  it('G fades in exactly: alpha 0 is the upsampled previous output, alpha 1 the new block only', async () => {
     tf.tidy(() => {
       const z = tf.tensor2d(gaussianArray(5 * 8, 3), [5, 8]);
       const previous = upsample2x(pgganGenerate(arch, params, z, { resolution: 8, alpha: 1 }));
@@ -81,7 +81,7 @@ describe('PGGAN models', () => {
     });
   });
 
-  it('D fades in exactly: alpha 0 is the previous resolution on the downsampled image, alpha 1 the new block only', () => {
+  it('D fades in exactly: alpha 0 is the previous resolution on the downsampled image, alpha 1 the new block only', async () => {
     tf.tidy(() => {
       const x = tf.tensor4d(gaussianArray(8 * 16 * 16 * 3, 4).map(Math.tanh), [8, 16, 16, 3]);
       const previous = pgganDiscriminate(arch, params, downsample2x(x), { resolution: 8, alpha: 1 });
@@ -98,7 +98,7 @@ describe('PGGAN models', () => {
     });
   });
 
-  it('minibatch stddev appends the per-group standard deviation, averaged over features and pixels', () => {
+  it('minibatch stddev appends the per-group standard deviation, averaged over features and pixels', async () => {
     assert.deepEqual([8, 6, 5, 3, 1].map((n) => mbstdGroupSize(n)), [4, 3, 1, 3, 1]);
     tf.tidy(() => {
       const n = 8;
@@ -166,13 +166,13 @@ describe('PGGAN trainer', () => {
     await initBackend('wasm');
   });
 
-  it('follows the schedule: 4² steps, then the 8² fade with rising alpha, then 8² stable', () => {
+  it('follows the schedule: 4² steps, then the 8² fade with rising alpha, then 8² stable', async () => {
     const t = new PgganTrainer(settings());
     const seen: string[] = [];
     for (let i = 0; i < 9; i++) {
       const p = t.point();
       seen.push(`${p.resolution}:${p.stage.kind[0]}:${p.alpha.toFixed(2)}`);
-      t.trainStep(realBatch(t, i));
+      await t.trainStep(realBatch(t, i));
     }
     assert.deepEqual(seen, ['4:s:1.00', '4:s:1.00', '4:s:1.00', '8:t:0.00', '8:t:0.25', '8:t:0.50', '8:t:0.75', '8:s:1.00', '8:s:1.00']);
     assert.deepEqual([t.step, t.clock, t.run.imagesShown, t.run.dataPos], [9, 36, 36, 36]);
@@ -183,7 +183,7 @@ describe('PGGAN trainer', () => {
     for (const frozen of ['g', 'd'] as const) {
       const t = new PgganTrainer(settings(frozen === 'g' ? { lrScaleG: 0 } : { lrScaleD: 0 }));
       const [g0, d0] = [await snapshot(t.g), await snapshot(t.d)];
-      t.trainStep(realBatch(t, 1));
+      await t.trainStep(realBatch(t, 1));
       const [g1, d1] = [await snapshot(t.g), await snapshot(t.d)];
       const movedG = changed(g0, g1);
       const movedD = changed(d0, d1);
@@ -199,12 +199,12 @@ describe('PGGAN trainer', () => {
     }
   });
 
-  it('losses are finite, the penalty is positive, and the tensor count is flat across steps and a stage change', () => {
+  it('losses are finite, the penalty is positive, and the tensor count is flat across steps and a stage change', async () => {
     const t = new PgganTrainer(settings());
-    t.trainStep(realBatch(t, 1));
+    await t.trainStep(realBatch(t, 1));
     const before = tf.memory().numTensors;
     for (let i = 0; i < 4; i++) {
-      const l = t.trainStep(realBatch(t, i + 2));
+      const l = await t.trainStep(realBatch(t, i + 2));
       for (const [k, v] of Object.entries(l)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
       assert.ok(l.gp > 0, `gp ${l.gp}`);
       assert.ok(Math.abs(l.d - (l.gp + l.drift - l.wdist)) < 1e-4, 'd = gp + drift − wdist');
@@ -226,8 +226,8 @@ describe('PGGAN trainer', () => {
       const before = tf.memory().numTensors;
       for (let i = 0; i < 3; i++) {
         const real = realBatch(whole, 50 + i);
-        const a = whole.trainStep(real);
-        const b = split.trainStep(real, i === 1 ? 4 : 2);
+        const a = await whole.trainStep(real);
+        const b = await split.trainStep(real, i === 1 ? 4 : 2);
         for (const k of ['d', 'g', 'wdist', 'gp', 'drift'] as const) assert.ok(Math.abs(a[k] - b[k]) <= 1e-4 * (1 + Math.abs(a[k])), `step ${i} ${k}: ${a[k]} in one pass, ${b[k]} in micro-batches`);
       }
       assert.equal(tf.memory().numTensors, before, 'no tensor left behind by the micro-batches');
@@ -242,7 +242,7 @@ describe('PGGAN trainer', () => {
     }
   });
 
-  it('micro-batches are whole minibatch-stddev groups where one fits', () => {
+  it('micro-batches are whole minibatch-stddev groups where one fits', async () => {
     assert.deepEqual(microBatches(16, 6, 4), [{ from: 0, n: 4 }, { from: 4, n: 4 }, { from: 8, n: 4 }, { from: 12, n: 4 }]);
     assert.deepEqual(microBatches(14, 8, 4), [{ from: 0, n: 8 }, { from: 8, n: 6 }]);
     assert.deepEqual(microBatches(16, Infinity, 4), [{ from: 0, n: 16 }]);
@@ -277,13 +277,13 @@ describe('PGGAN trainer', () => {
     await assert.rejects(Replicas.start(2, { backend: 'no-such-backend', settings: settings() }), /no-such-backend/);
   });
 
-  it('logistic-R1: finite losses, the R1 penalty only every k-th step, and the tensor count flat', () => {
+  it('logistic-R1: finite losses, the R1 penalty only every k-th step, and the tensor count flat', async () => {
     const t = new PgganTrainer(settings({ loss: 'logistic-r1', lambdaGp: 0.05, r1Every: 4 }));
     try {
       const before = tf.memory().numTensors;
       const gp: number[] = [];
       for (let i = 0; i < 8; i++) {
-        const l = t.trainStep(realBatch(t, 70 + i));
+        const l = await t.trainStep(realBatch(t, 70 + i));
         for (const k of ['d', 'g', 'wdist', 'gp'] as const) assert.ok(Number.isFinite(l[k]), `step ${i} ${k} ${l[k]}`);
         assert.equal(l.drift, 0);
         gp.push(l.gp);
@@ -295,15 +295,15 @@ describe('PGGAN trainer', () => {
     }
   });
 
-  it('with DiffAugment the critic sees augmented images: other losses, still finite, the tensor count flat', () => {
+  it('with DiffAugment the critic sees augmented images: other losses, still finite, the tensor count flat', async () => {
     const plain = new PgganTrainer(settings());
     const augmented = new PgganTrainer(settings({ augment: ['color', 'translation', 'cutout'] }));
     try {
       const before = tf.memory().numTensors;
       for (let i = 0; i < 3; i++) {
         const real = realBatch(plain, 90 + i);
-        const a = plain.trainStep(real);
-        const b = augmented.trainStep(real, 2);
+        const a = await plain.trainStep(real);
+        const b = await augmented.trainStep(real, 2);
         for (const k of ['d', 'g', 'wdist', 'gp'] as const) assert.ok(Number.isFinite(b[k]), `step ${i} ${k}`);
         assert.notEqual(a.d, b.d, 'the augmentation changed what the critic saw');
       }
@@ -317,21 +317,21 @@ describe('PGGAN trainer', () => {
   it('Adam restarts at each stage, as in the official code', async () => {
     const t = new PgganTrainer(settings());
     const adamStep = async () => (await t.state()).get('opt/g/step')!.data[0];
-    for (let i = 0; i < 3; i++) t.trainStep(realBatch(t, i));
+    for (let i = 0; i < 3; i++) await t.trainStep(realBatch(t, i));
     assert.equal(await adamStep(), 3);
-    t.trainStep(realBatch(t, 3));
+    await t.trainStep(realBatch(t, 3));
     assert.equal(await adamStep(), 1, 'the fade began with fresh moments');
     t.dispose();
   });
 
   it('a trainer rebuilt from its saved state continues bit-identically', async () => {
     const a = new PgganTrainer(settings());
-    for (let i = 0; i < 5; i++) a.trainStep(realBatch(a, i));
+    for (let i = 0; i < 5; i++) await a.trainStep(realBatch(a, i));
     const b = new PgganTrainer(settings(), { state: await a.state(), step: a.step, clock: a.clock, run: a.run, where: 'test' });
     assert.deepEqual([b.step, b.clock, b.phase()], [a.step, a.clock, a.phase()]);
     for (let i = 5; i < 8; i++) {
       const real = realBatch(a, i);
-      assert.deepEqual(b.trainStep(real), a.trainStep(real));
+      assert.deepEqual(await b.trainStep(real), await a.trainStep(real));
     }
     const [sa, sb] = [await a.state(), await b.state()];
     for (const [k, w] of sa) assert.equal(maxAbsDiff(w.data, sb.get(k)!.data), 0, `${k} identical`);
@@ -339,9 +339,9 @@ describe('PGGAN trainer', () => {
     b.dispose();
   });
 
-  it('a remedy scales lr and λ from the current resolution on and lengthens a fade in progress without moving alpha', () => {
+  it('a remedy scales lr and λ from the current resolution on and lengthens a fade in progress without moving alpha', async () => {
     const t = new PgganTrainer(settings());
-    for (let i = 0; i < 5; i++) t.trainStep(realBatch(t, i));
+    for (let i = 0; i < 5; i++) await t.trainStep(realBatch(t, i));
     const before = t.point();
     assert.equal(before.stage.kind, 'transition');
     const applied = t.applyRemedy({ lr: 0.5, gp: 2, fade: 1.5 });
@@ -359,7 +359,7 @@ describe('PGGAN trainer', () => {
 });
 
 describe('collapse guard (pure parts)', () => {
-  it('diversity is the mean pairwise RMS distance', () => {
+  it('diversity is the mean pairwise RMS distance', async () => {
     // Three 2-d points: (0,0), (2,0), (0,2): RMS distances √2, √2, 2.
     const d = meanPairwiseDistance(Float32Array.from([0, 0, 2, 0, 0, 2]), 3);
     assert.ok(Math.abs(d - (2 * Math.SQRT2 + 2) / 3) < 1e-12, String(d));
@@ -376,7 +376,7 @@ describe('collapse guard (pure parts)', () => {
     });
   });
 
-  it('needs `window` consecutive low measurements past the warm-up; one good one resets it', () => {
+  it('needs `window` consecutive low measurements past the warm-up; one good one resets it', async () => {
     const g = { ...GUARD_DEFAULTS, threshold: 0.5, window: 3, warmupKimg: 1 };
     let state = { streak: 0, lastRatio: null as number | null };
     const step = (ratio: number, clock = 5000) => {

@@ -1,7 +1,6 @@
 // `rhodops train pggan` as a user runs it (the real command, a real pack): what --resume accepts and refuses,
 // and one writer per run folder.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,20 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { pack } from '../trainer/prepare/pack.ts';
 import { loadRun } from '../trainer/pggan/run.ts';
+import { rhodops, tinyPack } from './helpers/cli.ts';
 import { setLogLevel } from '../core/log.ts';
-
-const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'rhodops.js');
-
-function rhodops(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('rhodops train pggan (the command)', () => {
   let root: string;
@@ -33,14 +20,7 @@ describe('rhodops train pggan (the command)', () => {
   before(async () => {
     setLogLevel('silent');
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'rhodops-train-cli-'));
-    const images = path.join(root, 'images');
-    await fs.mkdir(images);
-    for (let i = 0; i < 8; i++) {
-      const px = Buffer.from(Array.from({ length: 8 * 8 * 3 }, (_, k) => (k * (i + 3) * 37) % 256));
-      await sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(path.join(images, `i${i}.png`));
-    }
-    data = path.join(root, 'pack');
-    await pack({ input: images, out: data, progress: false });
+    data = await tinyPack(root);
     out = path.join(root, 'run');
     const first = await run(['--data', data, '--resolution', '8', '--widths', '8,8', '--batch', '4', '--stabilise-kimg', '0.008', '--transition-kimg', '0.008', '--seed', '1']);
     assert.equal(first.code, 0, first.stderr);

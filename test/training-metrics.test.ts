@@ -40,12 +40,12 @@ describe('training metrics', () => {
     assert.ok(Math.max(...levels[0]!.data.map(Math.abs)) < 0.5, 'the detail level is small on smooth images');
   });
 
-  it('SWD: a set against itself 0, against another draw of the same kind small, against noise large', () => {
+  it('SWD: a set against itself 0, against another draw of the same kind small, against noise large', async () => {
     const a = blobs(48, 1);
-    const self = slicedWassersteinDistance(a, { ...a, data: Float32Array.from(a.data) });
+    const self = await slicedWassersteinDistance(a, { ...a, data: Float32Array.from(a.data) });
     assert.ok(self.every((v) => v < 1e-3), `against itself: ${self.map((v) => v.toFixed(4))}`);
-    const same = mean(slicedWassersteinDistance(a, blobs(48, 2)));
-    const far = mean(slicedWassersteinDistance(a, noise(48, 3)));
+    const same = mean(await slicedWassersteinDistance(a, blobs(48, 2)));
+    const far = mean(await slicedWassersteinDistance(a, noise(48, 3)));
     assert.ok(far > 5 * same, `blobs against blobs ${same.toFixed(1)}, against noise ${far.toFixed(1)}`);
   });
 

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import path from 'node:path';
 import { openCheckpoint } from '../core/checkpoint/io.ts';
-import { initBackend } from '../core/backend.ts';
+import { BACKEND_CHOICES, initBackend } from '../core/backend.ts';
 import { RhodopsError } from '../core/errors.ts';
 import { describeZodError } from '../core/checkpoint/manifest.ts';
 import { infoganArch } from '../core/models/architectures.ts';
@@ -128,7 +128,7 @@ function infoganCommand(): Command {
     .option('--batch <n>', 'batch size', '64')
     .option('--out <dir>', 'checkpoint directory (default checkpoints/infogan-<data>-<size>)')
     .option('--resume', 'continue the run in --out exactly where it stopped', false)
-    .option('--backend <name>', 'tfjs backend: auto | gpu | node | wasm | cpu', 'auto')
+    .option('--backend <name>', `tfjs backend: ${BACKEND_CHOICES}`, 'auto')
     .option('--seed <n>', 'random seed (weights, batches, codes)', '1')
     .option('--lr-d <rate>', 'discriminator learning rate', String(INFOGAN_DEFAULTS.lrD))
     .option('--lr-g <rate>', 'generator learning rate', String(INFOGAN_DEFAULTS.lrG))
@@ -242,7 +242,7 @@ export function evalCommand(): Command {
         await checkJudgeable(model, gen.info, o.data, Number(o.code));
         const ds = await loadDataset(o.data, { size: gen.info.width, channels: gen.info.channels });
         log.info(`training the judging classifier on ${ds.source}…`);
-        const classifier = trainClassifier(ds);
+        const classifier = await trainClassifier(ds);
         try {
           const report = await codePurity(gen, classifier, Number(o.code), Number(o.perValue));
           const lines = [

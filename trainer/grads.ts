@@ -14,3 +14,11 @@ export function gradsFor(f: () => tf.Scalar, vars: Record<string, tf.Variable>):
   for (const [id, g] of Object.entries(grads)) out[byId.get(id)!] = g;
   return { value, grads: out };
 }
+
+/**
+ * A scalar's value, read asynchronously: WebGPU in Node has no synchronous read-back (tfjs-backend-webgpu's
+ * dataSync draws through an OffscreenCanvas), so the trainers read every loss this way, on every backend.
+ */
+export async function readScalar(t: tf.Tensor): Promise<number> {
+  return (await t.data())[0]!;
+}

@@ -18,7 +18,7 @@ export { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 export { patchTransposedMatMul } from './batch-matmul-transpose.ts';
 export { patchConv2DBackpropInput } from './conv2d-backprop-input.ts';
 export { registerComparisonGradients, ZERO_GRADIENT_KERNELS } from './comparison-gradients.ts';
-export { setFastLeakyRelu } from './leaky-relu.ts';
+export { registerLeakyReluGradient, setFastLeakyRelu } from './leaky-relu.ts';
 
 export interface WasmPatchReport {
   /** Kernels registered or replaced for 'wasm' by this call. */

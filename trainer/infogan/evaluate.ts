@@ -16,7 +16,7 @@ export interface Classifier {
   classes: number;
   /** Accuracy on the held-out tenth of the dataset. */
   heldOutAccuracy: number;
-  predict(images: Float32Array, n: number): Int32Array;
+  predict(images: Float32Array, n: number): Promise<Int32Array>;
   dispose(): void;
 }
 
@@ -39,7 +39,7 @@ function logits(p: Record<string, tf.Tensor>, x: tf.Tensor4D): tf.Tensor2D {
   return tf.add(tf.matMul(h as tf.Tensor2D, p['out/w']!), p['out/b']!) as tf.Tensor2D;
 }
 
-export function trainClassifier(ds: ImageDataset, opts: { epochs?: number; seed?: number } = {}): Classifier {
+export async function trainClassifier(ds: ImageDataset, opts: { epochs?: number; seed?: number } = {}): Promise<Classifier> {
   if (!ds.labels) throw new RhodopsError('DATASET_INVALID', `${ds.source} has no labels; purity needs a labelled dataset (mnist, idx:, svhn:).`);
   const labels = ds.labels;
   const classes = Math.max(...labels) + 1;
@@ -67,10 +67,16 @@ export function trainClassifier(ds: ImageDataset, opts: { epochs?: number; seed?
     }
   }
   adam.dispose();
-  const predict = (images: Float32Array, n: number): Int32Array =>
-    tf.tidy(() => tf.argMax(logits(vars, tf.tensor4d(images, shape(n))), 1).dataSync() as Int32Array);
+  const predict = async (images: Float32Array, n: number): Promise<Int32Array> => {
+    const classes = tf.tidy(() => tf.argMax(logits(vars, tf.tensor4d(images, shape(n))), 1));
+    try {
+      return (await classes.data()) as Int32Array;
+    } finally {
+      classes.dispose();
+    }
+  };
   const test = batchAt(ds, heldOut, 0, heldOut.length);
-  const predicted = predict(test.images, heldOut.length);
+  const predicted = await predict(test.images, heldOut.length);
   const correct = predicted.reduce((s, p, i) => s + (p === test.labels![i] ? 1 : 0), 0);
   return { classes, heldOutAccuracy: correct / heldOut.length, predict, dispose: () => Object.values(vars).forEach((v) => v.dispose()) };
 }
@@ -100,7 +106,7 @@ export async function codePurity(gen: Generator, classifier: Classifier, code: n
       latents[row + v] = 1;
     }
     const images = await gen.generateFloat(latents, perValue);
-    const predicted = classifier.predict(images.data, perValue);
+    const predicted = await classifier.predict(images.data, perValue);
     const counts = new Array<number>(classifier.classes).fill(0);
     for (const p of predicted) counts[p]!++;
     const majority = counts.indexOf(Math.max(...counts));

@@ -132,7 +132,7 @@ async function loop(o: InfoganRunOptions, out: string, logFile: string, settings
 
   const save = async (epochDone: number | null) => {
     await fs.appendFile(logFile, pending.splice(0).join(''));
-    trainer.recalibrateBatchNorm();
+    await trainer.recalibrateBatchNorm();
     // The full state (G, D, Q, optimizers) is saved for resuming; the exporter picks G's weights out of it.
     await saveModelCheckpoint(out, settings.arch, await trainer.state(), {
       name: path.basename(out),
@@ -169,7 +169,7 @@ async function loop(o: InfoganRunOptions, out: string, logFile: string, settings
       lastEpoch = [];
       for (let i = trainer.step % perEpoch; i < perEpoch; i++) {
         const t0 = performance.now();
-        const losses = trainer.trainStep(batchAt(ds, order, i * batch, batch).images);
+        const losses = await trainer.trainStep(batchAt(ds, order, i * batch, batch).images);
         const ms = performance.now() - t0;
         lastEpoch.push(losses);
         pending.push(JSON.stringify({ step: trainer.step, epoch, ...round(losses), ms: Math.round(ms) }) + '\n');

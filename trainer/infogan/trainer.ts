@@ -12,7 +12,7 @@ import { infoganDiscriminate, infoganDiscSpecs, type InfoganDiscArch, type QOutp
 import { checkParams, initWeights, paramsToWeights, variablesFromWeights, type WeightMap } from '../../core/models/params.ts';
 import { latentSpecOf } from '../../core/onnx/export.ts';
 import { Adam } from '../adam.ts';
-import { gradsFor } from '../grads.ts';
+import { gradsFor, readScalar } from '../grads.ts';
 import { sampleCodes, stepSeed, type CodeSample } from './codes.ts';
 
 export interface InfoganTrainConfig {
@@ -111,14 +111,15 @@ export class InfoganTrainer {
   }
 
   /** One D step then one G step on a batch of real images (NHWC in [-1, 1]); advances the step count. */
-  trainStep(real: Float32Array): StepLosses {
-    const losses = { ...this.dStep(real), ...this.gStep() };
+  async trainStep(real: Float32Array): Promise<StepLosses> {
+    const d = await this.dStep(real);
+    const losses = { ...d, ...(await this.gStep()) };
     this.step++;
     return losses;
   }
 
   /** D and Q learn to tell real from fake and to read the codes back from fakes. Only D's side changes. */
-  dStep(real: Float32Array): Pick<StepLosses, 'd' | 'realProb' | 'fakeProb'> {
+  dStep(real: Float32Array): Promise<Pick<StepLosses, 'd' | 'realProb' | 'fakeProb'>> {
     const { arch, disc, batch } = this.config;
     const params = { ...this.g, ...this.d };
     const codes = this.codes(PURPOSE_D);
@@ -138,7 +139,7 @@ export class InfoganTrainer {
   }
 
   /** G learns to fool D while keeping its codes readable by Q. Only G changes. */
-  gStep(): Pick<StepLosses, 'g' | 'mi' | 'miCat' | 'miCont'> {
+  gStep(): Promise<Pick<StepLosses, 'g' | 'mi' | 'miCat' | 'miCont'>> {
     const { arch, disc } = this.config;
     const params = { ...this.g, ...this.d };
     const codes = this.codes(PURPOSE_G);
@@ -164,11 +165,12 @@ export class InfoganTrainer {
    * Runs `body` in a tidy scope; the scalars it passes to `keep` survive the gradient closures' own
    * scopes, are read once, and disposed.
    */
-  private withLosses<K extends keyof StepLosses>(keys: K[], body: (keep: <T extends tf.Tensor>(k: K, t: T) => T) => void): Pick<StepLosses, K> {
+  private async withLosses<K extends keyof StepLosses>(keys: K[], body: (keep: <T extends tf.Tensor>(k: K, t: T) => T) => void): Promise<Pick<StepLosses, K>> {
     const kept = new Map<K, tf.Tensor>();
     try {
       tf.tidy(() => body((k, t) => (kept.set(k, tf.keep(t)), t)));
-      return Object.fromEntries(keys.map((k) => [k, kept.get(k)!.dataSync()[0]!])) as Pick<StepLosses, K>;
+      const values = await Promise.all(keys.map((k) => readScalar(kept.get(k)!)));
+      return Object.fromEntries(keys.map((k, i) => [k, values[i]!])) as Pick<StepLosses, K>;
     } finally {
       tf.dispose([...kept.values()]);
     }
@@ -179,18 +181,20 @@ export class InfoganTrainer {
    * (averaged over `samples` latents from a fixed seed), for inference and export. Training itself
    * always normalises with batch statistics, so this never changes the course of a run.
    */
-  recalibrateBatchNorm(samples = 640): void {
+  async recalibrateBatchNorm(samples = 640): Promise<void> {
     const { arch, seed } = this.config;
     const chunk = Math.min(samples, 64);
     const rounds = Math.ceil(samples / chunk);
     const sums = new Map<string, { mean: Float64Array; meanSq: Float64Array }>();
     for (let r = 0; r < rounds; r++) {
       const codes = sampleCodes(latentSpecOf(arch), chunk, stepSeed(seed, r, PURPOSE_BN));
-      tf.tidy(() => {
+      const moments = tf.tidy(() => {
         const { moments } = infoganGenerateTraining(arch, this.g, tf.tensor2d(codes.latents, [chunk, codes.latents.length / chunk]));
-        for (const [layer, m] of Object.entries(moments)) {
-          const mean = m.mean.dataSync();
-          const variance = m.variance.dataSync();
+        return Object.entries(moments).map(([layer, m]) => ({ layer, mean: m.mean, variance: m.variance }));
+      });
+      try {
+        for (const { layer, mean: meanT, variance: varianceT } of moments) {
+          const [mean, variance] = await Promise.all([meanT.data(), varianceT.data()]);
           const acc = sums.get(layer) ?? { mean: new Float64Array(mean.length), meanSq: new Float64Array(mean.length) };
           for (let i = 0; i < mean.length; i++) {
             acc.mean[i]! += mean[i]! / rounds;
@@ -198,7 +202,9 @@ export class InfoganTrainer {
           }
           sums.set(layer, acc);
         }
-      });
+      } finally {
+        tf.dispose(moments.flatMap((m) => [m.mean, m.variance]));
+      }
     }
     tf.tidy(() => {
       for (const l of infoganLayers(arch)) {

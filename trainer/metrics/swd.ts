@@ -138,7 +138,7 @@ function normalise(a: Float32Array, b: Float32Array, channels: number): void {
 }
 
 /** SWD ×1000 at each pyramid level (finest first) between two sets of images of one size. */
-export function slicedWassersteinDistance(a: ImageSet, b: ImageSet, o: SwdOptions = {}): number[] {
+export async function slicedWassersteinDistance(a: ImageSet, b: ImageSet, o: SwdOptions = {}): Promise<number[]> {
   if (a.size !== b.size || a.channels !== b.channels) throw new Error(`SWD: sets of ${a.size}²×${a.channels} and ${b.size}²×${b.channels} images`);
   const perImage = o.patchesPerImage ?? 64;
   const k = o.directions ?? 128;
@@ -147,24 +147,20 @@ export function slicedWassersteinDistance(a: ImageSet, b: ImageSet, o: SwdOption
   const pa = patches(a, perImage, seed);
   // The same places in both sets: a set against itself gives exactly 0, not a sampling floor.
   const pb = patches(b, perImage, seed);
-  return pa.map((la, li) => {
+  const out: number[] = [];
+  for (const [li, la] of pa.entries()) {
     const lb = pb[li]!;
     normalise(la.data, lb.data, a.channels);
-    return tf.tidy(() => {
+    const [px, py] = tf.tidy(() => {
       // Unit directions, the same for both sets.
       const dirs = tf.tensor2d(gaussianArray(dim * k, seed + 100 + li), [dim, k]);
       const unit = tf.div(dirs, tf.norm(dirs, 'euclidean', 0, true));
       const project = (p: { data: Float32Array; rows: number }) => tf.transpose(tf.matMul(tf.tensor2d(p.data, [p.rows, dim]), unit));
-      const sortRows = (t: tf.Tensor) => {
-        const d = t.dataSync();
-        const rows = t.shape[0]!;
-        const cols = t.shape[1]!;
-        const out = new Float32Array(d.length);
-        for (let r = 0; r < rows; r++) out.set(Float32Array.from(d.subarray(r * cols, (r + 1) * cols)).sort(), r * cols);
-        return { out, cols };
-      };
-      const x = sortRows(project(la));
-      const y = sortRows(project(lb));
+      return [project(la), project(lb)];
+    });
+    try {
+      const x = sortRows(await px!.data(), k);
+      const y = sortRows(await py!.data(), k);
       // Sets of different sizes compare at matching quantiles.
       let sum = 0;
       for (let r = 0; r < k; r++) {
@@ -173,7 +169,18 @@ export function slicedWassersteinDistance(a: ImageSet, b: ImageSet, o: SwdOption
           sum += Math.abs(x.out[r * x.cols + q]! - y.out[r * y.cols + j]!);
         }
       }
-      return (1000 * sum) / (k * x.cols);
-    });
-  });
+      out.push((1000 * sum) / (k * x.cols));
+    } finally {
+      tf.dispose([px!, py!]);
+    }
+  }
+  return out;
+}
+
+/** Each of `rows` rows of a row-major matrix, sorted. */
+function sortRows(d: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, rows: number): { out: Float32Array; cols: number } {
+  const cols = d.length / rows;
+  const out = new Float32Array(d.length);
+  for (let r = 0; r < rows; r++) out.set(Float32Array.from(d.subarray(r * cols, (r + 1) * cols)).sort(), r * cols);
+  return { out, cols };
 }

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { ZodError } from 'zod';
 import { Command, Option } from 'commander';
-import { initBackend } from '../../core/backend.ts';
+import { BACKEND_CHOICES, initBackend } from '../../core/backend.ts';
 import { RhodopsError } from '../../core/errors.ts';
 import { describeZodError } from '../../core/checkpoint/manifest.ts';
 import { resolutionsUpTo } from '../../core/models/pggan.ts';
@@ -302,7 +302,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
     .option('--seed <n>', 'random seed (weights, noise, data order)', '1')
     .option('--out <dir>', 'checkpoint directory (default checkpoints/pggan-<data>-<resolution>)')
     .option('--resume', 'continue the run in --out exactly where it stopped', false)
-    .option('--backend <name>', 'tfjs backend: auto | gpu | node | wasm | cpu', 'auto')
+    .option('--backend <name>', `tfjs backend: ${BACKEND_CHOICES}`, 'auto')
     .option('--checkpoint-every-kimg <k>', 'also save every k kimg (always at each phase change)', String(d.checkpointEveryKimg))
     .option('--checkpoint-every-minutes <m>', 'also save every m minutes (0: by kimg only)', String(d.checkpointEveryMinutes))
     .option('--metrics-every-kimg <k>', 'measure SWD and MS-SSIM diversity into log.jsonl every k kimg (0: never; also at each phase change)', String(d.metricsEveryKimg))

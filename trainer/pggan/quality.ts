@@ -67,7 +67,7 @@ export async function measureQuality(
 ): Promise<QualityReport> {
   const real = await reals(data.pack, res, seed, data.grayscale);
   const fake = await samples(generate, latents, QUALITY_IMAGES, res);
-  const swd = slicedWassersteinDistance({ data: real.data, count: real.count, size: res, channels: 3 }, { data: fake, count: QUALITY_IMAGES, size: res, channels: 3 }, { seed });
+  const swd = await slicedWassersteinDistance({ data: real.data, count: real.count, size: res, channels: 3 }, { data: fake, count: QUALITY_IMAGES, size: res, channels: 3 }, { seed });
   const diverse = res >= MSSSIM_MIN_RES;
   if (!realDiversity.has(res)) realDiversity.set(res, diverse && real.count >= 2 ? msSsimDiversity(real.data, real.count, res, 3, 64, seed) : null);
   return {

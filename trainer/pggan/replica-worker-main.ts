@@ -22,23 +22,23 @@ try {
   port.postMessage({ id: 0, kind: 'error', ...errorMessage(e) } satisfies ReplicaReply);
 }
 
-function answer(req: ReplicaRequest, r: PgganTrainer): { reply: ReplicaReply; transfer: ArrayBuffer[] } {
+async function answer(req: ReplicaRequest, r: PgganTrainer): Promise<{ reply: ReplicaReply; transfer: ArrayBuffer[] }> {
   switch (req.kind) {
     case 'critic': {
       r.step = req.sync.step;
       r.clock = req.sync.clock;
       r.run = req.sync.run;
       current = r.beginStep(req.real);
-      const d = r.criticGrads(req.real, current.phase, current.batch, req.parts);
-      const grads = flattenGrads(d.grads);
+      const d = await r.criticGrads(req.real, current.phase, current.batch, req.parts);
+      const grads = await flattenGrads(d.grads);
       tf.dispose(Object.values(d.grads));
       return { reply: { id: req.id, kind: 'critic', grads, losses: d.losses }, transfer: [grads.data.buffer as ArrayBuffer] };
     }
     case 'generator': {
       if (!current) throw new Error('a generator part without its critic part');
       r.applyGrads('d', gradsFromFlat(req.dSum));
-      const g = r.generatorGrads(current.phase, current.batch, req.parts);
-      const grads = flattenGrads(g.grads);
+      const g = await r.generatorGrads(current.phase, current.batch, req.parts);
+      const grads = await flattenGrads(g.grads);
       tf.dispose(Object.values(g.grads));
       return { reply: { id: req.id, kind: 'generator', grads, loss: g.loss }, transfer: [grads.data.buffer as ArrayBuffer] };
     }
@@ -61,13 +61,19 @@ function answer(req: ReplicaRequest, r: PgganTrainer): { reply: ReplicaReply; tr
   }
 }
 
-port.on('message', (req: ReplicaRequest) => {
+async function handle(req: ReplicaRequest): Promise<void> {
   try {
     if (!replica) throw new Error('the training replica did not start');
-    const { reply, transfer } = answer(req, replica);
+    const { reply, transfer } = await answer(req, replica);
     port.postMessage(reply, transfer);
     if (req.kind === 'dispose') port.close();
   } catch (e) {
     port.postMessage({ id: req.id, kind: 'error', ...errorMessage(e) } satisfies ReplicaReply);
   }
+}
+
+// Answers are asynchronous (losses are read back asynchronously): the chain keeps them one at a time, in order.
+let answering = Promise.resolve();
+port.on('message', (req: ReplicaRequest) => {
+  answering = answering.then(() => handle(req));
 });

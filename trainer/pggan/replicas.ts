@@ -21,12 +21,12 @@ export interface FlatGrads {
   data: Float32Array;
 }
 
-export function flattenGrads(grads: Record<string, tf.Tensor>): FlatGrads {
+export async function flattenGrads(grads: Record<string, tf.Tensor>): Promise<FlatGrads> {
   const keys = Object.keys(grads).sort();
   const data = new Float32Array(keys.reduce((n, k) => n + grads[k]!.size, 0));
   let at = 0;
   for (const k of keys) {
-    data.set(grads[k]!.dataSync() as Float32Array, at);
+    data.set((await grads[k]!.data()) as Float32Array, at);
     at += grads[k]!.size;
   }
   return { keys, shapes: keys.map((k) => grads[k]!.shape), data };
@@ -128,24 +128,24 @@ export class Replicas {
     };
     // Each thread gets its own copy of the images: a transferred buffer leaves the sender's empty.
     const critics = this.channels.map((c, i) => c.request({ kind: 'critic', sync, real: Float32Array.from(real), parts: partsOf(i + 1) }));
-    const d = local.criticGrads(real, phase, batch, partsOf(0));
+    const d = await local.criticGrads(real, phase, batch, partsOf(0));
     const losses = { ...d.losses };
     const dSum = await this.sum(d.grads, critics, (r) => {
       if (r.kind !== 'critic') throw new Error(`a training replica answered '${r.kind}' to a critic step`);
       for (const k of ['d', 'wdist', 'gp', 'drift'] as const) losses[k] += r.losses[k];
       return r.grads;
     });
-    const dFlat = flattenGrads(dSum);
+    const dFlat = await flattenGrads(dSum);
     local.applyGrads('d', dSum);
     const generators = this.channels.map((c, i) => c.request({ kind: 'generator', dSum: dFlat, parts: partsOf(i + 1) }));
-    const g = local.generatorGrads(phase, batch, partsOf(0));
+    const g = await local.generatorGrads(phase, batch, partsOf(0));
     let gLoss = g.loss;
     const gSum = await this.sum(g.grads, generators, (r) => {
       if (r.kind !== 'generator') throw new Error(`a training replica answered '${r.kind}' to a generator step`);
       gLoss += r.loss;
       return r.grads;
     });
-    const gFlat = flattenGrads(gSum);
+    const gFlat = await flattenGrads(gSum);
     local.applyGrads('g', gSum);
     const finished = this.channels.map((c) => c.request({ kind: 'finish', gSum: gFlat }));
     local.endStep(batch);

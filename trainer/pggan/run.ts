@@ -362,7 +362,7 @@ class RunLoop {
         const clockBefore = t.clock;
         const micro = await this.micro.microFor(req.resolution, req.batch, (n) => t.stepPeakBytes(real, n));
         const t0 = performance.now();
-        const losses = this.replicas ? await this.replicas.step(t, real, micro) : t.trainStep(real, micro);
+        const losses = this.replicas ? await this.replicas.step(t, real, micro) : await t.trainStep(real, micro);
         const ms = performance.now() - t0;
         steps++;
         this.last = losses;

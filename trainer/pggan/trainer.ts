@@ -14,7 +14,7 @@ import { checkParams, initWeights, paramsToWeights, variablesFromWeights, type W
 import { gaussianArray, hash32, rng } from '../../core/random.ts';
 import { RhodopsError } from '../../core/errors.ts';
 import { Adam, type AdamOptions } from '../adam.ts';
-import { gradsFor } from '../grads.ts';
+import { gradsFor, readScalar } from '../grads.ts';
 import { diffAugment } from './diff-augment.ts';
 import { criticLoss, generatorLoss, logisticCriticLoss, logisticGeneratorLoss, type CriticLoss } from './loss.ts';
 import { clockAt, pointAt, type SchedulePoint } from './schedule.ts';
@@ -191,12 +191,12 @@ export class PgganTrainer {
    * of at most `micro` images (gradients summed, each weighted by its share of the minibatch, then one update):
    * the same losses' gradients in a fraction of the memory (microBatches: how the minibatch-stddev groups fall).
    */
-  trainStep(real: Float32Array, micro = Infinity): PgganStepLosses {
+  async trainStep(real: Float32Array, micro = Infinity): Promise<PgganStepLosses> {
     const { phase, batch } = this.beginStep(real);
     const parts = microBatches(batch, micro, this.settings.mbstdGroup);
-    const d = this.criticGrads(real, phase, batch, parts);
+    const d = await this.criticGrads(real, phase, batch, parts);
     this.applyGrads('d', d.grads);
-    const g = this.generatorGrads(phase, batch, parts);
+    const g = await this.generatorGrads(phase, batch, parts);
     this.applyGrads('g', g.grads);
     this.endStep(batch);
     return { ...d.losses, g: g.loss };
@@ -244,9 +244,9 @@ export class PgganTrainer {
     // The heaviest step: with the lazy penalty, whichever step this is.
     this.measuring = true;
     try {
-      const p = await tf.profile(() => {
-        tf.dispose(Object.values(this.criticGrads(real, phase, n, parts).grads));
-        tf.dispose(Object.values(this.generatorGrads(phase, n, parts).grads));
+      const p = await tf.profile(async () => {
+        tf.dispose(Object.values((await this.criticGrads(real, phase, n, parts)).grads));
+        tf.dispose(Object.values((await this.generatorGrads(phase, n, parts)).grads));
       });
       return Math.max(0, p.peakBytes - held);
     } finally {
@@ -280,7 +280,7 @@ export class PgganTrainer {
     return (x: tf.Tensor4D) => pgganDiscriminate(arch, this.d, x, phase, mbstdGroup);
   }
 
-  criticGrads(real: Float32Array, phase: Phase, batch: number, parts: MicroBatch[]): { grads: Record<string, tf.Tensor>; losses: Omit<PgganStepLosses, 'g'> } {
+  async criticGrads(real: Float32Array, phase: Phase, batch: number, parts: MicroBatch[]): Promise<{ grads: Record<string, tf.Tensor>; losses: Omit<PgganStepLosses, 'g'> }> {
     const { arch, drift } = this.settings;
     const res = phase.resolution;
     const size = arch.latentSize;
@@ -289,7 +289,7 @@ export class PgganTrainer {
     const z = gaussianArray(batch * size, this.seed(PURPOSE_D));
     const r = rng(this.seed(PURPOSE_MIX));
     const u = Float32Array.from({ length: batch }, () => r());
-    const losses = { d: 0, wdist: 0, gp: 0, drift: 0 };
+    const kept: { loss: CriticLoss; weight: number }[] = [];
     const grads = this.accumulate(parts, batch, ({ from, n }, weight) => {
       let realT = tf.tensor4d(real.subarray(from * imageSize, (from + n) * imageSize), [n, res, res, arch.channels]);
       // Real images fade between resolutions like the generator's output (the official code's process_reals).
@@ -310,23 +310,29 @@ export class PgganTrainer {
         return tf.mul(l.total, weight) as tf.Scalar;
       }, this.d);
       // The closure ran synchronously: `loss` is set (the compiler cannot see through the callback).
-      const l = loss as unknown as CriticLoss;
-      const read = (t: tf.Scalar) => t.dataSync()[0]! * weight;
-      losses.d += read(l.total);
-      losses.wdist += read(l.wdist);
-      losses.gp += read(l.gp);
-      losses.drift += read(l.drift);
-      tf.dispose([l.total, l.wdist, l.gp, l.drift]);
+      kept.push({ loss: loss as unknown as CriticLoss, weight });
       return grads;
     });
+    const losses = { d: 0, wdist: 0, gp: 0, drift: 0 };
+    try {
+      for (const { loss: l, weight } of kept) {
+        const [total, wdist, gp, drift] = await Promise.all([l.total, l.wdist, l.gp, l.drift].map(readScalar));
+        losses.d += total! * weight;
+        losses.wdist += wdist! * weight;
+        losses.gp += gp! * weight;
+        losses.drift += drift! * weight;
+      }
+    } finally {
+      tf.dispose(kept.flatMap(({ loss: l }) => [l.total, l.wdist, l.gp, l.drift]));
+    }
     return { grads, losses };
   }
 
-  generatorGrads(phase: Phase, batch: number, parts: MicroBatch[]): { grads: Record<string, tf.Tensor>; loss: number } {
+  async generatorGrads(phase: Phase, batch: number, parts: MicroBatch[]): Promise<{ grads: Record<string, tf.Tensor>; loss: number }> {
     const size = this.settings.arch.latentSize;
     const z = gaussianArray(batch * size, this.seed(PURPOSE_G));
     const lossOf = this.settings.loss === 'logistic-r1' ? logisticGeneratorLoss : generatorLoss;
-    let loss = 0;
+    const values: tf.Scalar[] = [];
     const grads = this.accumulate(parts, batch, ({ from, n }, weight) => {
       const zT = tf.tensor2d(z.subarray(from * size, (from + n) * size), [n, size]);
       const augmentSeed = this.seed(PURPOSE_AUGMENT_FAKE_G);
@@ -334,9 +340,15 @@ export class PgganTrainer {
         const fake = diffAugment(pgganGenerate(this.settings.arch, this.g, zT, phase), this.settings.augment, augmentSeed, from);
         return tf.mul(lossOf(this.critic(phase), fake), weight) as tf.Scalar;
       }, this.g);
-      loss += value.dataSync()[0]!;
+      values.push(tf.keep(value));
       return grads;
     });
+    let loss = 0;
+    try {
+      for (const v of values) loss += await readScalar(v);
+    } finally {
+      tf.dispose(values);
+    }
     return { grads, loss };
   }
 

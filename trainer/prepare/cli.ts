@@ -11,7 +11,7 @@ import type { UpscaleEngine } from '../../core/upscale/esrgan.ts';
 import { texturesCommand } from '../textures/write.ts';
 import { describeStylize, runStylize } from '../stylize/run.ts';
 import { METHODS, type Method } from '../stylize/pastiche.ts';
-import { initBackend, threadCount } from '../../core/backend.ts';
+import { BACKEND_CHOICES, initBackend, threadCount } from '../../core/backend.ts';
 import { RhodopsError } from '../../core/errors.ts';
 
 interface AugmentCliOptions {
@@ -131,7 +131,7 @@ function stylizeCommand(): Command {
     .option('--round-robin <n>', 'triples of the round-robin phase, three pastiches each (default: a third of the styles)')
     .option('--seed <n>', 'the plan and every pastiche follow from it', '1')
     .option('--threads <n|auto>', 'pastiches made at once, one per thread (auto: one per core on wasm and cpu, one on tfjs-node and GPUs)', 'auto')
-    .option('--backend <name>', 'tfjs backend: auto | gpu | node | wasm | cpu', 'auto')
+    .option('--backend <name>', `tfjs backend: ${BACKEND_CHOICES}`, 'auto')
     .addOption(new Option('--method <name>', 'patches: texture synthesis from the styles\' patches (fast, copies motifs); gatys: optimisation on conv features (slow)').choices([...METHODS]).default('patches'))
     .option('--features <random|file.onnx>', 'with --method gatys: random multi-scale filters, or your own VGG19 ONNX file (the quality option)', 'random')
     .option('--no-progress', 'no progress bar')
