@@ -109,15 +109,16 @@ describe('render farm', () => {
     }
   });
 
-  it('forged results are rejected (bytes that do not match their hash; a "segment" that is no video) and rendered again', { timeout: 600_000 }, async () => {
+  it('through a shared folder (--farm-dir): forged results are rejected (bytes that do not match their hash; a "segment" that is no video) and rendered again', { timeout: 600_000 }, async () => {
     const out = path.join(root, 'farm-forged.mp4');
+    const shared = path.join(root, 'shared');
     const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
     await conn.flushall();
     // A hostile worker takes the first two jobs by hand and answers each with a lie.
     const hostile = new Worker(QUEUE_NAME, null, { connection: conn, prefix: KEY_PREFIX, name: 'hostile', lockDuration: 60_000 });
     const store = new FarmStore(conn, null);
     try {
-      const c = start([...renderArgs(out), '--farm', redis.url]);
+      const c = start([...renderArgs(out), '--farm', redis.url, '--farm-dir', shared]);
       const lies: ((j: SegmentJob) => Promise<SegmentResult>)[] = [
         async (j) => {
           const real = Buffer.from('these bytes were reported');
@@ -139,9 +140,12 @@ describe('render farm', () => {
         }
         await job.moveToCompleted(await lie(job.data), token, false);
       }
-      const b = start(workerArgs('B2'));
+      const b = start([...workerArgs('B2'), '--farm-dir', shared]);
       const exit = await c.exited;
       assert.equal(exit.code, 0, c.out);
+      assert.match(c.out, /segments via the shared folder/);
+      assert.ok((await fs.readdir(path.join(shared, 'blobs'))).length >= 2, 'the model went through the shared folder');
+      assert.deepEqual(await fs.readdir(path.join(shared, 'segments', (await fs.readdir(path.join(shared, 'segments')))[0]!)), [], 'each segment taken is removed from the shared folder');
       assert.match(c.out, /from worker hostile was rejected: its bytes do not match the SHA-256 it reported/);
       assert.match(c.out, /from worker hostile holds no readable frames, not 60/);
       assert.deepEqual(await frameMd5(out), reference, 'the rejected segments were rendered again: the video is the local one');
