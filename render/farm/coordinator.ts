@@ -24,7 +24,7 @@ import { countVideoPackets } from '../../server/recorder/probe.ts';
 import type { FrameInput } from '../segment-frames.ts';
 import { segmentName } from '../segments.ts';
 import { checkReachable, farmConnection, parseFarmUrl, type FarmUrl } from './connection.ts';
-import { encodeLatents, jobId, KEY_PREFIX, MAX_JOB_BYTES, QUEUE_NAME, segmentResultSchema, type ModelRef, type SegmentJob, type SegmentResult } from './jobs.ts';
+import { asPrintable, encodeLatents, jobId, KEY_PREFIX, MAX_JOB_BYTES, QUEUE_NAME, segmentResultSchema, type ModelRef, type SegmentJob, type SegmentResult } from './jobs.ts';
 import { publishModel } from './models.ts';
 import { FarmStore } from './store.ts';
 
@@ -102,26 +102,32 @@ export class FarmCoordinator {
 
   async render(p: FarmPlan): Promise<FarmOutcome> {
     const model = await publishModel(p.model, this.store);
-    const jobs = this.makeJobs(p, model);
+    // Segments after `first` that an earlier run took in already (out of order) are kept, not rendered again.
+    const have = new Set(await fs.readdir(p.workDir));
+    const kept = new Map<number, string>();
+    for (let s = p.first; s < p.segments; s++) if (have.has(segmentName(s))) kept.set(s, path.join(p.workDir, segmentName(s)));
+    const jobs = this.makeJobs(p, model, new Set(kept.keys()));
     const ids = new Map([...jobs.keys()].map((s) => [s, jobId(p.plan, s)]));
     // Jobs already in the queue (an earlier run of this command) stay as they are; failed ones get another go.
-    await this.queue.addBulk([...jobs.entries()].map(([s, data]) => ({ name: 'segment', data, opts: { ...JOB_OPTIONS, jobId: ids.get(s)! } })));
+    if (jobs.size) await this.queue.addBulk([...jobs.entries()].map(([s, data]) => ({ name: 'segment', data, opts: { ...JOB_OPTIONS, jobId: ids.get(s)! } })));
     for (const id of ids.values()) {
       if ((await this.queue.getJobState(id)) === 'failed') await (await this.queue.getJob(id))?.retry('failed');
     }
     log.info(`${jobs.size} segment${jobs.size === 1 ? '' : 's'} on the farm at ${this.farm.shown} (render ${p.plan.slice(0, 8)}, model ${model.id.slice(0, 12)}…, segments via ${this.store.dir ? `the shared folder ${this.store.dir}` : 'Redis'})`);
 
+    if (kept.size) log.info(`${kept.size} segment${kept.size === 1 ? '' : 's'} already in ${p.workDir}`);
     const progress = new Map<number, number>();
     const events = new QueueEvents(QUEUE_NAME, { connection: this.events, prefix: KEY_PREFIX });
     events.on('progress', ({ jobId: id, data }) => {
       const s = [...ids.entries()].find(([, v]) => v === id)?.[0];
       if (s !== undefined && typeof data === 'number') progress.set(s, Math.min(data, jobs.get(s)!.frames));
     });
-    const done = new Map<number, string>();
+    const done = new Map<number, string>(kept);
     const rejections = new Map<number, number>();
     const engines = new Set<string>();
     let rendered = 0;
-    const base = p.first * p.segFrames;
+    const segmentFrames = (s: number) => Math.min(p.total, (s + 1) * p.segFrames) - s * p.segFrames;
+    const base = p.first * p.segFrames + [...kept.keys()].reduce((a, s) => a + segmentFrames(s), 0);
     const bar = p.progress
       ? new cliProgress.SingleBar({ format: 'farm |{bar}| {value}/{total} frames | ×{speed} real time | {workers} | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 100 }, cliProgress.Presets.shades_classic)
       : null;
@@ -129,7 +135,7 @@ export class FarmCoordinator {
     const t0 = performance.now();
     let lastLine = t0;
     try {
-      while (done.size < jobs.size && !p.signal?.aborted) {
+      while (done.size < p.segments - p.first && !p.signal?.aborted) {
         for (const [s, id] of ids) {
           if (done.has(s)) continue;
           const state = await this.queue.getJobState(id);
@@ -144,7 +150,7 @@ export class FarmCoordinator {
             }
           } else if (state === 'failed') {
             const job = await this.queue.getJob(id);
-            throw new RhodopsError('FARM_FAILED', `segment ${s} failed on the farm after ${job?.attemptsMade ?? '?'} attempts: ${job?.failedReason ?? 'no reason given'}`, {
+            throw new RhodopsError('FARM_FAILED', `segment ${s} failed on the farm after ${job?.attemptsMade ?? '?'} attempts: ${asPrintable(job?.failedReason ?? 'no reason given', 400)}`, {
               hint: "see that worker's log; run the same command again to retry it (finished segments are kept)",
             });
           } else if (state === 'unknown') {
@@ -159,9 +165,9 @@ export class FarmCoordinator {
         bar?.update(frames, { speed: speed.toFixed(2), workers: `${workers} worker${workers === 1 ? '' : 's'}` });
         if (!bar && performance.now() - lastLine > 10_000) {
           lastLine = performance.now();
-          log.info(`${frames}/${p.total} frames (${done.size}/${jobs.size} segments in), ${workers} worker${workers === 1 ? '' : 's'}, ×${speed.toFixed(2)} real time`);
+          log.info(`${frames}/${p.total} frames (${done.size}/${p.segments - p.first} segments in), ${workers} worker${workers === 1 ? '' : 's'}, ×${speed.toFixed(2)} real time`);
         }
-        if (done.size < jobs.size) await new Promise((r) => setTimeout(r, POLL_MS));
+        if (done.size < p.segments - p.first) await new Promise((r) => setTimeout(r, POLL_MS));
       }
     } finally {
       bar?.stop();
@@ -170,13 +176,13 @@ export class FarmCoordinator {
     // Interrupted: the segments in so far, up to the first gap, make the partial video; the rest stay queued.
     const files: string[] = [];
     for (let s = p.first; done.has(s); s++) files.push(done.get(s)!);
-    const interrupted = done.size < jobs.size;
-    if (interrupted) log.info(`the farm keeps rendering the ${jobs.size - done.size} segments not in yet; the same command takes them when run again`);
+    const interrupted = done.size < p.segments - p.first;
+    if (interrupted) log.info(`the farm keeps rendering the ${p.segments - p.first - done.size} segments not in yet; the same command takes them when run again`);
     return { files, rendered, interrupted };
   }
 
   /** One job per segment from `first` on; the frames' inputs are drawn in order, as a local render draws them. */
-  private makeJobs(p: FarmPlan, model: ModelRef): Map<number, SegmentJob> {
+  private makeJobs(p: FarmPlan, model: ModelRef, skip: Set<number>): Map<number, SegmentJob> {
     const jobs = new Map<number, SegmentJob>();
     for (let s = p.first; s < p.segments; s++) {
       const from = s * p.segFrames;
@@ -189,6 +195,7 @@ export class FarmCoordinator {
         latents.set(f.latent, k * f.latent.length);
         encodeCamera(f.camera, cameras, 4 * k);
       }
+      if (skip.has(s)) continue;
       const latentSize = latents!.length / frames;
       const job: SegmentJob = {
         v: 1, plan: p.plan, segment: s, frames, model, precision: p.precision, latentSize, latents: encodeLatents(latents!), cameras: Buffer.from(cameras).toString('base64'),
@@ -212,6 +219,7 @@ export class FarmCoordinator {
     const parsed = segmentResultSchema.safeParse(job.returnvalue);
     let r: SegmentResult | null = parsed.success ? parsed.data : null;
     const file = path.join(p.workDir, segmentName(s));
+    const checking = file.replace(/\.mkv$/, '.checking.mkv');
     try {
       if (!r) throw new RhodopsError('FARM_RESULT_REJECTED', `segment ${s}: the worker's result is malformed`, { hint: 'it is rendered again' });
       if (r.plan !== want.plan || r.segment !== s || r.frames !== want.frames) {
@@ -220,17 +228,19 @@ export class FarmCoordinator {
         throw new RhodopsError('FARM_RESULT_REJECTED', `segment ${s}: worker ${got.worker} answered for segment ${got.segment} of render ${got.plan.slice(0, 8)} (${got.frames} frames)`, { hint: 'it is rendered again' });
       }
       const bytes = await this.store.takeSegment(r);
-      await writeFileAtomic(file, bytes);
-      const frames = await countVideoPackets(file).catch(() => -1);
+      // Checked under another name, so a coordinator killed meanwhile never leaves an unchecked segment to resume from.
+      await writeFileAtomic(checking, bytes);
+      const frames = await countVideoPackets(checking).catch(() => -1);
       if (frames !== null && frames !== want.frames) {
         throw new RhodopsError('FARM_RESULT_REJECTED', `segment ${s} from worker ${r.worker} holds ${frames < 0 ? 'no readable' : frames} frames, not ${want.frames}`, { hint: 'it is rendered again' });
       }
+      await fs.rename(checking, file);
     } catch (e) {
       if (!isRhodopsError(e, 'FARM_RESULT_REJECTED')) throw e;
       const n = (rejections.get(s) ?? 0) + 1;
       rejections.set(s, n);
       log.warn(e.describe());
-      await fs.rm(file, { force: true });
+      await fs.rm(checking, { force: true });
       if (r) await this.store.dropSegment(r).catch(() => undefined);
       if (n >= MAX_REJECTIONS) throw new RhodopsError('FARM_RESULT_REJECTED', `segment ${s} was rejected ${n} times: ${e.message}`, { hint: 'check the workers (disk, rhodops and ffmpeg versions); run the same command again to retry' });
       await job.retry('completed');

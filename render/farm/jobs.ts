@@ -45,6 +45,15 @@ export const modelRefSchema = z
   .refine((m) => (m.kind === 'checkpoint' ? m.files.some((f) => f.name === 'manifest.json') : m.files.length === 1 && m.files[0]!.name.endsWith('.onnx') && !m.files[0]!.name.includes('/')), 'a checkpoint needs manifest.json; an onnx model is one .onnx file');
 export type ModelRef = z.infer<typeof modelRefSchema>;
 
+/** Text a worker reports that ends up in the coordinator's log: printable ASCII only (no terminal escapes). */
+const printable = (max: number) => z.string().max(max).regex(/^[\x20-\x7e]*$/, 'printable ASCII');
+
+/** Any text from the network made fit for a log line: control and non-ASCII characters as '?', and clipped. */
+export function asPrintable(text: string, max: number): string {
+  const t = text.replace(/[^\x20-\x7e]/g, '?');
+  return t.length <= max ? t : `${t.slice(0, max - 1)}…`;
+}
+
 const base64 = (maxBytes: number) => z.string().max(Math.ceil(maxBytes / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
 
 export const segmentJobSchema = z
@@ -82,8 +91,8 @@ export const segmentResultSchema = z
     bytes: z.number().int().min(1).max(MAX_SEGMENT_BYTES),
     sha256: sha256Hex,
     via: z.enum(['dir', 'redis']),
-    worker: z.string().max(120),
-    engine: z.string().max(200),
+    worker: printable(120),
+    engine: printable(200),
   })
   .strict();
 export type SegmentResult = z.infer<typeof segmentResultSchema>;

@@ -19,7 +19,7 @@ import { Look } from '../look.ts';
 import { encodeSegment } from '../segment-frames.ts';
 import { segmentName, SegmentEncoder } from '../segments.ts';
 import { checkReachable, farmConnection, parseFarmUrl } from './connection.ts';
-import { jobLatents, KEY_PREFIX, parseSegmentJob, QUEUE_NAME, type SegmentJob, type SegmentResult } from './jobs.ts';
+import { asPrintable, jobLatents, KEY_PREFIX, parseSegmentJob, QUEUE_NAME, type SegmentJob, type SegmentResult } from './jobs.ts';
 import { ModelCache } from './models.ts';
 import { FarmStore, sha256 } from './store.ts';
 
@@ -110,7 +110,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     const sha = sha256(bytes);
     await store.putSegment(j.returnVia, j.plan, j.segment, sha, bytes);
     log.info(`segment ${j.segment}: ${(bytes.byteLength / 1024).toFixed(0)} kB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    return { v: 1, plan: j.plan, segment: j.segment, frames: j.frames, bytes: bytes.byteLength, sha256: sha, via: j.returnVia, worker: o.name.slice(0, 120), engine: gen.info.engine.slice(0, 200) };
+    return { v: 1, plan: j.plan, segment: j.segment, frames: j.frames, bytes: bytes.byteLength, sha256: sha, via: j.returnVia, worker: asPrintable(o.name, 120), engine: asPrintable(gen.info.engine, 200) };
   };
 
   const worker = new Worker<unknown, SegmentResult>(QUEUE_NAME, renderJob, {
