@@ -33,6 +33,14 @@ function taken(...logs: string[]): Map<number, string[]> {
   return out;
 }
 
+/** A job that passes the schema (its model does not exist anywhere). */
+const wellFormedJob = (): SegmentJob => ({
+  v: 1, plan: 'a'.repeat(64), segment: 2, frames: 2, precision: 'fp32', latentSize: 3,
+  model: { id: 'b'.repeat(64), kind: 'checkpoint', files: [{ name: 'manifest.json', sha256: 'c'.repeat(64), bytes: 10 }, { name: 'generator.onnx', sha256: 'd'.repeat(64), bytes: 10 }] },
+  latents: Buffer.from(new Float32Array(6).buffer).toString('base64'), cameras: Buffer.alloc(8).toString('base64'),
+  width: 64, height: 64, fps: 30, batch: 2, upscale: null, look: null, returnVia: 'redis',
+});
+
 const SEGMENTS = 3;
 const SEGMENT_FRAMES = 60;
 
@@ -160,6 +168,38 @@ describe('render farm', () => {
     }
   });
 
+  it('forged jobs reach a real worker and are refused before anything runs, once (not retried), writing nothing outside its folders', { timeout: 300_000 }, async () => {
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE_NAME, { connection: conn, prefix: KEY_PREFIX });
+    try {
+      await conn.flushall();
+      const w = start(workerArgs('W'));
+      await w.waitFor(/waiting for segments/);
+      const good = wellFormedJob();
+      // Each would write `root/evil` (or read outside the cache) if a string from the job became a path.
+      const forged: [string, unknown][] = [
+        ['model file', { ...good, model: { ...good.model, files: [{ name: '../../evil', sha256: 'c'.repeat(64), bytes: 1 }, ...good.model.files] } }],
+        ['plan', { ...good, plan: '../../evil' }],
+        ['latents', { ...good, frames: 5 }],
+        ['not an object', 'rm -rf /'],
+      ];
+      for (const [what, data] of forged) await queue.add('segment', data, { jobId: `forged-${what.replace(/ /g, '-')}`, attempts: 3 });
+      for (const [what] of forged) {
+        const id = `forged-${what.replace(/ /g, '-')}`;
+        for (const until = Date.now() + 120_000; (await queue.getJobState(id)) !== 'failed'; await sleep(100)) assert.ok(Date.now() < until, `the forged ${what} job was not refused:\n${w.out}`);
+        const job = (await queue.getJob(id))!;
+        assert.match(job.failedReason, /a farm job was refused/, `${what}: ${job.failedReason}`);
+        assert.equal(job.attemptsMade, 1, `${what}: refused once, not passed round`);
+      }
+      await assert.rejects(fs.stat(path.join(root, 'evil')));
+      assert.equal(w.proc.exitCode, null, 'the worker goes on');
+      await w.kill('SIGTERM');
+    } finally {
+      await queue.close();
+      conn.disconnect();
+    }
+  });
+
   it('Redis unreachable: render and worker name the URL and the fix; render without --farm is unaffected (above)', { timeout: 120_000 }, async () => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
@@ -175,12 +215,7 @@ describe('render farm', () => {
 });
 
 describe('farm jobs from the network', () => {
-  const job = (): SegmentJob => ({
-    v: 1, plan: 'a'.repeat(64), segment: 2, frames: 2, precision: 'fp32', latentSize: 3,
-    model: { id: 'b'.repeat(64), kind: 'checkpoint', files: [{ name: 'manifest.json', sha256: 'c'.repeat(64), bytes: 10 }, { name: 'generator.onnx', sha256: 'd'.repeat(64), bytes: 10 }] },
-    latents: Buffer.from(new Float32Array(6).buffer).toString('base64'), cameras: Buffer.alloc(8).toString('base64'),
-    width: 64, height: 64, fps: 30, batch: 2, upscale: null, look: null, returnVia: 'redis',
-  });
+  const job = wellFormedJob;
   it('a well-formed job passes; names that could leave the cache folder, bad hashes, sizes that disagree and unknown fields are refused', () => {
     assert.equal(parseSegmentJob(job()).segment, 2);
     const forged: [string, (j: SegmentJob) => unknown][] = [

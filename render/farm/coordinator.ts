@@ -117,12 +117,13 @@ export class FarmCoordinator {
 
     if (kept.size) log.info(`${kept.size} segment${kept.size === 1 ? '' : 's'} already in ${p.workDir}`);
     const progress = new Map<number, number>();
+    const done = new Map<number, string>(kept);
     const events = new QueueEvents(QUEUE_NAME, { connection: this.events, prefix: KEY_PREFIX });
     events.on('progress', ({ jobId: id, data }) => {
       const s = [...ids.entries()].find(([, v]) => v === id)?.[0];
-      if (s !== undefined && typeof data === 'number') progress.set(s, Math.min(data, jobs.get(s)!.frames));
+      // A late event of a segment already in would count it twice.
+      if (s !== undefined && !done.has(s) && typeof data === 'number') progress.set(s, Math.min(data, jobs.get(s)!.frames));
     });
-    const done = new Map<number, string>(kept);
     const rejections = new Map<number, number>();
     const engines = new Set<string>();
     let rendered = 0;
