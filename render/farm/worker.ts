@@ -54,7 +54,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const models = new ModelCache(o.cacheDir, store);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'rhodops-worker-'));
   let open: Open | null = null;
-  const upscalers = new Map<UpscaleFactor, Upscaler>();
+  const upscalers = new Map<string, Upscaler>();
 
   const generator = async (job: SegmentJob): Promise<ThreadedGenerator> => {
     const key = `${job.model.id}:${job.precision}`;
@@ -66,9 +66,11 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     log.info(`model ${job.model.id.slice(0, 12)}…: ${open.gen.info.name} on ${open.gen.info.engine}`);
     return open.gen;
   };
-  const upscaler = async (factor: UpscaleFactor): Promise<Upscaler> => {
-    let u = upscalers.get(factor);
-    if (!u) upscalers.set(factor, (u = await openUpscaler(factor, { ort: o.ort })));
+  // With the job's precision too, as a local render opens it (int8 keeps `--ep auto` on the CPU).
+  const upscaler = async (factor: UpscaleFactor, precision: SegmentJob['precision']): Promise<Upscaler> => {
+    const key = `${factor}:${precision}`;
+    let u = upscalers.get(key);
+    if (!u) upscalers.set(key, (u = await openUpscaler(factor, { ort: { ...o.ort, precision } })));
     return u;
   };
 
@@ -97,7 +99,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         k++;
         return f;
       };
-      const pipeline = { gen, upscaler: j.upscale ? await upscaler(j.upscale) : null, width: j.width, height: j.height, look, batch: j.batch };
+      const pipeline = { gen, upscaler: j.upscale ? await upscaler(j.upscale, j.precision) : null, width: j.width, height: j.height, look, batch: j.batch };
       // Progress in frames: the coordinator's bar, and a sign (for tests, for people) that the worker is mid-segment.
       await encodeSegment(pipeline, j.frames, next, enc, { onBatch: (written) => job.updateProgress(written) });
       await enc.finish();
