@@ -120,7 +120,8 @@ export function renderCommand(): Command {
         });
         const what = `${r.frames} frames, ${r.width}×${r.height} at ${r.fps} fps (${r.durationS.toFixed(1)} s)`;
         if (r.interrupted) {
-          log.warn(`interrupted: ${r.out} holds the first ${(r.frames === 0 ? 0 : r.resumedAt / r.fps + r.rendered / r.fps).toFixed(1)} s; run the same command again to resume`);
+          const held = r.resumedAt / r.fps + r.rendered / r.fps;
+          log.warn(held > 0 ? `interrupted: ${r.out} holds the first ${held.toFixed(1)} s; run the same command again to resume` : 'interrupted before any segment was in; run the same command again to resume');
           process.exitCode = 130;
         }
         else log.info(`${r.out}: ${what}; rendered ${r.rendered} in ${r.seconds.toFixed(1)} s (×${r.realtimeMultiple.toFixed(2)} real time)${r.resumedAt ? `, resumed at frame ${r.resumedAt}` : ''}`);

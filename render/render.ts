@@ -398,7 +398,8 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
         bar?.stop();
       }
     }
-    await assembleVideo({ segments: tail ? [...segmentFiles, tail] : segmentFiles, audio: o.audio, out: o.out, workDir, ...songPlacement(session, o.audio) });
+    // A farm render stopped before its first segment came in has nothing to show yet (its segments stay queued).
+    if (segmentFiles.length > 0 || tail) await assembleVideo({ segments: tail ? [...segmentFiles, tail] : segmentFiles, audio: o.audio, out: o.out, workDir, ...songPlacement(session, o.audio) });
     if (tail) await fs.rm(tail, { force: true });
     if (!interrupted) await fs.rm(workDir, { recursive: true, force: true });
     const seconds = (performance.now() - started) / 1000;
