@@ -57,7 +57,7 @@ describe('render farm', () => {
   };
   // Small and quick: the bundled 28² model, ESRGAN ×2 and lanczos to 192², 2 s segments of a 6 s song.
   const renderArgs = (out: string) => ['render', '--audio', song, '--out', out, '--size', '192', '--upscale', 'x2', '--segment', '2', '--batch', '2', '--threads', '1', '--seed', '3', '--no-progress'];
-  const workerArgs = (name: string) => ['worker', '--farm', redis.url, '--name', name, '--lock', '2', '--threads', '1', '--cache', path.join(root, `cache-${name}`)];
+  const workerArgs = (name: string, cache = path.join(root, `cache-${name}`)) => ['worker', '--farm', redis.url, '--name', name, '--lock', '2', '--threads', '1', '--cache', cache];
 
   before(async () => {
     setLogLevel('silent');
@@ -81,8 +81,10 @@ describe('render farm', () => {
     const watch = new Redis(redis.url, { maxRetriesPerRequest: null });
     const queue = new Queue(QUEUE_NAME, { connection: watch, prefix: KEY_PREFIX });
     try {
+      // Two workers of one machine: one model cache.
+      const cache = path.join(root, 'cache-AB');
       const c1 = start([...renderArgs(out), '--farm', redis.url]);
-      const a = start(workerArgs('A'));
+      const a = start(workerArgs('A', cache));
       // A renders segment 0, then takes segment 1: killed once it has written part of it, not all.
       let killed: number | null = null;
       for (const until = Date.now() + 300_000; killed === null; ) {
@@ -101,7 +103,7 @@ describe('render farm', () => {
       // The coordinator dies too; the same command, started again, carries on from what the queue holds.
       await c1.kill('SIGKILL');
       const c2 = start([...renderArgs(out), '--farm', redis.url]);
-      const b = start(workerArgs('B'));
+      const b = start(workerArgs('B', cache));
       const exit = await c2.exited;
       assert.equal(exit.code, 0, `coordinator:\n${c2.out}\nworker B:\n${b.out}`);
       assert.deepEqual(await frameMd5(out), reference, 'frame for frame the video a local render makes');
@@ -113,6 +115,7 @@ describe('render farm', () => {
       for (const [s, from] of segments) assert.equal(from.length, 1, `segment ${s} taken once, from ${from.join(', ')}`);
       assert.deepEqual(segments.get(killed), ['B'], `segment ${killed}, whose worker was killed, was rendered again by B`);
       await assert.rejects(fs.stat(`${out}.parts`), 'the segments are cleaned up after the video is made');
+      assert.deepEqual((await fs.readdir(cache)).filter((f) => f.startsWith(`.work-${a.proc.pid}-`)), [], "B removed the killed worker's scratch folder");
       await b.kill('SIGTERM');
     } finally {
       await queue.close();

@@ -22,7 +22,7 @@ export function workerCommand(): Command {
     .description('render segments for `rhodops render --farm` on this machine (run one per GPU, or several on a many-core CPU)')
     .requiredOption('--farm <url>', "the farm's Redis, as the render was given it (redis://HOST:PORT)")
     .option('--farm-dir <dir>', "the render's shared folder, as this machine mounts it (segments and models travel through it)")
-    .option('--cache <dir>', 'where fetched models are kept, by hash', path.join(os.homedir(), '.cache', 'rhodops', 'farm', 'models'))
+    .option('--cache <dir>', 'where fetched models are kept, by hash (workers of one machine may share it; their scratch folders are here too)', path.join(os.homedir(), '.cache', 'rhodops', 'farm', 'models'))
     .option('--name <name>', 'this worker in the queue and the render log (default: host-pid)')
     .option('--lock <s>', "seconds a segment's lock lasts unrenewed: a killed worker's segment is given to another after about twice this", '30')
     // The precision is the render's (it decides the frames); the provider and threads are this machine's.

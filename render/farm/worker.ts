@@ -52,7 +52,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const connection = farmConnection(farm);
   const store = new FarmStore(connection, o.farmDir);
   const models = new ModelCache(o.cacheDir, store);
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'rhodops-worker-'));
+  const work = await workFolder(o.cacheDir);
   let open: Open | null = null;
   const upscalers = new Map<string, Upscaler>();
 
@@ -143,6 +143,26 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     connection.disconnect();
     await fs.rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * This worker's scratch folder, beside its models (`.work-PID-…`), after removing those of workers on this machine
+ * that are gone (a killed worker leaves its half-made segment behind).
+ */
+async function workFolder(cacheDir: string): Promise<string> {
+  await fs.mkdir(cacheDir, { recursive: true });
+  for (const name of await fs.readdir(cacheDir)) {
+    const pid = Number(/^\.work-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      alive = (e as NodeJS.ErrnoException).code !== 'ESRCH';
+    }
+    if (!alive) await fs.rm(path.join(cacheDir, name), { recursive: true, force: true });
+  }
+  return fs.mkdtemp(path.join(cacheDir, `.work-${process.pid}-`));
 }
 
 /** The default worker name: the machine and the process, unique on a farm. */
