@@ -27,6 +27,7 @@ import { benchPgganTraining, type PgganTrainingRow } from './pggan-training.ts';
 import { benchPgganQuality } from './pggan-quality.ts';
 import { DEFAULT_MODEL } from '../presets/bundled.ts';
 import { benchHostile, hostileReport, type HostileRow } from './hostile.ts';
+import { benchFarm, farmReport, type FarmBench } from './farm.ts';
 
 interface BenchOptions {
   quick: boolean;
@@ -37,6 +38,8 @@ interface BenchOptions {
   datasets: boolean;
   hostile: boolean;
   hostileOnly: boolean;
+  farm: boolean;
+  farmOnly: boolean;
   quality?: string;
   qualityMinutes: string;
   threads: string;
@@ -57,6 +60,8 @@ export function benchCommand(): Command {
     .option('--no-datasets', 'skip the datasets section (augment, pack, style transfer)')
     .option('--no-hostile', 'skip the hostile-client section (attackers in child processes against a live server)')
     .option('--hostile-only', 'run only the hostile-client section', false)
+    .option('--no-farm', 'skip the render-farm section (local render against 1 and 2 workers through a local redis-server)')
+    .option('--farm-only', 'run only the render-farm section', false)
     .option('--quality <pack>', 'run only the training-quality section: WGAN-GP vs logistic-R1, with and without DiffAugment, by SWD after --quality-minutes each, on this packed dataset')
     .option('--quality-minutes <m>', 'wall-clock minutes per configuration of the quality section', '5')
     .option('--json <file>', 'where to write the results (default bench/results/<time>.json)')
@@ -85,6 +90,16 @@ async function runBench(o: BenchOptions): Promise<void> {
     const file = o.json ?? path.join('bench', 'results', `quality-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(file, JSON.stringify({ date: new Date().toISOString(), machine, dataset: path.resolve(o.quality), quality }, null, 2) + '\n');
+    process.stderr.write(`results written to ${file}\n`);
+    return;
+  }
+  if (o.farmOnly) {
+    say('render farm: local render, then 1 and 2 workers through a local redis-server…');
+    const farm = await benchFarm({ quick: o.quick }, say);
+    process.stdout.write(farmReport(farm).join('\n') + '\n');
+    const file = o.json ?? path.join('bench', 'results', `farm-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, JSON.stringify({ date: new Date().toISOString(), quick: o.quick, machine, farm }, null, 2) + '\n');
     process.stderr.write(`results written to ${file}\n`);
     return;
   }
@@ -194,6 +209,12 @@ async function runBench(o: BenchOptions): Promise<void> {
     render = await benchRender({ quick: o.quick }, say);
   }
 
+  let farm: FarmBench | null = null;
+  if (o.farm && o.render) {
+    say('render farm: local render, then 1 and 2 workers through a local redis-server…');
+    farm = await benchFarm({ quick: o.quick }, say);
+  }
+
   const augment: AugmentBenchRow[] = [];
   if (o.datasets) {
     say('datasets: augment (tiles, rotations, upscaling) and pack…');
@@ -301,6 +322,7 @@ async function runBench(o: BenchOptions): Promise<void> {
           `  ESRGAN ms/frame: ${render.upscale.map((u) => `${u.engine} ×${u.factor} ${u.input}² ${u.msPerFrame.toFixed(0)}`).join(', ')}`,
         ]
       : []),
+    ...(farm ? ['', ...farmReport(farm)] : []),
   ].join('\n');
   process.stdout.write(out + '\n');
 
@@ -321,6 +343,7 @@ async function runBench(o: BenchOptions): Promise<void> {
     hostile,
     client,
     render,
+    farm,
     augment,
     stylize,
     gpu: { skipped: gpuSkipped, providers: gpu, training: { skipped: gpuTrainingSkipped, infogan: gpuTraining, pggan: gpuPggan } },

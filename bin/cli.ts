@@ -9,6 +9,7 @@ import { gpuCommand } from './gpu.ts';
 import { benchCommand } from '../bench/command.ts';
 import { serveCommand } from '../server/cli.ts';
 import { renderCommand, sheetCommand } from '../render/cli.ts';
+import { workerCommand } from '../render/farm/cli.ts';
 import { datasetCommand } from '../trainer/prepare/cli.ts';
 import { midiCommand } from '../server/midi/index.ts';
 import { audioCommand } from '../core/audio/index.ts';
@@ -28,6 +29,7 @@ export function program(): Command {
   cli.addCommand(datasetCommand());
   cli.addCommand(renderCommand());
   cli.addCommand(sheetCommand());
+  cli.addCommand(workerCommand());
   cli.addCommand(evalCommand());
   cli.addCommand(infoCommand());
   cli.addCommand(gpuCommand());

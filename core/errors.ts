@@ -41,6 +41,12 @@ export type ErrorCode =
   | 'CLIENT_BUILD_FAILED'
   | 'SESSION_INVALID'
   | 'TIMELINE_INVALID'
+  // The render farm (render/farm/).
+  | 'FARM_UNREACHABLE'
+  | 'FARM_JOB_INVALID'
+  | 'FARM_MODEL_MISSING'
+  | 'FARM_RESULT_REJECTED'
+  | 'FARM_FAILED'
   // What the live server answers on the wire (WebSocket error replies, REST error bodies, refused upgrades).
   | 'UNAUTHORIZED'
   | 'FORBIDDEN_ORIGIN'

@@ -37,6 +37,8 @@ interface RenderCliOptions extends OrtCliOptions {
   segment: string;
   presets?: string;
   progress: boolean;
+  farm?: string;
+  farmDir?: string;
 }
 
 const int = (name: string, v: string, min: number, max: number) => intOption(`--${name}`, v, min, max);
@@ -80,6 +82,8 @@ export function renderCommand(): Command {
     .addOption(new Option('--directions <kind>', "the latent directions: seeded random, or the model's principal ones (computed once, cached), as serve's").choices(['random', 'principal']).default('random'))
     .option('--look <file>', "the output page's look as JSON (sharpen, trails, brightness, contrast, saturation, hue, gamma), e.g. {\"trails\": 0.8, \"saturation\": 1.4}")
     .option('--no-progress', 'no progress bar (log lines only)')
+    .option('--farm <url>', 'render the segments on a farm of `rhodops worker`s through this Redis (redis://HOST:PORT); see README, "Render farm"')
+    .option('--farm-dir <dir>', 'with --farm: a folder the workers share, for segments and models (else they travel through Redis)')
     .action(async (o: RenderCliOptions) => {
       const controller = new AbortController();
       const onInt = () => {
@@ -87,6 +91,7 @@ export function renderCommand(): Command {
         process.stderr.write('\nstopping after this batch; writing a playable partial video (Ctrl-C again to quit at once)…\n');
         controller.abort();
       };
+      if (o.farmDir && !o.farm) throw new RhodopsError('BAD_OPTION', '--farm-dir is for farm renders', { hint: 'add --farm redis://HOST:PORT, or leave --farm-dir out' });
       process.on('SIGINT', onInt);
       try {
         const r = await render({
@@ -109,12 +114,14 @@ export function renderCommand(): Command {
           directions: o.directions,
           ...(o.look ? { look: await readLook(path.resolve(o.look)) } : {}),
           ort: ortOptionsFrom(o),
+          ...(o.farm ? { farm: { url: o.farm, dir: o.farmDir ? path.resolve(o.farmDir) : null } } : {}),
           signal: controller.signal,
           progress: o.progress && process.stderr.isTTY === true,
         });
         const what = `${r.frames} frames, ${r.width}×${r.height} at ${r.fps} fps (${r.durationS.toFixed(1)} s)`;
         if (r.interrupted) {
-          log.warn(`interrupted: ${r.out} holds the first ${(r.frames === 0 ? 0 : r.resumedAt / r.fps + r.rendered / r.fps).toFixed(1)} s; run the same command again to resume`);
+          const held = r.resumedAt / r.fps + r.rendered / r.fps;
+          log.warn(held > 0 ? `interrupted: ${r.out} holds the first ${held.toFixed(1)} s; run the same command again to resume` : 'interrupted before any segment was in; run the same command again to resume');
           process.exitCode = 130;
         }
         else log.info(`${r.out}: ${what}; rendered ${r.rendered} in ${r.seconds.toFixed(1)} s (×${r.realtimeMultiple.toFixed(2)} real time)${r.resumedAt ? `, resumed at frame ${r.resumedAt}` : ''}`);

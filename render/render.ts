@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import sharp from 'sharp';
 import { decodeAudioFile, extractFeatures, probeDuration, type FeatureFrame } from '../core/audio/index.ts';
 import { RhodopsError, messageOf } from '../core/errors.ts';
 import type { LatentStateJson } from '../core/latent/index.ts';
@@ -17,7 +16,7 @@ import { BUILT_IN_MAPPINGS } from '../core/mapping/defaults.ts';
 import { ThreadedGenerator } from '../core/runtime/threaded.ts';
 import { openUpscaler, type UpscaleFactor, type Upscaler } from '../core/upscale/esrgan.ts';
 import type { OrtOptions } from '../core/runtime/ort.ts';
-import type { GeneratorInfo, RgbBatch } from '../core/runtime/types.ts';
+import type { GeneratorInfo } from '../core/runtime/types.ts';
 import { checkCompatible } from '../presets/layout.ts';
 import { layoutMismatches } from '../core/latent/state.ts';
 import { PresetStore } from '../presets/store.ts';
@@ -32,6 +31,8 @@ import { cachedGains } from '../instrument/calibration.ts';
 import { modelPrincipalDirections } from '../instrument/principal.ts';
 import type { LiveGains } from '../instrument/live-state.ts';
 import { assembleVideo, segmentName, SegmentEncoder } from './segments.ts';
+import { encodeSegment, type FramePipeline } from './segment-frames.ts';
+import { FarmCoordinator, type FarmOptions } from './farm/coordinator.ts';
 import { loadTimeline, snapToBeats, type Timeline } from './timeline.ts';
 import { checkRange } from '../core/options.ts';
 import { FPS_RANGE } from '../core/video.ts';
@@ -77,6 +78,8 @@ export interface RenderOptions {
   progress: boolean;
   /** Each frame's RGB as encoded (tests compare them). */
   onFrame?: (index: number, rgb: Uint8Array) => void;
+  /** Render the segments on a farm of workers (render/farm/): its Redis, and optionally a shared folder. */
+  farm?: FarmOptions;
 }
 
 export interface RenderSummary {
@@ -237,7 +240,10 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
   // On its own thread: ONNX Runtime blocks the thread it runs on, and this one feeds ffmpeg meanwhile.
   const gen = await ThreadedGenerator.open(o.model, { engine: 'ort', ort: o.ort });
   let upscaler: Upscaler | null = null;
+  let farm: FarmCoordinator | null = null;
   try {
+    // Before the song is decoded: an unreachable Redis, or a look that cannot be split, is said at once.
+    if (o.farm) farm = await FarmCoordinator.connect(o.farm, o.look);
     const info = gen.info;
     const diffs = session ? layoutMismatches(session.header.live.spec, info.latent, `${info.name}'s`, 'the session') : [];
     if (diffs.length > 0) {
@@ -323,92 +329,77 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     // The latents of the frames already encoded are computed again, without rendering: cheap, and exact.
     for (let i = 0; i < Math.min(resumedAt, total); i++) source.next();
 
-    upscaler = upscale ? await openUpscaler(upscale, { ort: o.ort }) : null;
-    const bar = o.progress
-      ? new cliProgress.SingleBar(
-          { format: 'render |{bar}| {value}/{total} frames | ×{speed} real time | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 100 },
-          cliProgress.Presets.shades_classic,
-        )
-      : null;
-    bar?.start(total, resumedAt, { speed: '-' });
-    // Without a terminal (a log file, CI), a line every 10 s instead of the bar.
-    let lastLine = performance.now();
     const t0 = performance.now();
     let rendered = 0;
     let interrupted = false;
     const segmentFiles: string[] = [];
     for (let s = 0; s < first; s++) segmentFiles.push(path.join(workDir, segmentName(s)));
     let tail: string | null = null;
-    try {
-      for (let s = first; s < segments && !interrupted; s++) {
-        const from = s * segFrames;
-        const to = Math.min(total, from + segFrames);
-        const enc = await SegmentEncoder.start(path.join(workDir, segmentName(s)), { width, height, fps });
-        try {
-          // The engine makes batch k+1 (on ONNX Runtime's threads) while batch k is upscaled and encoded.
-          // Each frame's camera moves travel with its latent, as a frame message carries them to a page.
-          const makeBatch = (i: number): { rgb: Promise<RgbBatch>; cameras: Camera[] } => {
-            const n = Math.min(o.batch, to - i);
-            const latents = new Float32Array(n * info.latent.size);
-            const cameras: Camera[] = [];
-            for (let k = 0; k < n; k++) {
-              latents.set(source.next(), k * info.latent.size);
-              cameras.push(quantizeCamera(source.camera));
+    if (farm) {
+      // Segments are rendered by workers elsewhere; the latents (cheap) are computed here, in order, as below.
+      const r = await farm.render({
+        plan, workDir, first, segments, segFrames, total, fps, width, height, batch: o.batch, upscale, look: o.look ?? null,
+        precision: o.ort.precision ?? 'fp32', model: o.model, progress: o.progress, ...(o.signal ? { signal: o.signal } : {}),
+        next: () => ({ latent: source.next(), camera: quantizeCamera(source.camera) }),
+      });
+      segmentFiles.push(...r.files);
+      rendered = r.rendered;
+      interrupted = r.interrupted;
+    } else {
+      upscaler = upscale ? await openUpscaler(upscale, { ort: o.ort }) : null;
+      const pipeline: FramePipeline = { gen, upscaler, width, height, look, batch: o.batch };
+      const bar = o.progress
+        ? new cliProgress.SingleBar(
+            { format: 'render |{bar}| {value}/{total} frames | ×{speed} real time | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 100 },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+      bar?.start(total, resumedAt, { speed: '-' });
+      // Without a terminal (a log file, CI), a line every 10 s instead of the bar.
+      let lastLine = performance.now();
+      try {
+        for (let s = first; s < segments && !interrupted; s++) {
+          const from = s * segFrames;
+          const to = Math.min(total, from + segFrames);
+          const enc = await SegmentEncoder.start(path.join(workDir, segmentName(s)), { width, height, fps });
+          try {
+            const written = await encodeSegment(pipeline, to - from, () => ({ latent: source.next(), camera: quantizeCamera(source.camera) }), enc, {
+              ...(o.onFrame ? { onFrame: (k: number, rgb: Uint8Array) => o.onFrame!(from + k, rgb) } : {}),
+              stop: () => !!o.signal?.aborted,
+              onBatch: (k) => {
+                const i = from + k;
+                rendered = i - resumedAt;
+                const secs = (performance.now() - t0) / 1000;
+                bar?.update(i, { speed: (rendered / fps / Math.max(secs, 1e-3)).toFixed(2) });
+                if (!bar && performance.now() - lastLine > 10_000) {
+                  lastLine = performance.now();
+                  const speed = rendered / fps / Math.max(secs, 1e-3);
+                  log.info(`${i}/${total} frames (${((100 * i) / total).toFixed(0)} %), ×${speed.toFixed(2)} real time, ${((total - i) / fps / Math.max(speed, 1e-3)).toFixed(0)} s to go`);
+                }
+              },
+            });
+            if (written < to - from) interrupted = true;
+            if (interrupted) {
+              // A short last piece for the partial video; not a segment, so a resume renders this one again.
+              tail = path.join(workDir, 'interrupted.mkv');
+              await enc.finish();
+              await fs.rename(enc.file, tail);
+            } else {
+              await enc.finish();
+              segmentFiles.push(enc.file);
+              if (o.signal?.aborted) interrupted = s + 1 < segments;
             }
-            return { rgb: gen.generate(latents, n), cameras };
-          };
-          let pending: { rgb: Promise<RgbBatch>; cameras: Camera[] } | null = makeBatch(from);
-          for (let i = from; pending; ) {
-            const made: RgbBatch = await pending.rgb;
-            const cameras = pending.cameras;
-            const n: number = made.batch;
-            const stop: boolean = !!o.signal?.aborted && i + n < to;
-            pending = !stop && i + n < to ? makeBatch(i + n) : null;
-            if (look.sharpens) for (let k = 0; k < n; k++) look.sharpen(made.data.subarray(k * made.width * made.height * 3, (k + 1) * made.width * made.height * 3), made.width, made.height);
-            const rgb = upscaler ? { width: made.width * factor, height: made.height * factor, data: await upscaler.upscale(made.data, n, made.width, made.height) } : made;
-            const frameBytes = rgb.width * rgb.height * 3;
-            for (let k = 0; k < n; k++) {
-              let frame: Uint8Array = rgb.data.subarray(k * frameBytes, (k + 1) * frameBytes);
-              if (width !== rgb.width || height !== rgb.height) {
-                frame = await sharp(frame, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).resize(width, height, { kernel: 'lanczos3' }).raw().toBuffer();
-              }
-              const camera = cameras[k]!;
-              frame = look.move(frame, width, height, camera);
-              // In place: the batch (or the resized copy, or the look's own buffer) is this loop's own.
-              if (look.colours(camera)) look.colour(frame, camera);
-              o.onFrame?.(i + k, frame);
-              await enc.write(frame);
-            }
-            i += n;
-            rendered += n;
-            const secs = (performance.now() - t0) / 1000;
-            bar?.update(i, { speed: (rendered / fps / Math.max(secs, 1e-3)).toFixed(2) });
-            if (!bar && performance.now() - lastLine > 10_000) {
-              lastLine = performance.now();
-              const speed = rendered / fps / Math.max(secs, 1e-3);
-              log.info(`${i}/${total} frames (${((100 * i) / total).toFixed(0)} %), ×${speed.toFixed(2)} real time, ${((total - i) / fps / Math.max(speed, 1e-3)).toFixed(0)} s to go`);
-            }
-            if (stop) interrupted = true;
+          } catch (e) {
+            await enc.abort();
+            throw e;
           }
-          if (interrupted) {
-            // A short last piece for the partial video; not a segment, so a resume renders this one again.
-            tail = path.join(workDir, 'interrupted.mkv');
-            await enc.finish();
-            await fs.rename(enc.file, tail);
-          } else {
-            await enc.finish();
-            segmentFiles.push(enc.file);
-            if (o.signal?.aborted) interrupted = s + 1 < segments;
-          }
-        } catch (e) {
-          await enc.abort();
-          throw e;
         }
+      } finally {
+        bar?.stop();
       }
-    } finally {
-      bar?.stop();
     }
-    await assembleVideo({ segments: tail ? [...segmentFiles, tail] : segmentFiles, audio: o.audio, out: o.out, workDir, ...songPlacement(session, o.audio) });
+    // A farm render stopped before its first segment came in has nothing to show yet (its segments stay queued).
+    if (segmentFiles.length > 0 || tail) await assembleVideo({ segments: tail ? [...segmentFiles, tail] : segmentFiles, audio: o.audio, out: o.out, workDir, ...songPlacement(session, o.audio) });
     if (tail) await fs.rm(tail, { force: true });
     if (!interrupted) await fs.rm(workDir, { recursive: true, force: true });
     const seconds = (performance.now() - started) / 1000;
@@ -428,6 +419,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
       ...(session ? { replayExact: (source as ReplaySource).exact } : {}),
     };
   } finally {
+    await farm?.close();
     await upscaler?.dispose();
     await gen.dispose();
   }
