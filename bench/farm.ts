@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { freeLoopbackPort } from '../core/free-port.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,13 +46,6 @@ function started(cmd: string, args: string[], ready: RegExp): Promise<ChildProce
   });
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 export async function benchFarm(o: { quick: boolean }, say: (m: string) => void): Promise<FarmBench> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'rhodops-bench-farm-'));
@@ -75,7 +68,7 @@ export async function benchFarm(o: { quick: boolean }, say: (m: string) => void)
     rows.push({ case: 'local', workers: 0, seconds: local.seconds, realtimeMultiple: local.durationS / local.seconds });
     say(`  local: ×${(local.durationS / local.seconds).toFixed(2)} real time (${local.seconds.toFixed(1)} s)`);
 
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     procs.push(await started('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], /Ready to accept connections/));
     const farm = { url: `redis://127.0.0.1:${port}`, dir: null };
     for (const workers of [1, 2]) {

@@ -15,7 +15,8 @@ import { setLogLevel } from '../core/log.ts';
 import { KEY_PREFIX, parseSegmentJob, QUEUE_NAME, segmentJobSchema, type SegmentJob, type SegmentResult } from '../render/farm/jobs.ts';
 import { FarmStore, sha256 } from '../render/farm/store.ts';
 import { throwsWith } from './helpers/assert.ts';
-import { rhodops, startRedis, freePort, type Child } from './helpers/processes.ts';
+import { rhodops, startRedis, type Child } from './helpers/processes.ts';
+import { freeLoopbackPort } from '../core/free-port.ts';
 import { sleep, tempRoot } from './helpers/server.ts';
 
 const run = promisify(execFile);
@@ -204,7 +205,7 @@ describe('render farm', () => {
   });
 
   it('Redis unreachable: render and worker name the URL and the fix; render without --farm is unaffected (above)', { timeout: 120_000 }, async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const url = `redis://127.0.0.1:${port}`;
     const r = start([...renderArgs(path.join(root, 'never.mp4')), '--farm', url]);
     const w = start(['worker', '--farm', url]);

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { freeLoopbackPort } from '../core/free-port.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -546,14 +547,6 @@ describe('the fuzzer', () => {
   });
 });
 
-/** A free port, for a server started as its own process. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Process ids whose parent is `pid` (Linux /proc). */
 async function childrenOf(pid: number): Promise<number[]> {
@@ -579,7 +572,7 @@ const alive = (pid: number) => {
 
 /** `rhodops serve` as its own process, on a free port, with its folders in `root`. */
 async function serveProcess(root: string): Promise<{ proc: ReturnType<typeof spawn>; url: string; exited: Promise<{ code: number | null; signal: string | null }> }> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const proc = spawn(process.execPath, [path.join(ROOT, 'bin', 'rhodops.js'), 'serve', '--port', String(port), '--midi', 'none', '--recordings', path.join(root, 'recordings'), '--audio-dir', root], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -8,14 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { pack } from '../trainer/prepare/pack.ts';
 import { loadRun } from '../trainer/pggan/run.ts';
-import { rhodops, tinyPack } from './helpers/cli.ts';
+import { runRhodops } from './helpers/processes.ts';
+import { tinyPack } from './helpers/pggan.ts';
 import { setLogLevel } from '../core/log.ts';
 
 describe('rhodops train pggan (the command)', () => {
   let root: string;
   let data: string;
   let out: string;
-  const run = (extra: string[]) => rhodops(['train', 'pggan', '--out', out, '--backend', 'wasm', '--threads', '1', '--no-samples', '--metrics-every-kimg', '0', ...extra]);
+  const run = (extra: string[]) => runRhodops(['train', 'pggan', '--out', out, '--backend', 'wasm', '--threads', '1', '--no-samples', '--metrics-every-kimg', '0', ...extra]);
 
   before(async () => {
     setLogLevel('silent');
@@ -33,7 +34,7 @@ describe('rhodops train pggan (the command)', () => {
     assert.match(html, /<svg/, 'curves drawn');
     assert.match(html, /data:image\/png;base64,|no sample/i);
     // No opener on the PATH: the command must still succeed and say where the file is.
-    const shown = await rhodops(['train', 'pggan', '--out', out, '--report'], { ...process.env, PATH: '/nonexistent' });
+    const shown = await runRhodops(['train', 'pggan', '--out', out, '--report'], { ...process.env, PATH: '/nonexistent' });
     assert.equal(shown.code, 0, shown.stderr);
     assert.equal(shown.stdout.trim(), file);
     assert.match(shown.stderr, /no browser could be opened here/);
@@ -41,14 +42,14 @@ describe('rhodops train pggan (the command)', () => {
 
   it('--from starts a new run where the source got to, with its widths, on the data given', async () => {
     const target = path.join(root, 'transfer');
-    const r = await rhodops(['train', 'pggan', '--out', target, '--from', out, '--data', data, '--resolution', '8', '--freeze-d', '1', '--grayscale', '--batch', '4', '--stabilise-kimg', '0.008', '--backend', 'wasm', '--threads', '1', '--no-samples', '--metrics-every-kimg', '0']);
+    const r = await runRhodops(['train', 'pggan', '--out', target, '--from', out, '--data', data, '--resolution', '8', '--freeze-d', '1', '--grayscale', '--batch', '4', '--stabilise-kimg', '0.008', '--backend', 'wasm', '--threads', '1', '--no-samples', '--metrics-every-kimg', '0']);
     assert.equal(r.code, 0, r.stderr);
     const run = await loadRun(target);
     assert.equal(run.settings.from, out);
     assert.deepEqual(run.settings.arch, (await loadRun(out)).settings.arch);
     assert.deepEqual(run.settings.levels.map((l) => [l.resolution, l.stabiliseKimg, l.transitionKimg]), [[4, 0, 0], [8, 0.008, 0]], 'no images at 4², no fade: straight to 8²');
     assert.deepEqual([run.settings.grayscale, run.settings.freezeD], [true, 1]);
-    const refused = await rhodops(['train', 'pggan', '--out', path.join(root, 'nope'), '--data', data, '--resolution', '8', '--freeze-d', '1']);
+    const refused = await runRhodops(['train', 'pggan', '--out', path.join(root, 'nope'), '--data', data, '--resolution', '8', '--freeze-d', '1']);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /--freeze-d.*needs --from/);
   });
@@ -78,13 +79,13 @@ describe('rhodops train pggan (the command)', () => {
 
   it('eval refuses what its classifier cannot judge: a PGGAN, a code the model lacks, another dataset than the model\'s', async () => {
     const models = path.resolve(import.meta.dirname, '..', 'presets', 'models');
-    const pggan = await rhodops(['eval', path.join(models, 'pggan-textures-64')]);
+    const pggan = await runRhodops(['eval', path.join(models, 'pggan-textures-64')]);
     assert.equal(pggan.code, 2, pggan.stderr);
     assert.match(pggan.stderr, /cannot judge .*a PGGAN/);
-    const code = await rhodops(['eval', path.join(models, 'infogan-mnist'), '--code', '3']);
+    const code = await runRhodops(['eval', path.join(models, 'infogan-mnist'), '--code', '3']);
     assert.equal(code.code, 2);
     assert.match(code.stderr, /has 1 categorical code, so no code 3/);
-    const other = await rhodops(['eval', path.join(models, 'infogan-mnist'), '--data', 'svhn:/nowhere']);
+    const other = await runRhodops(['eval', path.join(models, 'infogan-mnist'), '--data', 'svhn:/nowhere']);
     assert.equal(other.code, 2);
     assert.match(other.stderr, /trained on mnist, and the judging classifier would learn svhn:\/nowhere/);
   });
@@ -92,13 +93,13 @@ describe('rhodops train pggan (the command)', () => {
   it('train infogan --from takes the source\'s architecture and refuses what would contradict it', async () => {
     const models = path.resolve(import.meta.dirname, '..', 'presets', 'models');
     const ig = path.join(root, 'infogan-from');
-    const pggan = await rhodops(['train', 'infogan', '--from', out, '--out', ig]);
+    const pggan = await runRhodops(['train', 'infogan', '--from', out, '--out', ig]);
     assert.equal(pggan.code, 2, pggan.stderr);
     assert.match(pggan.stderr, /--from .* is not an InfoGAN run \(it is a PGGAN\)/);
-    const size = await rhodops(['train', 'infogan', '--from', path.join(models, 'infogan-mnist'), '--size', '32', '--out', ig]);
+    const size = await runRhodops(['train', 'infogan', '--from', path.join(models, 'infogan-mnist'), '--size', '32', '--out', ig]);
     assert.equal(size.code, 2);
     assert.match(size.stderr, /--size comes from --from/);
-    const frozen = await rhodops(['train', 'infogan', '--freeze-d', '1', '--out', ig]);
+    const frozen = await runRhodops(['train', 'infogan', '--freeze-d', '1', '--out', ig]);
     assert.equal(frozen.code, 2);
     assert.match(frozen.stderr, /--freeze-d needs --from/);
   });
@@ -132,7 +133,7 @@ describe('rhodops train pggan: the defaults through 256²', () => {
     const data = path.join(root, 'pack');
     await pack({ input: images, out: data, progress: false });
     const out = path.join(root, 'run');
-    const r = await rhodops(['train', 'pggan', '--data', data, '--resolution', '256', '--out', out, '--stabilise-kimg', '0.016', '--transition-kimg', '0.016', '--no-samples', '--metrics-every-kimg', '0', '--backend', 'wasm']);
+    const r = await runRhodops(['train', 'pggan', '--data', data, '--resolution', '256', '--out', out, '--stabilise-kimg', '0.016', '--transition-kimg', '0.016', '--no-samples', '--metrics-every-kimg', '0', '--backend', 'wasm']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^done: /m);
     const run = await loadRun(out);

@@ -17,8 +17,8 @@ import { INFOGAN_DEFAULTS } from '../trainer/infogan/settings.ts';
 import { runPggan } from '../trainer/pggan/run.ts';
 import { syntheticPack } from '../trainer/pggan/synthetic.ts';
 import { GUARD_DEFAULTS } from '../trainer/pggan/settings.ts';
-import { testPgganSettings } from './helpers/pggan.ts';
-import { rhodops, tinyPack } from './helpers/cli.ts';
+import { testPgganSettings, tinyPack } from './helpers/pggan.ts';
+import { runRhodops } from './helpers/processes.ts';
 import { relativeRms } from './helpers/models.ts';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -147,7 +147,7 @@ describe('training on WebGPU (SwiftShader)', () => {
     const out = path.join(root, 'cli');
     const data = await tinyPack(root);
     // Dawn's threads must not keep the process alive after the run (the test would time out).
-    const r = await rhodops(['train', 'pggan', '--out', out, '--backend', 'webgpu', '--data', data, '--resolution', '8', '--widths', '8,8',
+    const r = await runRhodops(['train', 'pggan', '--out', out, '--backend', 'webgpu', '--data', data, '--resolution', '8', '--widths', '8,8',
       '--batch', '4', '--stabilise-kimg', '0.004', '--transition-kimg', '0.004', '--no-samples', '--metrics-every-kimg', '0'], { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /tfjs backend: webgpu \(SwiftShader.*software adapter/);

@@ -1,20 +1,12 @@
-/** Real processes for the farm tests: a redis-server on a free loopback port, and the real CLI as children. */
+/** Real processes for tests: the real CLI as children (running, or run to its end), and a redis-server on a free loopback port. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { freeLoopbackPort } from '../../core/free-port.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './server.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** A free loopback port (free when asked; whoever binds it next gets it). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 export interface Child {
   proc: ChildProcess;
@@ -58,9 +50,21 @@ export function rhodops(args: string[], env: NodeJS.ProcessEnv = {}): Child {
   return child(process.execPath, [path.join(ROOT, 'bin', 'rhodops.js'), ...args], env);
 }
 
+/** `node bin/rhodops.js ARGS` run to its end: the exit code, and stdout and stderr apart. */
+export function runRhodops(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'rhodops.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 /** redis-server on a free loopback port, keeping nothing on disk; `stop` kills it. */
 export async function startRedis(): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const redis = child('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   await redis.waitFor(/Ready to accept connections/, 30_000);
   return { url: `redis://127.0.0.1:${port}`, port, stop: () => redis.kill('SIGKILL') };
