@@ -366,7 +366,7 @@ async function gpuTrainingBackends(hardwareAdapter: boolean): Promise<{ usable: 
     await initBackend('gpu');
     usable.push('gpu');
   } catch (e) {
-    why.push(`tfjs-node-gpu: ${messageOf(e).split('\n')[0] ?? ''}`);
+    why.push(`tfjs-node-gpu: ${(messageOf(e).split('\n')[0] ?? '').replace(/^.*is unavailable: /, '')}`);
   }
   return { usable, skipped: usable.length === 0 ? why.join('; ') : null };
 }
