@@ -1,6 +1,7 @@
 /** `rhodops gpu`: the machine's GPUs as rhodops sees them, and what `auto` chooses for playing and for training. */
 import { Command } from 'commander';
 import { initBackend } from '../core/backend.ts';
+import { logLevel, setLogLevel } from '../core/log.ts';
 import { chooseAuto, surveyProviders } from '../core/gpu/providers.ts';
 
 export function gpuCommand(): Command {
@@ -10,7 +11,10 @@ export function gpuCommand(): Command {
     .action(async (o: { json: boolean }) => {
       const survey = await surveyProviders();
       const play = chooseAuto(survey.offers);
-      const train = await initBackend('auto');
+      // The backend's own log line would repeat what the survey below says.
+      const level = logLevel();
+      setLogLevel('warn');
+      const train = await initBackend('auto').finally(() => setLogLevel(level));
       if (o.json) {
         process.stdout.write(JSON.stringify({ ...survey, auto: { play, train: { backend: train.name, skipped: train.reasons } } }, null, 2) + '\n');
         return;
