@@ -110,7 +110,7 @@ describe('patches', () => {
     }
   });
 
-  it('finds a style patch itself as its nearest neighbour, and aggregation of exact matches gives the image back', () => {
+  it('finds a style patch itself as its nearest neighbour, and aggregation of exact matches gives the image back', async () => {
     const style = smoothSource(40, 40);
     const n = 7;
     const grid = patchGrid(40, 40, n, 5, 0);
@@ -124,8 +124,8 @@ describe('patches', () => {
       ys: Int32Array.from([...sampled.ys, ...grid.filter((_, i) => i % 2 === 1)]),
     };
     const before = tf.memory().numTensors;
-    const index = new PatchIndex(patches, 48, rng(2));
-    const matches = index.nearest(style, grid);
+    const index = await PatchIndex.build(patches, 48, rng(2));
+    const matches = await index.nearest(style, grid);
     index.dispose();
     assert.equal(tf.memory().numTensors, before, 'PatchIndex disposes all it made');
     for (let q = 0; q < matches.length; q++) {

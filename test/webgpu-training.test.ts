@@ -1,6 +1,7 @@
-// Training on tfjs-backend-webgpu, run here through Debian chromium's SwiftShader (a software adapter, asked for by
-// name): the same steps as on wasm, from the same weights, give finite and close losses (the gradient penalties'
-// second-order gradients included), and the weights move alike. `auto` never trains on a software adapter.
+// Training and the dataset's style transfer on tfjs-backend-webgpu, run here through Debian chromium's SwiftShader
+// (a software adapter, asked for by name): the same steps as on wasm, from the same weights, give finite and close
+// losses (the gradient penalties' second-order gradients included), and the weights move alike; a resumed run
+// stays exact; the patch transfer makes stripes of stripes. `auto` never trains on a software adapter.
 import assert from 'node:assert/strict';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -9,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../core/backend.ts';
 import { setLogLevel } from '../core/log.ts';
-import { gaussianArray } from '../core/random.ts';
+import { gaussianArray, rng } from '../core/random.ts';
 import { infoganArch } from '../core/models/architectures.ts';
 import { PgganTrainer } from '../trainer/pggan/trainer.ts';
 import { InfoganTrainer } from '../trainer/infogan/trainer.ts';
@@ -18,6 +19,8 @@ import { runPggan } from '../trainer/pggan/run.ts';
 import { syntheticPack } from '../trainer/pggan/synthetic.ts';
 import { GUARD_DEFAULTS } from '../trainer/pggan/settings.ts';
 import { testPgganSettings, tinyPack } from './helpers/pggan.ts';
+import { flat, gradientEnergy, stripes } from './helpers/stylize.ts';
+import { stylize } from '../trainer/stylize/transfer.ts';
 import { runRhodops } from './helpers/processes.ts';
 import { relativeRms } from './helpers/models.ts';
 
@@ -152,5 +155,15 @@ describe('training on WebGPU (SwiftShader)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /tfjs backend: webgpu \(SwiftShader.*software adapter/);
     assert.match(r.stdout, /^done: step \d+/m);
+  });
+
+  it('style transfer runs on webgpu: a striped style on flat grey content gives a striped pastiche', async () => {
+    await initBackend('webgpu');
+    const before = tf.memory().numTensors;
+    const striped = await stylize(flat(64, 128), [{ image: stripes(64, 8), weight: 1 }], { size: 64, startSize: 32 }, rng(11));
+    assert.equal(tf.memory().numTensors, before, 'every tensor disposed');
+    const e = gradientEnergy(striped);
+    assert.ok(e.horizontal > 6000, `horizontal gradient energy ${e.horizontal.toFixed(0)} > 6000`);
+    assert.ok(e.vertical < e.horizontal / 5, `vertical ${e.vertical.toFixed(0)} < horizontal ${e.horizontal.toFixed(0)} / 5`);
   });
 });

@@ -23,6 +23,7 @@ import { unknownLayers } from './features.ts';
 import { histogramReference, matchHistogram } from './histogram.ts';
 import { coverSquare, resize, resizeShortSide, type RgbFloatImage } from './image.ts';
 import { gaussian } from './patches.ts';
+import { readScalar } from '../grads.ts';
 import { MAX_STYLES, scaleSchedule, type StyleInput } from './transfer.ts';
 
 export type GatysOptimizer = 'adam' | 'lbfgs';
@@ -207,7 +208,7 @@ class ScaleLoss {
     }
   }
 
-  evaluate(x: Float32Array): Evaluation {
+  async evaluate(x: Float32Array): Promise<Evaluation> {
     const parts: tf.Scalar[] = [];
     const xt = tf.tensor4d(x, [1, this.side, this.side, 3]);
     try {
@@ -236,10 +237,12 @@ class ScaleLoss {
         parts.push(tf.keep(style), tf.keep(content), tf.keep(tv));
         return total as tf.Scalar;
       })(xt);
-      const [style, content, tv] = parts.map((p) => p.dataSync()[0]!) as [number, number, number];
-      const out = { loss: value.dataSync()[0]!, style, content, tv, grad: grad.dataSync() as Float32Array };
-      tf.dispose([value, grad]);
-      return out;
+      try {
+        const [style, content, tv, loss] = await Promise.all([...parts, value].map(readScalar));
+        return { loss: loss!, style: style!, content: content!, tv: tv!, grad: (await grad.data()) as Float32Array };
+      } finally {
+        tf.dispose([value, grad]);
+      }
     } finally {
       tf.dispose([xt, ...parts]);
     }
@@ -412,7 +415,7 @@ export async function stylizeGatys(
       const pixels = x.data;
       const opt = o.optimizer === 'adam' ? adam(pixels.length, o.learningRate) : lbfgs(pixels.length);
       for (let it = 0; it < steps; it++) {
-        const e = loss.evaluate(pixels);
+        const e = await loss.evaluate(pixels);
         opt.step(pixels, e);
         done++;
         onProgress?.({ done, total, scale: side, iteration: it + 1, loss: e.loss, style: e.style, content: e.content, tv: e.tv });

@@ -124,7 +124,7 @@ export function gaussian(rng: () => number): number {
  * (D = 3267) would cost ~40 GFLOP to build. Nearest-neighbour distances only need the subspace, not the
  * individual principal axes, so the basis is left unrotated.
  */
-export function fitPcaBasis(samples: Float32Array, count: number, D: number, k: number, rng: () => number, iterations = 3): tf.Tensor2D {
+export async function fitPcaBasis(samples: Float32Array, count: number, D: number, k: number, rng: () => number, iterations = 3): Promise<tf.Tensor2D> {
   const mean = new Float32Array(D);
   for (let i = 0; i < count; i++) for (let d = 0; d < D; d++) mean[d]! += samples[i * D + d]!;
   for (let d = 0; d < D; d++) mean[d]! /= count;
@@ -138,8 +138,11 @@ export function fitPcaBasis(samples: Float32Array, count: number, D: number, k: 
         const y = tf.matMul(a, tf.tensor2d(z, [D, k]));
         return tf.matMul(a, y, true, false);
       });
-      z.set(next.dataSync());
-      next.dispose();
+      try {
+        z.set(await next.data());
+      } finally {
+        next.dispose();
+      }
       orthonormalizeColumns(z, D, k);
     }
   } finally {
@@ -154,8 +157,8 @@ function chunkRows(D: number, M: number): number {
 }
 
 /**
- * Style patches indexed for nearest-neighbour search: their projections on a PCA basis. Owns tensors:
- * dispose() when done.
+ * Style patches indexed for nearest-neighbour search: their projections on a PCA basis (PatchIndex.build).
+ * Owns tensors: dispose() when done.
  */
 export class PatchIndex {
   readonly patches: StylePatches;
@@ -166,40 +169,52 @@ export class PatchIndex {
   /** 1 × M: squared norms of the projections. */
   private readonly norms: tf.Tensor2D;
 
-  constructor(patches: StylePatches, dims: number, rng: () => number, fitSamples = 2048) {
+  private constructor(patches: StylePatches, dims: number, basis: tf.Tensor2D, projT: tf.Tensor2D, norms: tf.Tensor2D) {
     this.patches = patches;
+    this.dims = dims;
+    this.basis = basis;
+    this.projT = projT;
+    this.norms = norms;
+  }
+
+  /** Fits the basis and projects every style patch (read back asynchronously: WebGPU has no synchronous read). */
+  static async build(patches: StylePatches, dims: number, rng: () => number, fitSamples = 2048): Promise<PatchIndex> {
     const n = patches.n;
     const D = n * n * 3;
     const M = patchCount(patches);
-    this.dims = Math.min(dims, D);
+    const k = Math.min(dims, D);
     // The basis is fitted on an evenly strided subset: the sample is already spread over the styles.
     const fitCount = Math.min(M, fitSamples);
     const fit = new Float32Array(fitCount * D);
     for (let i = 0; i < fitCount; i++) readStylePatch(patches, Math.floor((i * M) / fitCount), fit, i * D);
-    this.basis = this.dims === D ? (tf.eye(D) as tf.Tensor2D) : fitPcaBasis(fit, fitCount, D, this.dims, rng);
+    const basis = k === D ? (tf.eye(D) as tf.Tensor2D) : await fitPcaBasis(fit, fitCount, D, k, rng);
     try {
-      const proj = new Float32Array(M * this.dims);
+      const proj = new Float32Array(M * k);
       const rows = chunkRows(D, M);
       const buf = new Float32Array(rows * D);
       for (let start = 0; start < M; start += rows) {
         const c = Math.min(rows, M - start);
         for (let i = 0; i < c; i++) readStylePatch(patches, start + i, buf, i * D);
-        const p = tf.tidy(() => tf.matMul(tf.tensor2d(buf.subarray(0, c * D), [c, D]), this.basis));
-        proj.set(p.dataSync(), start * this.dims);
-        p.dispose();
+        const p = tf.tidy(() => tf.matMul(tf.tensor2d(buf.subarray(0, c * D), [c, D]), basis));
+        try {
+          proj.set(await p.data(), start * k);
+        } finally {
+          p.dispose();
+        }
       }
-      [this.projT, this.norms] = tf.tidy(() => {
-        const p = tf.tensor2d(proj, [M, this.dims]);
+      const [projT, norms] = tf.tidy(() => {
+        const p = tf.tensor2d(proj, [M, k]);
         return [tf.transpose(p), tf.reshape(tf.sum(tf.square(p), 1), [1, M])] as [tf.Tensor2D, tf.Tensor2D];
       });
+      return new PatchIndex(patches, k, basis, projT, norms);
     } catch (e) {
-      this.basis.dispose();
+      basis.dispose();
       throw e;
     }
   }
 
   /** For each patch of `img` at the corners in `grid`, the index of the nearest style patch (in the PCA subspace). */
-  nearest(img: RgbFloatImage, grid: Int32Array): Int32Array {
+  async nearest(img: RgbFloatImage, grid: Int32Array): Promise<Int32Array> {
     const n = this.patches.n;
     const D = n * n * 3;
     const M = patchCount(this.patches);
@@ -216,8 +231,11 @@ export class PatchIndex {
         const score = tf.sub(this.norms, tf.mul(tf.matMul(q, this.projT), 2));
         return tf.argMin(score, 1);
       });
-      out.set(best.dataSync(), start);
-      best.dispose();
+      try {
+        out.set(await best.data(), start);
+      } finally {
+        best.dispose();
+      }
     }
     return out;
   }

@@ -226,12 +226,12 @@ export async function stylize(
     const mask = contentMask(own, o.contentFloor);
     x = x === null ? matchHistogram(addNoise(c, o.noise, rng), ref) : matchHistogram(resize(x, side, side), ref);
     for (const n of patches) {
-      const index = new PatchIndex(sampleStylePatches(scaledStyles, n, o.maxStylePatches, rng), o.pcaDims, rng);
+      const index = await PatchIndex.build(sampleStylePatches(scaledStyles, n, o.maxStylePatches, rng), o.pcaDims, rng);
       try {
         const stride = Math.max(1, Math.round(n * o.strideFraction));
         for (let it = 0; it < o.iterations; it++) {
           const grid = patchGrid(side, side, n, stride, Math.floor(rng() * stride));
-          const matches = index.nearest(x, grid);
+          const matches = await index.nearest(x, grid);
           const aggregated = aggregateIrls(x, grid, matches, index.patches, { r: o.robustness, iterations: o.irlsIterations });
           const fused = fuseContent(aggregated, c, mask, o.contentWeight);
           // Smoothing before the colour match, so that every pass ends with the style's exact histograms.
