@@ -290,42 +290,44 @@ export class PgganTrainer {
     const r = rng(this.seed(PURPOSE_MIX));
     const u = Float32Array.from({ length: batch }, () => r());
     const kept: { loss: CriticLoss; weight: number }[] = [];
-    const grads = this.accumulate(parts, batch, ({ from, n }, weight) => {
-      let realT = tf.tensor4d(real.subarray(from * imageSize, (from + n) * imageSize), [n, res, res, arch.channels]);
-      // Real images fade between resolutions like the generator's output (the official code's process_reals).
-      if (res > 4 && phase.alpha < 1) {
-        const coarse = upsample2x(downsample2x(realT));
-        realT = tf.add(coarse, tf.mul(tf.sub(realT, coarse), phase.alpha)) as tf.Tensor4D;
-      }
-      // The critic sees both through the same kind of augmentation (none unless the run asks for it).
-      const policy = this.settings.augment;
-      realT = diffAugment(realT, policy, this.seed(PURPOSE_AUGMENT_REAL), from);
-      const fake = diffAugment(pgganGenerate(arch, this.g, tf.tensor2d(z.subarray(from * size, (from + n) * size), [n, size]), phase), policy, this.seed(PURPOSE_AUGMENT_FAKE_D), from);
-      const uT = tf.tensor1d(u.subarray(from, from + n));
-      let loss: CriticLoss | null = null;
-      const { grads } = gradsFor(() => {
-        const l = this.settings.loss === 'logistic-r1' ? logisticCriticLoss(this.critic(phase), realT, fake, this.r1(phase, batch)) : criticLoss(this.critic(phase), realT, fake, uT, this.run.lambdaGp, drift);
-        // The gradient's scope disposes what the loss made; these scalars are read after it, then disposed.
-        loss = { total: tf.keep(l.total), wdist: tf.keep(l.wdist), gp: tf.keep(l.gp), drift: tf.keep(l.drift) };
-        return tf.mul(l.total, weight) as tf.Scalar;
-      }, this.d);
-      // The closure ran synchronously: `loss` is set (the compiler cannot see through the callback).
-      kept.push({ loss: loss as unknown as CriticLoss, weight });
-      return grads;
-    });
-    const losses = { d: 0, wdist: 0, gp: 0, drift: 0 };
     try {
-      for (const { loss: l, weight } of kept) {
-        const [total, wdist, gp, drift] = await Promise.all([l.total, l.wdist, l.gp, l.drift].map(readScalar));
-        losses.d += total! * weight;
-        losses.wdist += wdist! * weight;
-        losses.gp += gp! * weight;
-        losses.drift += drift! * weight;
-      }
+      const grads = this.accumulate(parts, batch, ({ from, n }, weight) => {
+        let realT = tf.tensor4d(real.subarray(from * imageSize, (from + n) * imageSize), [n, res, res, arch.channels]);
+        // Real images fade between resolutions like the generator's output (the official code's process_reals).
+        if (res > 4 && phase.alpha < 1) {
+          const coarse = upsample2x(downsample2x(realT));
+          realT = tf.add(coarse, tf.mul(tf.sub(realT, coarse), phase.alpha)) as tf.Tensor4D;
+        }
+        // The critic sees both through the same kind of augmentation (none unless the run asks for it).
+        const policy = this.settings.augment;
+        realT = diffAugment(realT, policy, this.seed(PURPOSE_AUGMENT_REAL), from);
+        const fake = diffAugment(pgganGenerate(arch, this.g, tf.tensor2d(z.subarray(from * size, (from + n) * size), [n, size]), phase), policy, this.seed(PURPOSE_AUGMENT_FAKE_D), from);
+        const uT = tf.tensor1d(u.subarray(from, from + n));
+        let loss: CriticLoss | null = null;
+        const { grads } = gradsFor(() => {
+          const l = this.settings.loss === 'logistic-r1' ? logisticCriticLoss(this.critic(phase), realT, fake, this.r1(phase, batch)) : criticLoss(this.critic(phase), realT, fake, uT, this.run.lambdaGp, drift);
+          // The gradient's scope disposes what the loss made; these scalars are read after it, then disposed.
+          loss = { total: tf.keep(l.total), wdist: tf.keep(l.wdist), gp: tf.keep(l.gp), drift: tf.keep(l.drift) };
+          return tf.mul(l.total, weight) as tf.Scalar;
+        }, this.d);
+        // The closure ran synchronously: `loss` is set (the compiler cannot see through the callback).
+        kept.push({ loss: loss as unknown as CriticLoss, weight });
+        return grads;
+      });
+      const losses = { d: 0, wdist: 0, gp: 0, drift: 0 };
+      await readOrDispose(grads, async () => {
+        for (const { loss: l, weight } of kept) {
+          const [total, wdist, gp, drift] = await Promise.all([l.total, l.wdist, l.gp, l.drift].map(readScalar));
+          losses.d += total! * weight;
+          losses.wdist += wdist! * weight;
+          losses.gp += gp! * weight;
+          losses.drift += drift! * weight;
+        }
+      });
+      return { grads, losses };
     } finally {
       tf.dispose(kept.flatMap(({ loss: l }) => [l.total, l.wdist, l.gp, l.drift]));
     }
-    return { grads, losses };
   }
 
   async generatorGrads(phase: Phase, batch: number, parts: MicroBatch[]): Promise<{ grads: Record<string, tf.Tensor>; loss: number }> {
@@ -333,23 +335,25 @@ export class PgganTrainer {
     const z = gaussianArray(batch * size, this.seed(PURPOSE_G));
     const lossOf = this.settings.loss === 'logistic-r1' ? logisticGeneratorLoss : generatorLoss;
     const values: tf.Scalar[] = [];
-    const grads = this.accumulate(parts, batch, ({ from, n }, weight) => {
-      const zT = tf.tensor2d(z.subarray(from * size, (from + n) * size), [n, size]);
-      const augmentSeed = this.seed(PURPOSE_AUGMENT_FAKE_G);
-      const { value, grads } = gradsFor(() => {
-        const fake = diffAugment(pgganGenerate(this.settings.arch, this.g, zT, phase), this.settings.augment, augmentSeed, from);
-        return tf.mul(lossOf(this.critic(phase), fake), weight) as tf.Scalar;
-      }, this.g);
-      values.push(tf.keep(value));
-      return grads;
-    });
-    let loss = 0;
     try {
-      for (const v of values) loss += await readScalar(v);
+      const grads = this.accumulate(parts, batch, ({ from, n }, weight) => {
+        const zT = tf.tensor2d(z.subarray(from * size, (from + n) * size), [n, size]);
+        const augmentSeed = this.seed(PURPOSE_AUGMENT_FAKE_G);
+        const { value, grads } = gradsFor(() => {
+          const fake = diffAugment(pgganGenerate(this.settings.arch, this.g, zT, phase), this.settings.augment, augmentSeed, from);
+          return tf.mul(lossOf(this.critic(phase), fake), weight) as tf.Scalar;
+        }, this.g);
+        values.push(tf.keep(value));
+        return grads;
+      });
+      let loss = 0;
+      await readOrDispose(grads, async () => {
+        for (const v of values) loss += await readScalar(v);
+      });
+      return { grads, loss };
     } finally {
       tf.dispose(values);
     }
-    return { grads, loss };
   }
 
   /**
@@ -446,5 +450,15 @@ export function assertCompatible(settings: PgganSettings, where: string): void {
         hint: 'Use a minibatch of at least 2 (the paper uses 16 up to 128²).',
       });
     }
+  }
+}
+
+/** Runs `read` (the step's losses, read back); if it fails, the gradients it came with are disposed first. */
+async function readOrDispose(grads: Record<string, tf.Tensor>, read: () => Promise<void>): Promise<void> {
+  try {
+    await read();
+  } catch (e) {
+    tf.dispose(Object.values(grads));
+    throw e;
   }
 }
