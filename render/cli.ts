@@ -120,7 +120,7 @@ export function renderCommand(): Command {
         });
         const what = `${r.frames} frames, ${r.width}×${r.height} at ${r.fps} fps (${r.durationS.toFixed(1)} s)`;
         if (r.interrupted) {
-          const held = r.resumedAt / r.fps + r.rendered / r.fps;
+          const held = r.heldFrames / r.fps;
           log.warn(held > 0 ? `interrupted: ${r.out} holds the first ${held.toFixed(1)} s; run the same command again to resume` : 'interrupted before any segment was in; run the same command again to resume');
           process.exitCode = 130;
         }

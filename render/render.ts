@@ -96,6 +96,8 @@ export interface RenderSummary {
   /** Seconds of video made per second of rendering. */
   realtimeMultiple: number;
   interrupted: boolean;
+  /** Frames the video at `out` holds from the start: all of them, unless interrupted. */
+  heldFrames: number;
   /** With `replay`: frames whose latent had the live frame's hash (of the frames rendered). */
   replayExact?: number;
 }
@@ -335,6 +337,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     const segmentFiles: string[] = [];
     for (let s = 0; s < first; s++) segmentFiles.push(path.join(workDir, segmentName(s)));
     let tail: string | null = null;
+    let held = 0;
     if (farm) {
       // Segments are rendered by workers elsewhere; the latents (cheap) are computed here, in order, as below.
       const r = await farm.render({
@@ -345,6 +348,8 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
       segmentFiles.push(...r.files);
       rendered = r.rendered;
       interrupted = r.interrupted;
+      // Segments that came in out of order are kept for the next run, but the video stops at the first gap.
+      held = Math.min(total, segmentFiles.length * segFrames);
     } else {
       upscaler = upscale ? await openUpscaler(upscale, { ort: o.ort }) : null;
       const pipeline: FramePipeline = { gen, upscaler, width, height, look, batch: o.batch };
@@ -397,6 +402,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
       } finally {
         bar?.stop();
       }
+      held = resumedAt + rendered;
     }
     // A farm render stopped before its first segment came in has nothing to show yet (its segments stay queued).
     if (segmentFiles.length > 0 || tail) await assembleVideo({ segments: tail ? [...segmentFiles, tail] : segmentFiles, audio: o.audio, out: o.out, workDir, ...songPlacement(session, o.audio) });
@@ -416,6 +422,7 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
       seconds,
       realtimeMultiple: rendered / fps / Math.max(renderSecs, 1e-3),
       interrupted,
+      heldFrames: held,
       ...(session ? { replayExact: (source as ReplaySource).exact } : {}),
     };
   } finally {

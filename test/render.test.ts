@@ -158,6 +158,7 @@ describe('offline render', () => {
     assert.equal(first.interrupted, true);
     const partial = await streams(out);
     assert.ok(partial.frames >= 70 && partial.frames < 180, `the partial video plays its ${partial.frames} frames`);
+    assert.equal(first.heldFrames, partial.frames, 'the summary says how much the partial video holds');
     const rest: string[] = [];
     const second = await render({ ...base(), out, onFrame: (i, rgb) => (rest[i] = hash(rgb)) });
     assert.equal(second.resumedAt, 60, 'resumed at the first segment that was not finished (1 s segments)');
