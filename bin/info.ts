@@ -4,6 +4,7 @@ import { BACKEND_CHOICES, initBackend } from '../core/backend.ts';
 import { openGenerator, type EngineName } from '../core/runtime/open.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../core/runtime/ort.ts';
 import { exportServing } from '../core/checkpoint/serving.ts';
+import { intOption } from '../core/options.ts';
 
 export function infoCommand(): Command {
   return new Command('info')
@@ -48,8 +49,9 @@ export function exportCommand(): Command {
     .option('--no-samples', 'leave the sample sheets out')
     .option('--no-weights', "leave the generator's float weights out (the copy then plays on ONNX Runtime in float32 only)")
     .option('--name <name>', 'the name the copy is listed and played under (default: the checkpoint\'s)')
-    .action(async (src: string, out: string, o: { samples: boolean; weights: boolean; name?: string }) => {
-      const m = await exportServing(src, out, { samples: o.samples, weights: o.weights, ...(o.name ? { name: o.name } : {}) });
+    .option('--resolution <px>', "a PGGAN's picture at an earlier resolution of its growth (e.g. 64 from a run now fading in 128²)", (t: string) => intOption('--resolution', t, 4, 4096))
+    .action(async (src: string, out: string, o: { samples: boolean; weights: boolean; name?: string; resolution?: number }) => {
+      const m = await exportServing(src, out, { samples: o.samples, weights: o.weights, ...(o.name ? { name: o.name } : {}), ...(o.resolution ? { resolution: o.resolution } : {}) });
       const bytes = Object.values(m.files).reduce((s, f) => s + f.bytes, 0);
       process.stdout.write(`${out}: ${m.kind} ${m.resolution}×${m.resolution}, ${(bytes / 1e6).toFixed(1)} MB\n`);
     });

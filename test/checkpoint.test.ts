@@ -11,6 +11,8 @@ import { saveModelCheckpoint } from '../core/checkpoint/from-model.ts';
 import { infoganArch, pgganArch } from '../core/models/architectures.ts';
 import { latentSizeOf } from '../core/models/arch.ts';
 import { openGenerator } from '../core/runtime/open.ts';
+import { TfjsGenerator } from '../core/runtime/tfjs.ts';
+import { exportServing } from '../core/checkpoint/serving.ts';
 import { gaussian, randomWeights, relativeRms, useBackend } from './helpers/models.ts';
 
 let root: string;
@@ -83,6 +85,42 @@ describe('checkpoints', () => {
     assert.equal(ckpt.manifest.training?.step, 10);
     const g = await openGenerator(dir);
     await g.dispose();
+  });
+
+  it('export --resolution plays an earlier phase of a growing PGGAN, as the run drew it there', async () => {
+    const pg = pgganArch('narrow', 16, { latentSize: 16 });
+    const w = randomWeights(pg, 5);
+    // Fading in 16² (α 0.4): 8² is the fade's other branch, so its output layer is trained.
+    const run = path.join(root, 'growing');
+    await saveModelCheckpoint(run, pg, w, { name: 'growing', phase: { resolution: 16, alpha: 0.4 }, training: { step: 9, imagesSeen: 90 } });
+    await fs.mkdir(path.join(run, 'samples'));
+    for (const f of ['r0004-stable.png', 'r0008-stable.png', 'r0016-fade.png', 'latest.png']) await fs.writeFile(path.join(run, 'samples', f), 'png');
+    const out = path.join(root, 'growing-8');
+    await exportServing(run, out, { resolution: 8 });
+
+    const m = (await openCheckpoint(out)).manifest;
+    assert.equal(m.resolution, 8);
+    assert.deepEqual(m.training?.phase, { resolution: 8, alpha: 1 });
+    assert.equal(m.training?.step, 9);
+    assert.deepEqual((await fs.readdir(path.join(out, 'samples'))).sort(), ['r0004-stable.png', 'r0008-stable.png'], 'only the sheets of resolutions it plays');
+    // Both engines of the copy draw what the generator draws at 8², α 1, from the same weights.
+    const z = gaussian(3 * 16, 11);
+    const direct = TfjsGenerator.fromWeights(pg, w, { resolution: 8, alpha: 1 });
+    const [ortGen, tfGen] = [await openGenerator(out, { engine: 'ort' }), await openGenerator(out, { engine: 'tfjs' })];
+    try {
+      assert.equal(ortGen.info.width, 8);
+      const want = await direct.generateFloat(z, 3);
+      assert.equal(want.data.length, 3 * 3 * 8 * 8);
+      assert.ok(relativeRms((await ortGen.generateFloat(z, 3)).data, want.data) < 1e-4);
+      assert.ok(relativeRms((await tfGen.generateFloat(z, 3)).data, want.data) < 1e-5);
+    } finally {
+      await Promise.all([ortGen.dispose(), tfGen.dispose(), direct.dispose()]);
+    }
+
+    await rejectsWith(exportServing(run, path.join(root, 'x16'), { resolution: 16 }), 'BAD_OPTION', 'still fading in 16² (α 0.40)');
+    await rejectsWith(exportServing(run, path.join(root, 'x12'), { resolution: 12 }), 'BAD_OPTION', 'has 4, 8, 16');
+    await rejectsWith(exportServing(await fresh('flat'), path.join(root, 'x4'), { resolution: 4 }), 'BAD_OPTION', 'not a PGGAN');
+    await assert.rejects(fs.access(path.join(root, 'x16')), 'a refused export writes nothing');
   });
 
   describe('broken checkpoints get errors that name the file and the field', () => {
