@@ -247,13 +247,12 @@ describe('PGGAN runs', () => {
     assert.equal(r2.step, 7);
   });
 
-  it('--resume shortens stages not yet begun and refuses to change one under way', async () => {
+  it('--resume shortens stages not yet begun, stretches the stabilisation under way, and refuses what would move alpha', async () => {
     const out = path.join(root, 'reshaped');
     await runPggan({ ...base, settings: settings(), out, resume: false, maxSteps: 4 });
-    await assert.rejects(
-      runPggan({ ...base, out, resume: true, overrides: { stabiliseKimg: '4:0.04' } }),
-      (e: Error & { code?: string }) => e.code === 'BAD_OPTION' && /4² has already begun/.test(e.message),
-    );
+    const refused = (overrides: { stabiliseKimg?: string; transitionKimg?: string }, message: RegExp) =>
+      assert.rejects(runPggan({ ...base, out, resume: true, overrides }), (e: Error & { code?: string }) => e.code === 'BAD_OPTION' && message.test(e.message));
+    await refused({ stabiliseKimg: '4:0.02' }, /stabilisation at 4² has run 0\.03 kimg already, more than 0\.02/);
     // A single value leaves 4²'s stabilisation (under way) alone: 10 steps at 4², a 5-step fade, 2 steps stable.
     const r = await runPggan({ ...base, out, resume: true, overrides: { transitionKimg: '0.04', stabiliseKimg: '0.016' } });
     assert.equal(r.step, 17);
@@ -261,6 +260,15 @@ describe('PGGAN runs', () => {
     assert.deepEqual(alphas.slice(9), [1, 0, 0.2, 0.4, 0.6, 0.8, 1, 1], 'the fade of 5 steps, then 2 stable');
     const levels = (await loadRun(out)).settings.levels;
     assert.deepEqual(levels.map((l) => [l.stabiliseKimg, l.transitionKimg]), [[0.08, 0], [0.016, 0.04]], 'the checkpoint keeps the new lengths');
+    await refused({ stabiliseKimg: '4:0.2' }, /stabilise at 4² has ended/);
+    await refused({ transitionKimg: '8:0.2' }, /transition at 8² has already begun/);
+
+    // Named, the stabilisation under way runs longer: 15 steps at 4² instead of 10, then the same fade.
+    const stretched = path.join(root, 'stretched');
+    await runPggan({ ...base, settings: settings(), out: stretched, resume: false, maxSteps: 4 });
+    const s = await runPggan({ ...base, out: stretched, resume: true, overrides: { stabiliseKimg: '4:0.12' } });
+    assert.equal(s.step, 35);
+    assert.deepEqual((await stepLines(stretched)).map((l) => l['alpha']).slice(13, 17), [1, 1, 0, 0.1]);
   });
 
   it('--batch changes on resume from the current resolution on; --micro-batch splits steps and the run still ends where it should', async () => {

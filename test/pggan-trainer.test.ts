@@ -15,7 +15,7 @@ import { gradientPenalty, r1Penalty } from '../trainer/pggan/loss.ts';
 import { features, isHealthy, meanPairwiseDistance, observe } from '../trainer/pggan/guard.ts';
 import { testPgganSettings } from './helpers/pggan.ts';
 import { GUARD_DEFAULTS, type PgganSettings } from '../trainer/pggan/settings.ts';
-import { microBatches, PgganTrainer } from '../trainer/pggan/trainer.ts';
+import { microBatches, PgganTrainer, TRAINED_G_PREFIX } from '../trainer/pggan/trainer.ts';
 import { MicroBatchPlanner } from '../trainer/pggan/micro-batch.ts';
 import { Replicas, shardsOf } from '../trainer/pggan/replicas.ts';
 
@@ -337,6 +337,51 @@ describe('PGGAN trainer', () => {
     for (const [k, w] of sa) assert.equal(maxAbsDiff(w.data, sb.get(k)!.data), 0, `${k} identical`);
     a.dispose();
     b.dispose();
+  });
+
+  it("G's moving average follows every update at its half-life, draws the samples, and is saved beside the trained weights", async () => {
+    // A half-life of 50 images: β = ½^(4/50) per step of 4.
+    const t = new PgganTrainer(settings({ emaKimg: 0.05 }));
+    const beta = 0.5 ** (4 / 50);
+    let avg = await snapshot(t.gAverage!);
+    assert.equal(changed(avg, await snapshot(t.g)).length, 0, 'a new run starts its average at the initial weights');
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 4; i++) {
+      await t.trainStep(realBatch(t, 30 + i));
+      const w = await snapshot(t.g);
+      const want = new Map([...w].map(([k, v]) => [k, v.map((x, j) => x + beta * (avg.get(k)![j]! - x))] as const));
+      avg = await snapshot(t.gAverage!);
+      for (const [k, v] of want) assert.ok(maxAbsDiff(v, avg.get(k)!) < 1e-6, `step ${i} ${k}`);
+    }
+    assert.equal(tf.memory().numTensors, before, 'the average leaks no tensor');
+    assert.ok(changed(avg, await snapshot(t.g)).length > 0, 'the average lags the trained weights');
+
+    // Samples draw the average; the guard asks for the trained weights.
+    const z = gaussianArray(2 * 8, 5);
+    const [drawn, trained, byAverage] = [t.generate(z, 2), t.generate(z, 2, t.phase(), 'trained'), tf.tidy(() => pgganGenerate(t.settings.arch, t.gAverage!, tf.tensor2d(z, [2, 8]), t.phase()))];
+    assert.equal(maxAbsDiff(await drawn.data(), await byAverage.data()), 0);
+    assert.ok(maxAbsDiff(await drawn.data(), await trained.data()) > 1e-4);
+    tf.dispose([drawn, trained, byAverage]);
+
+    // What plays is under G's names; the trained weights travel under train/ and come back as they were.
+    const state = await t.state();
+    for (const [k, v] of avg) assert.deepEqual(state.get(k)!.data, v, `${k}: the average`);
+    for (const [k, v] of await snapshot(t.g)) assert.deepEqual(state.get(TRAINED_G_PREFIX + k)!.data, v, `${k}: trained`);
+    const resumed = new PgganTrainer(t.settings, { state, step: t.step, clock: t.clock, run: t.run, where: 'test' });
+    assert.equal(changed(await snapshot(t.g), await snapshot(resumed.g)).length, 0);
+    assert.equal(changed(avg, await snapshot(resumed.gAverage!)).length, 0);
+    // A checkpoint from before the average (no train/ weights) resumes with its average at the trained weights.
+    const older = new Map([...(await t.state())].filter(([k]) => !k.startsWith(TRAINED_G_PREFIX)));
+    const upgraded = new PgganTrainer(t.settings, { state: older, step: t.step, clock: t.clock, run: t.run, where: 'test' });
+    assert.equal(changed(await snapshot(upgraded.g), await snapshot(upgraded.gAverage!)).length, 0);
+    assert.equal(changed(avg, await snapshot(upgraded.g)).length, 0, 'its G is what the older checkpoint played');
+    // Without an average: none kept, none saved; replicas never keep one.
+    const none = new PgganTrainer(settings({ emaKimg: 0 }));
+    const replica = new PgganTrainer(t.settings, undefined, undefined, { average: false });
+    assert.equal(none.gAverage, null);
+    assert.equal(replica.gAverage, null);
+    assert.ok(![...(await none.state()).keys()].some((k) => k.startsWith(TRAINED_G_PREFIX)));
+    for (const x of [t, resumed, upgraded, none, replica]) x.dispose();
   });
 
   it('a remedy scales lr and λ from the current resolution on and lengthens a fade in progress without moving alpha', async () => {

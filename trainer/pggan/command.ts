@@ -46,6 +46,7 @@ interface PgganCliOptions {
   backend: string;
   checkpointEveryKimg: string;
   metricsEveryKimg: string;
+  emaKimg: string;
   checkpointEveryMinutes: string;
   guard: boolean;
   guardEvery: string;
@@ -90,6 +91,8 @@ function archFrom(o: PgganCliOptions, res: number): PgganArch {
   }
   return { kind: 'pggan', latentSize: latent ?? widths[0]!, channels: 3, maxResolution: res, widths };
 }
+
+const emaKimgFrom = (o: PgganCliOptions) => num('--ema-kimg', o.emaKimg, (v) => v >= 0, 'a number of kimg ≥ 0');
 
 function guardFrom(o: PgganCliOptions): GuardSettings {
   let remedy;
@@ -136,6 +139,7 @@ function settingsFrom(o: PgganCliOptions): PgganSettings {
     freezeD: num('--freeze-d', o.freezeD, (v) => Number.isInteger(v) && v >= 0, 'a whole number of resolutions ≥ 0'),
     checkpointEveryKimg: num('--checkpoint-every-kimg', o.checkpointEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0'),
     metricsEveryKimg: num('--metrics-every-kimg', o.metricsEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0'),
+    emaKimg: emaKimgFrom(o),
     checkpointEveryMinutes: num('--checkpoint-every-minutes', o.checkpointEveryMinutes, (v) => v >= 0, 'a number of minutes ≥ 0'),
     guard: guardFrom(o),
   };
@@ -241,7 +245,7 @@ async function checkFixedOptions(o: PgganCliOptions, given: (name: string) => bo
   const s = (await loadRun(path.resolve(out))).settings;
   for (const option of FIXED_ON_RESUME) {
     if (given(option) && !(await sameAsRun(option, o, s))) {
-      throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'differs from the run\u2019s own and cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --batch (from the current resolution on), --micro-batch, --threads, --final-kimg, --stabilise-kimg and --transition-kimg (of stages not begun), --checkpoint-every-kimg, --checkpoint-every-minutes, --metrics-every-kimg and the guard options.');
+      throw bad(`--${option.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, 'differs from the run\u2019s own and cannot change on --resume (the run continues with its own)', 'Drop it, or start a new run with another --out. On --resume you may change --lr, --batch (from the current resolution on), --micro-batch, --threads, --final-kimg, --stabilise-kimg and --transition-kimg (of stages not begun; RES:KIMG also stretches the stabilisation under way), --checkpoint-every-kimg, --checkpoint-every-minutes, --metrics-every-kimg, --ema-kimg and the guard options.');
     }
   }
 }
@@ -252,6 +256,7 @@ function overridesFrom(o: PgganCliOptions, given: (name: string) => boolean): Re
   if (given('finalKimg')) out.finalKimg = num('--final-kimg', o.finalKimg!, (v) => v >= 0, 'a number of kimg ≥ 0');
   if (given('checkpointEveryKimg')) out.checkpointEveryKimg = num('--checkpoint-every-kimg', o.checkpointEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0');
   if (given('checkpointEveryMinutes')) out.checkpointEveryMinutes = num('--checkpoint-every-minutes', o.checkpointEveryMinutes, (v) => v >= 0, 'a number of minutes ≥ 0');
+  if (given('emaKimg')) out.emaKimg = emaKimgFrom(o);
   if (given('metricsEveryKimg')) out.metricsEveryKimg = num('--metrics-every-kimg', o.metricsEveryKimg, (v) => v >= 0, 'a number of kimg ≥ 0');
   if (given('lr')) out.lr = num('--lr', o.lr, (v) => v > 0, 'one positive rate (on --resume it applies from the current resolution on)');
   if (given('stabiliseKimg')) out.stabiliseKimg = o.stabiliseKimg;
@@ -286,7 +291,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
     .option('--threads <n|auto>', 'threads that share each minibatch, each with a copy of the model (auto: one per core on the wasm and cpu backends)', 'auto')
     .option('--micro-batch <n|auto>', 'images per pass of a step, gradients summed over the passes: auto fits a step in the 4 GB wasm heap (the result is the same minibatch\u2019s)', 'auto')
     .option('--lr <rate|res:rate,…>', 'Adam learning rate, one or per resolution', String(d.lr))
-    .option('--stabilise-kimg <k|res:k,…>', 'thousands of images per stabilisation', String(d.stabiliseKimg))
+    .option('--stabilise-kimg <k|res:k,…>', 'thousands of images per stabilisation (on --resume, RES:KIMG may also stretch the one under way)', String(d.stabiliseKimg))
     .option('--transition-kimg <k|res:k,…>', 'thousands of images per fade-in', String(d.transitionKimg))
     .option('--final-kimg <k>', 'thousands of images at the final resolution (default: --stabilise-kimg)')
     .option('--loss <name>', 'wgan-gp (the paper\u2019s) or logistic-r1 (StyleGAN2\u2019s non-saturating loss with a lazy R1 penalty: the penalty every --r1-every steps)', 'wgan-gp')
@@ -305,6 +310,7 @@ export function pgganCommand(stopOnInterrupt: StopOnInterrupt): Command {
     .option('--backend <name>', `tfjs backend: ${BACKEND_CHOICES}`, 'auto')
     .option('--checkpoint-every-kimg <k>', 'also save every k kimg (always at each phase change)', String(d.checkpointEveryKimg))
     .option('--checkpoint-every-minutes <m>', 'also save every m minutes (0: by kimg only)', String(d.checkpointEveryMinutes))
+    .option('--ema-kimg <k>', 'half-life of the generator\u2019s moving average, which draws the samples, the metrics and the exported model (Karras et al.\u2019s Gs; 0: the trained weights)', String(d.emaKimg))
     .option('--metrics-every-kimg <k>', 'measure SWD and MS-SSIM diversity into log.jsonl every k kimg (0: never; also at each phase change)', String(d.metricsEveryKimg))
     .option('--no-guard', 'do not watch for mode collapse')
     .option('--guard-every <steps>', 'measure sample diversity every N steps', String(g.everySteps))

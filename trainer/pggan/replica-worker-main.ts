@@ -16,7 +16,7 @@ let current: { phase: Phase; batch: number } | null = null;
 
 try {
   await initBackend(init.backend as BackendName);
-  replica = new PgganTrainer(init.settings, init.resume, init.from);
+  replica = new PgganTrainer(init.settings, init.resume, init.from, { average: false });
   port.postMessage({ id: 0, kind: 'ready' } satisfies ReplicaReply);
 } catch (e) {
   port.postMessage({ id: 0, kind: 'error', ...errorMessage(e) } satisfies ReplicaReply);
@@ -51,7 +51,7 @@ async function answer(req: ReplicaRequest, r: PgganTrainer): Promise<{ reply: Re
     }
     case 'restore':
       r.dispose();
-      replica = new PgganTrainer(req.settings, req.resume);
+      replica = new PgganTrainer(req.settings, req.resume, undefined, { average: false });
       current = null;
       return { reply: { id: req.id, kind: 'done' }, transfer: [] };
     case 'dispose':

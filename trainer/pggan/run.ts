@@ -25,9 +25,9 @@ import { trimLog } from '../log-file.ts';
 import { BatchStream, checkPackFits, openPackDir } from './data.ts';
 import { generatedDiversity, guardLatents, isHealthy, observe, realDiversity } from './guard.ts';
 import { gridLatents, phaseStem, writeGrid, writeVideo, type Generate } from './samples.ts';
-import { etaSeconds, pgganStepCost, pointAt, stages, totalImages, type Stage, type StageKind } from './schedule.ts';
+import { etaSeconds, images, pgganStepCost, pointAt, stages, totalImages, type Stage, type StageKind } from './schedule.ts';
 import { parsePerResolution, savedSettingsSchema, type GuardSettings, type PgganSettings, type RunState, type SavedSettings } from './settings.ts';
-import { assertCompatible, describePoint, PgganTrainer, type PgganResume, type PgganStepLosses, type RemedyApplied } from './trainer.ts';
+import { assertCompatible, describePoint, PgganTrainer, TRAINED_G_PREFIX, type PgganResume, type PgganStepLosses, type RemedyApplied } from './trainer.ts';
 import { MicroBatchPlanner, type MicroBatchSetting } from './micro-batch.ts';
 import { measureQuality, qualityLatents, type QualityReport } from './quality.ts';
 import { Replicas } from './replicas.ts';
@@ -47,6 +47,8 @@ export interface ResumeOverrides {
   checkpointEveryKimg?: number;
   checkpointEveryMinutes?: number;
   metricsEveryKimg?: number;
+  /** Half-life of G's moving average (0: none). */
+  emaKimg?: number;
   guard?: Partial<GuardSettings>;
   /**
    * Stage lengths as given on the command line (one kimg, or RES:KIMG pairs). They change only stages that have not
@@ -149,6 +151,7 @@ function applyOverrides(loaded: Loaded, o: ResumeOverrides | undefined): Loaded 
   if (o.batch !== undefined) setBatchFromNow(settings, run, loaded.clock, o.batch);
   if (o.checkpointEveryKimg !== undefined) settings.checkpointEveryKimg = o.checkpointEveryKimg;
   if (o.metricsEveryKimg !== undefined) settings.metricsEveryKimg = o.metricsEveryKimg;
+  if (o.emaKimg !== undefined) settings.emaKimg = o.emaKimg;
   if (o.checkpointEveryMinutes !== undefined) settings.checkpointEveryMinutes = o.checkpointEveryMinutes;
   if (o.guard) settings.guard = { ...settings.guard, ...o.guard };
   return { ...loaded, settings, run };
@@ -179,13 +182,15 @@ function setBatchFromNow(settings: PgganSettings, run: RunState, clock: number, 
 }
 
 /**
- * Changes the length of the `kind` stages that have not begun at `clock`: a stage already under way keeps its
- * length, because alpha and the position in the data stream are functions of it. The stages before `clock` keep
- * their starts, so the run continues at the same point.
+ * Changes the length of the `kind` stages that have not begun at `clock`: a fade under way keeps its length,
+ * because alpha is a function of it. A stabilisation under way may be named (RES:KIMG) and lengthened, or
+ * shortened to no earlier than now: alpha is 1 throughout it. The stages before `clock` keep their starts, so the
+ * run continues at the same point.
  */
 function setUnbegunStages(settings: PgganSettings, run: RunState, clock: number, kind: StageKind, text: string): void {
   const option = kind === 'transition' ? '--transition-kimg' : '--stabilise-kimg';
   const begun = new Set(stages(run.levels).filter((s) => s.kind === kind && clock >= s.start && s.images > 0).map((s) => s.resolution));
+  const underWay = kind === 'stabilise' ? pointAt(run.levels, clock).stage : null;
   const explicit = text.includes(':');
   let values: Map<number, number>;
   try {
@@ -196,10 +201,16 @@ function setUnbegunStages(settings: PgganSettings, run: RunState, clock: number,
   for (const [res, kimg] of values) {
     if (Number.isNaN(kimg)) continue;
     if (!(kimg >= 0)) throw new RhodopsError('BAD_OPTION', `${option}: ${kimg} at ${res}² is not a number of kimg ≥ 0.`, { hint: 'Pass kimg ≥ 0.' });
-    if (begun.has(res)) {
+    const stretchable = explicit && underWay?.kind === 'stabilise' && underWay.resolution === res && clock < underWay.start + underWay.images;
+    if (stretchable && underWay.start + images(kimg) < clock) {
+      throw new RhodopsError('BAD_OPTION', `${option}: the stabilisation at ${res}² has run ${round((clock - underWay.start) / 1000, 2)} kimg already, more than ${kimg}.`, {
+        hint: `Give it at least ${Math.ceil((clock - underWay.start) / 1000)} kimg.`,
+      });
+    }
+    if (begun.has(res) && !stretchable) {
       if (explicit) {
-        throw new RhodopsError('BAD_OPTION', `${option}: the ${kind} at ${res}² has already begun, so its length cannot change.`, {
-          hint: `Name only resolutions whose ${kind} is still ahead${begun.size ? ` (not ${[...begun].map((r) => `${r}²`).join(', ')})` : ''}.`,
+        throw new RhodopsError('BAD_OPTION', `${option}: the ${kind} at ${res}² has ${underWay ? 'ended' : 'already begun'}, so its length cannot change.`, {
+          hint: `Name only resolutions whose ${kind} is still ahead${underWay ? ' or under way' : ''}${begun.size ? ` (not ${[...begun].filter((r) => r !== underWay?.resolution || underWay.kind !== 'stabilise').map((r) => `${r}²`).join(', ')})` : ''}.`,
         });
       }
       continue;
@@ -273,6 +284,10 @@ async function trainLocked(o: PgganRunOptions, out: string, logFile: string, set
   const threads = threadCount(o.threads ?? 1, tf.getBackend());
   const replicas = threads > 1 ? await Replicas.start(threads, { backend: tf.getBackend(), settings, ...(loaded ? { resume: loaded } : {}), ...(from ? { from } : {}) }) : null;
   if (replicas) log.info(`training on ${threads} threads, each with a share of every minibatch`);
+  if (trainer.gAverage) {
+    const fresh = loaded !== null && !loaded.state.has(TRAINED_G_PREFIX + Object.keys(trainer.g)[0]);
+    log.info(`samples, metrics and the exported model draw the generator's moving average (half-life ${settings.emaKimg} kimg${fresh ? '; it starts here, from the trained weights' : ''})`);
+  }
   const loop = new RunLoop(o, out, logFile, trainer, pack, replicas);
   try {
     return await loop.run();
@@ -439,7 +454,8 @@ class RunLoop {
       real = await realDiversity(this.stream.pack, res, g.samples, this.settings.seed);
       this.realDiv.set(res, real);
     }
-    const fake = await generatedDiversity((z, n) => this.generate(z, n, phase), this.guardZ, g.samples, res);
+    // The trained weights: a collapse shows there first, and the average would only lag behind it.
+    const fake = await generatedDiversity((z, n) => this.trainer.generate(z, n, phase, 'trained'), this.guardZ, g.samples, res);
     const ratio = fake / real;
     this.lastRatio = ratio;
     const { verdict, state } = observe(g, t.run.guard, ratio, t.clock);

@@ -36,7 +36,8 @@ export interface SchedulePoint extends Phase {
   done: boolean;
 }
 
-const images = (kimg: number) => Math.round(kimg * 1000);
+/** A length in kimg as the whole number of images the schedule counts. */
+export const images = (kimg: number) => Math.round(kimg * 1000);
 
 /** Every stage in order; zero-length stages are kept (their phase is never current) so indices stay fixed. */
 export function stages(levels: readonly Level[]): Stage[] {

@@ -79,6 +79,11 @@ export const pgganSettingsSchema = z
     from: z.string().optional(),
     /** FreezeD: the critic's blocks at this many of the highest resolutions (the image side) do not learn. */
     freezeD: z.number().int().nonnegative().default(0),
+    /**
+     * Half-life in kimg of G's moving average, which draws the samples, the metrics and the exported model
+     * (0: none; they use the trained weights). Older runs without it get the default on resume.
+     */
+    emaKimg: z.number().nonnegative().default(10),
     /** Save every this many kimg (0: only at phase changes and at the end). */
     checkpointEveryKimg: z.number().nonnegative(),
     /** Save every this many minutes as well (0: by kimg only). */
@@ -149,6 +154,7 @@ export const PGGAN_DEFAULTS = {
   stabiliseKimg: 800,
   transitionKimg: 800,
   mbstdGroup: 4,
+  emaKimg: 10,
   checkpointEveryKimg: 100,
   metricsEveryKimg: 10,
   checkpointEveryMinutes: 30,

@@ -40,6 +40,15 @@ const PURPOSE_AUGMENT_FAKE_G = 6;
 
 type Vars = Record<string, tf.Variable>;
 
+/**
+ * Where a checkpoint keeps G's trained weights when G's own names hold the moving average (what plays, exports
+ * and resumes as the generator): `train/g/4/dense/w`.
+ */
+export const TRAINED_G_PREFIX = 'train/';
+
+/** Which of G's weights draw: the moving average (samples, metrics, export) or the weights training moves. */
+export type GeneratorWeights = 'average' | 'trained';
+
 /** A slice of the minibatch: its first image and how many. */
 export interface MicroBatch {
   from: number;
@@ -79,7 +88,13 @@ export interface RemedyApplied {
 
 export class PgganTrainer {
   readonly settings: PgganSettings;
+  /** G's trained weights: what the gradients move. */
   readonly g: Vars;
+  /**
+   * G's exponential moving average (Karras et al. 2018's Gs; Yazıcı et al. 2019): smoother pictures than any one
+   * step's weights. Null with `emaKimg` 0, and on replicas (replicas.ts), which only compute gradients.
+   */
+  readonly gAverage: Vars | null;
   readonly d: Vars;
   run: RunState;
   step = 0;
@@ -94,12 +109,16 @@ export class PgganTrainer {
    * A new run (from `from`'s G and D where given: transfer learning, with fresh Adam), or a resumed one. Shapes are
    * checked before any variable exists.
    */
-  constructor(settings: PgganSettings, resume?: PgganResume, from?: TransferSource) {
+  constructor(settings: PgganSettings, resume?: PgganResume, from?: TransferSource, opts: { average?: boolean } = {}) {
     this.settings = settings;
     const gSpecs = pgganGeneratorSpecs(settings.arch);
     const dSpecs = pgganDiscSpecs(settings.arch);
     const fresh = () => new Map([...initWeights(gSpecs, settings.seed), ...initWeights(dSpecs, settings.seed + 1)]);
-    const weights = resume?.state ?? (from ? transferWeights(fresh(), from.weights) : fresh());
+    const saved = resume?.state ?? (from ? transferWeights(fresh(), from.weights) : fresh());
+    // A checkpoint with an average keeps the trained weights aside; one without (an older run, or emaKimg 0)
+    // has only the trained ones, and the average starts there.
+    const trainedAside = gSpecs.every((spec) => saved.has(TRAINED_G_PREFIX + spec.name));
+    const weights = trainedAside ? new Map([...saved, ...gSpecs.map((spec) => [spec.name, saved.get(TRAINED_G_PREFIX + spec.name)!] as const)]) : saved;
     // Shapes are checked before any variable exists, so a mismatched checkpoint leaks nothing.
     const shapes = Object.fromEntries([...weights].map(([k, w]) => [k, { shape: w.shape }]));
     checkParams([...gSpecs, ...dSpecs], shapes as unknown as Record<string, tf.Tensor>, resume?.where ?? from?.where ?? 'initial weights');
@@ -107,12 +126,18 @@ export class PgganTrainer {
     // tf.variable(t) and Variable.assign(t) keep t's data but leave t itself alive: the tidy disposes those
     // handles (variables outlive a tidy), so neither a new run nor a resume leaves tensors behind.
     let g: Vars = {};
+    // (typed by hand: assigned inside the tidy's callback, where the compiler does not look)
+    let gAverage = null as Vars | null;
     let d: Vars = {};
     let optG: Adam | null = null;
     let optD: Adam | null = null;
     try {
       tf.tidy(() => {
         g = variablesFromWeights(gSpecs, weights);
+        if (settings.emaKimg > 0 && opts.average !== false) {
+          gAverage = variablesFromWeights(gSpecs, trainedAside ? saved : weights);
+          for (const v of Object.values(gAverage)) v.trainable = false;
+        }
         d = variablesFromWeights(dSpecs, weights);
         optG = this.adam('g', g);
         optD = this.adam('d', d);
@@ -123,12 +148,13 @@ export class PgganTrainer {
       });
     } catch (e) {
       // A checkpoint without (or with mismatched) optimizer state: free what was built before saying so.
-      for (const v of [...Object.values(g), ...Object.values(d)]) v.dispose();
+      for (const v of [...Object.values(g), ...Object.values(gAverage ?? {}), ...Object.values(d)]) v.dispose();
       (optG as Adam | null)?.dispose();
       (optD as Adam | null)?.dispose();
       throw e;
     }
     this.g = g;
+    this.gAverage = gAverage;
     this.d = d;
     for (const [name, v] of Object.entries(d)) if (frozenCriticParam(name, settings)) v.trainable = false;
     this.optG = optG!;
@@ -218,10 +244,27 @@ export class PgganTrainer {
     return { phase: { resolution: res, alpha: point.alpha }, batch };
   }
 
-  /** One network's update with these gradients (summed over the minibatch), which it then disposes. */
+  /**
+   * One network's update with these gradients (summed over the minibatch), which it then disposes; G's average
+   * follows G's update.
+   */
   applyGrads(net: 'g' | 'd', grads: Record<string, tf.Tensor>): void {
     (net === 'g' ? this.optG : this.optD).apply(grads);
     tf.dispose(Object.values(grads));
+    if (net === 'g') this.updateAverage();
+  }
+
+  /**
+   * avg ← w + β(avg − w) with β = ½^(minibatch ÷ half-life): the weight of a step's G halves every `emaKimg`
+   * thousand images, whatever the minibatch (StyleGAN2's ema_kimg; PGGAN's β 0.999 at 16 images is 11 kimg).
+   */
+  private updateAverage(): void {
+    const avg = this.gAverage;
+    if (!avg) return;
+    const beta = 0.5 ** (this.nextBatch().batch / (this.settings.emaKimg * 1000));
+    tf.tidy(() => {
+      for (const [k, w] of Object.entries(this.g)) avg[k]!.assign(tf.add(w, tf.mul(tf.sub(avg[k]!, w), beta)));
+    });
   }
 
   /** The end of a step: the counters move on by the minibatch. */
@@ -375,9 +418,13 @@ export class PgganTrainer {
     return sum;
   }
 
-  /** Images [n, res, res, C] (unclamped, about [-1, 1]) for `latents` (n × latentSize) at `phase` (default: now). */
-  generate(latents: Float32Array, n: number, phase: Phase = this.phase()): tf.Tensor4D {
-    return tf.tidy(() => pgganGenerate(this.settings.arch, this.g, tf.tensor2d(latents, [n, this.settings.arch.latentSize]), phase));
+  /**
+   * Images [n, res, res, C] (unclamped, about [-1, 1]) for `latents` (n × latentSize) at `phase` (default: now),
+   * by G's average where the run keeps one.
+   */
+  generate(latents: Float32Array, n: number, phase: Phase = this.phase(), which: GeneratorWeights = 'average'): tf.Tensor4D {
+    const g = which === 'average' ? (this.gAverage ?? this.g) : this.g;
+    return tf.tidy(() => pgganGenerate(this.settings.arch, g, tf.tensor2d(latents, [n, this.settings.arch.latentSize]), phase));
   }
 
   /**
@@ -413,18 +460,23 @@ export class PgganTrainer {
     };
   }
 
-  /** Everything a resume needs: G and D weights and both optimizers' state (the run state goes in the manifest). */
+  /**
+   * Everything a resume needs: G and D weights and both optimizers' state (the run state goes in the manifest).
+   * G's names hold what plays (the average, where kept; the trained weights then under TRAINED_G_PREFIX).
+   */
   async state(): Promise<WeightMap> {
-    return new Map([...(await paramsToWeights(this.g)), ...(await paramsToWeights(this.d)), ...(await this.optG.state('opt/g/')), ...(await this.optD.state('opt/d/'))]);
+    const trained = await paramsToWeights(this.g);
+    const g = this.gAverage ? [...(await paramsToWeights(this.gAverage)), ...[...trained].map(([k, w]) => [TRAINED_G_PREFIX + k, w] as const)] : [...trained];
+    return new Map([...g, ...(await paramsToWeights(this.d)), ...(await this.optG.state('opt/g/')), ...(await this.optD.state('opt/d/'))]);
   }
 
-  /** G's weights only: what the exporter and the samples need. */
+  /** G's weights only, as they play (the average, where kept): what the exporter and the samples need. */
   async generatorWeights(): Promise<WeightMap> {
-    return paramsToWeights(this.g);
+    return paramsToWeights(this.gAverage ?? this.g);
   }
 
   dispose(): void {
-    for (const v of [...Object.values(this.g), ...Object.values(this.d)]) v.dispose();
+    for (const v of [...Object.values(this.g), ...Object.values(this.gAverage ?? {}), ...Object.values(this.d)]) v.dispose();
     this.optG.dispose();
     this.optD.dispose();
   }
