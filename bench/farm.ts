@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFfmpeg } from '../core/ffmpeg.ts';
 import { render, type RenderOptions } from '../render/render.ts';
-import { BUNDLED_MODELS_DIR } from '../presets/bundled.ts';
+import { BUNDLED_PGGAN } from '../presets/bundled.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -56,7 +56,7 @@ export async function benchFarm(o: { quick: boolean }, say: (m: string) => void)
     await runFfmpeg(['-f', 'lavfi', '-i', `aevalsrc=exprs='0.3*sin(2*PI*55*t)+0.5*lt(mod(t,0.5),0.02)*(random(0)*2-1)':s=44100:d=${seconds}`, song]);
     const warm = path.join(tmp, 'warm.wav');
     await runFfmpeg(['-i', song, '-t', '2', warm]);
-    const model = path.join(BUNDLED_MODELS_DIR, 'pggan-textures-64');
+    const model = BUNDLED_PGGAN;
     const segmentSeconds = 2;
     const base = (audio: string, out: string): RenderOptions => ({
       audio, model, mapping: null, preset: null, timeline: null, replay: null, fps: 30, size: 256, out, seed: 1, smooth: false, upscale: 2,
@@ -84,7 +84,7 @@ export async function benchFarm(o: { quick: boolean }, say: (m: string) => void)
     }
     const segments = Math.ceil(seconds / segmentSeconds);
     const one = rows.find((r) => r.workers === 1)!;
-    return { model: 'pggan-textures-64 → 256² (ESRGAN ×2)', songSeconds: seconds, segments, rows, overheadMsPerSegment: ((one.seconds - local.seconds) * 1000) / segments };
+    return { model: 'pggan-wallpapers → 256² (ESRGAN ×2)', songSeconds: seconds, segments, rows, overheadMsPerSegment: ((one.seconds - local.seconds) * 1000) / segments };
   } finally {
     for (const p of procs.reverse()) {
       if (p.exitCode === null && p.signalCode === null) {

@@ -14,10 +14,7 @@ import { PGGAN_DEFAULTS, pgganSettingsWith, type PgganLoss, type PgganSettings }
 import { resolutionsUpTo } from '../core/models/pggan.ts';
 import { measure } from './measure.ts';
 import * as tf from '@tensorflow/tfjs-core';
-import path from 'node:path';
 import type { PgganArch } from '../core/models/arch.ts';
-import { openCheckpoint } from '../core/checkpoint/io.ts';
-import { BUNDLED_MODELS_DIR } from '../presets/bundled.ts';
 import { MicroBatchPlanner } from '../trainer/pggan/micro-batch.ts';
 import { Replicas } from '../trainer/pggan/replicas.ts';
 import { setFastLeakyRelu } from '../core/wasm-patches/index.ts';
@@ -65,11 +62,13 @@ function stableAt(arch: PgganArch, batch: number, loss: PgganLoss): PgganSetting
   });
 }
 
-/** The bundled demo PGGAN's widths and latent, up to `res`. */
-async function demoArch(res: number): Promise<PgganArch> {
-  const arch = (await openCheckpoint(path.join(BUNDLED_MODELS_DIR, 'pggan-textures-64'))).manifest.arch as PgganArch;
+/**
+ * The widths and latent the training figures in the README were measured with (the first bundled PGGAN's, a
+ * small 64² model), up to `res`: fixed here so that the figures stay comparable from run to run.
+ */
+function demoArch(res: number): PgganArch {
   const levels = Math.log2(res) - 1;
-  return { ...arch, maxResolution: res, widths: arch.widths.slice(0, levels) };
+  return { kind: 'pggan', latentSize: 64, channels: 3, maxResolution: res, widths: [64, 64, 64, 32, 16].slice(0, levels) };
 }
 
 export async function benchPgganTraining(o: PgganTrainingBenchOptions = {}): Promise<PgganTrainingRow[]> {
@@ -81,7 +80,7 @@ export async function benchPgganTraining(o: PgganTrainingBenchOptions = {}): Pro
   const rows: PgganTrainingRow[] = [];
   const configs = o.configs ?? [{ threads: 1, loss: 'wgan-gp', old: true }, { threads, loss: 'wgan-gp' }, { threads, loss: 'logistic-r1' }];
   for (const res of o.resolutions ?? [16, 32, 64]) {
-    const arch = preset === 'demo' ? await demoArch(res) : pgganArch(preset, res);
+    const arch = preset === 'demo' ? demoArch(res) : pgganArch(preset, res);
     const real = gaussianArray(batch * res * res * 3, res).map(Math.tanh);
     for (const c of configs) {
       const settings = stableAt(arch, batch, c.loss);

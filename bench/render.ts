@@ -18,7 +18,7 @@ import { openGenerator } from '../core/runtime/open.ts';
 import type { Precision } from '../core/runtime/ort.ts';
 import { psnr } from '../core/runtime/int8.ts';
 import { gaussianArray } from '../core/random.ts';
-import { BUNDLED_MODELS_DIR, DEFAULT_MODEL } from '../presets/bundled.ts';
+import { BUNDLED_PGGAN, DEMO_INFOGAN } from '../presets/bundled.ts';
 import { measure } from './measure.ts';
 
 export interface RenderRow {
@@ -61,7 +61,7 @@ export async function benchRender(o: { quick: boolean }, say: (m: string) => voi
     const mid128 = await pggan(tmp, 128);
     const mid256 = await pggan(tmp, 256);
     const cases: [string, string, Precision][] = [
-      ['infogan-mnist (demo)', DEFAULT_MODEL, 'fp32'],
+      ['infogan-mnist (demo)', DEMO_INFOGAN, 'fp32'],
       ['pggan-mid-128', mid128, 'fp32'],
       ['pggan-mid-128', mid128, 'int8'],
       ['pggan-mid-256', mid256, 'fp32'],
@@ -89,7 +89,7 @@ export async function benchRender(o: { quick: boolean }, say: (m: string) => voi
     // What `rhodops render` does by default: the bundled models at 1080², ESRGAN where it pays (--upscale auto);
     // then with the page's effects (sharpening, trails, colour) and the camera moves on the beat.
     const effects = { mapping: 'camera', look: { sharpen: 0.5, trails: 0.8, saturation: 1.3, contrast: 1.1 } };
-    for (const [name, model] of [['infogan-mnist (demo)', DEFAULT_MODEL], ['pggan-textures-64 (bundled)', path.join(BUNDLED_MODELS_DIR, 'pggan-textures-64')]] as const) {
+    for (const [name, model] of [['infogan-mnist (demo)', DEMO_INFOGAN], ['pggan-wallpapers (default)', BUNDLED_PGGAN]] as const) {
       for (const withEffects of [false, true]) {
         const what = withEffects ? '1080² defaults + effects and camera' : '1080² defaults';
         say(`render: ${name} at ${what} (--upscale auto), ${seconds} s of song…`);

@@ -63,7 +63,7 @@ export function renderCommand(): Command {
   return addOrtOptions(new Command('render'))
     .description('render an audio-reactive music video offline, or re-render a logged live session')
     .option('--audio <song>', 'the song: drives the mapping and is muxed into the video (AAC)')
-    .option('--model <path>', 'checkpoint directory or .onnx generator (default: the bundled demo)')
+    .option('--model <path>', `checkpoint directory or .onnx generator (default: the bundled ${path.basename(DEFAULT_MODEL)})`)
     .option('--mapping <file|name>', `mapping JSON, or a built-in one: ${Object.keys(BUILT_IN_MAPPINGS).join(', ')} (default: default; with --replay, the logged inputs are mapped again through it)`)
     .option('--preset <name>', 'the state at 0:00: a preset name or bank/name')
     .option('--timeline <spec>', "presets at times: '0:00 A, 0:32 morph to B over 4 s', or a JSON file")
@@ -146,7 +146,7 @@ interface SheetCliOptions extends OrtCliOptions {
 export function sheetCommand(): Command {
   return addOrtOptions(new Command('sheet'))
     .description("a contact sheet to choose a look: the model's pictures for a run of seeds (render --seed N starts there), or for a bank's presets")
-    .option('--model <path>', 'checkpoint directory or .onnx generator (default: the bundled demo)')
+    .option('--model <path>', `checkpoint directory or .onnx generator (default: the bundled ${path.basename(DEFAULT_MODEL)})`)
     .requiredOption('--out <file>', 'the PNG to write')
     .option('--count <n>', 'how many seeds', '16')
     .option('--seed <n>', 'the first seed', '1')

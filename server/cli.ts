@@ -1,4 +1,4 @@
-/** `rhodops serve` (= `npm start`): the performance server on the bundled demo model unless told otherwise. */
+/** `rhodops serve` (= `npm start`): the performance server on the bundled default model unless told otherwise. */
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { endChildren } from '../core/children.ts';
@@ -8,6 +8,7 @@ import { FPS_RANGE } from '../core/video.ts';
 import { addOrtOptions, ortOptionsFrom, type OrtCliOptions } from './ort-cli.ts';
 import { parseAudioSpec } from './inputs.ts';
 import { defaultServeOptions, Server } from './server.ts';
+import { DEFAULT_MODEL } from '../presets/bundled.ts';
 
 interface ServeCliOptions extends OrtCliOptions {
   model?: string;
@@ -45,7 +46,7 @@ export function serveCommand(): Command {
   const d = defaultServeOptions();
   return addOrtOptions(new Command('serve'))
     .description('the live performance server: renders the model, streams to the browser, records takes')
-    .option('--model <path>', 'checkpoint directory or .onnx file (default: the bundled InfoGAN MNIST demo)')
+    .option('--model <path>', `checkpoint directory or .onnx file (default: the bundled ${path.basename(DEFAULT_MODEL)})`)
     .option('--host <addr>', 'address to listen on; anything but loopback requires an access token', d.host)
     .option('--port <n>', 'port (0: any free port)', String(d.port))
     .option('--fps <n>', "target frame rate (1–240), or 'max' for every frame the engine can make", String(d.fps))

@@ -23,8 +23,8 @@ describe('bundled models', async () => {
   before(() => setLogLevel('silent'));
   const names = (await fs.readdir(DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
 
-  it('the InfoGAN demo and the PGGAN textures are there', () => {
-    for (const want of ['infogan-mnist', 'pggan-textures-64']) assert.ok(names.includes(want), `${want} in ${names.join(', ')}`);
+  it('the InfoGAN demo and the wallpapers PGGAN are there', () => {
+    for (const want of ['infogan-mnist', 'pggan-wallpapers']) assert.ok(names.includes(want), `${want} in ${names.join(', ')}`);
   });
 
   for (const name of names) {

@@ -70,7 +70,7 @@ describe('WebGPU through SwiftShader', () => {
     }
   });
 
-  for (const name of ['infogan-mnist', 'pggan-textures-64']) {
+  for (const name of ['infogan-mnist', 'pggan-wallpapers']) {
     it(`ONNX Runtime's WebGPU provider, asked for by name, draws the bundled ${name} as the CPU does`, async () => {
       const model = new Uint8Array(await fs.readFile(path.join(BUNDLED_MODELS_DIR, name, 'generator.onnx')));
       const desc = { name, kind: 'onnx' as const, where: 'bundled' };

@@ -18,7 +18,7 @@ import { buildInt8Pggan, psnr } from '../core/runtime/int8.ts';
 import { openGenerator } from '../core/runtime/open.ts';
 import { defaultOrtOptions } from '../core/runtime/ort.ts';
 import { gaussianArray } from '../core/random.ts';
-import { DEFAULT_MODEL } from '../presets/bundled.ts';
+import { DEFAULT_MODEL, DEMO_INFOGAN } from '../presets/bundled.ts';
 
 let root: string;
 const arch = pgganArch('narrow', 32, { latentSize: 32 });
@@ -126,7 +126,7 @@ describe('int8 generators', () => {
 
   it('keeps float32, and says why, for a model int8 does not apply to', async () => {
     setLogLevel('info');
-    const { value: gen, text } = await stderrOf(() => openGenerator(DEFAULT_MODEL, { ort: { precision: 'int8' } }));
+    const { value: gen, text } = await stderrOf(() => openGenerator(DEMO_INFOGAN, { ort: { precision: 'int8' } }));
     setLogLevel('silent');
     try {
       assert.doesNotMatch(gen.info.engine, /int8/);

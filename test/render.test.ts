@@ -20,7 +20,7 @@ import { render, type RenderOptions } from '../render/render.ts';
 import { parseTimelineText } from '../render/timeline.ts';
 import { readSession } from '../instrument/session-read.ts';
 import { probeJson } from '../server/recorder/probe.ts';
-import { DEFAULT_MODEL } from '../presets/bundled.ts';
+import { DEMO_INFOGAN } from '../presets/bundled.ts';
 import { sleep, startTestServer, tempRoot, TestClient } from './helpers/server.ts';
 
 const CLICKS = [1.0, 2.2, 3.7, 4.6];
@@ -48,7 +48,7 @@ describe('offline render', () => {
   let song: string;
   const base = (): RenderOptions => ({
     audio: song,
-    model: DEFAULT_MODEL,
+    model: DEMO_INFOGAN,
     mapping: null,
     preset: null,
     timeline: null,
@@ -222,7 +222,7 @@ describe('offline render', () => {
     // A chirp (200 Hz rising 200 Hz a second): the frequency at any moment says where in the song it is.
     const chirp = path.join(root, 'chirp.wav');
     await runFfmpeg(['-f', 'lavfi', '-i', 'aevalsrc=0.5*sin(2*PI*(200*t+100*t*t)):s=44100:d=8', '-y', chirp]);
-    const server = await startTestServer(root, { fps: 30, model: DEFAULT_MODEL });
+    const server = await startTestServer(root, { fps: 30, model: DEMO_INFOGAN });
     try {
       const c = await TestClient.connect(server);
       const playing = await fetch(`${server.url}api/audio`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: { kind: 'file', file: 'chirp.wav' } }) });

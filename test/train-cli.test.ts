@@ -79,7 +79,7 @@ describe('rhodops train pggan (the command)', () => {
 
   it('eval refuses what its classifier cannot judge: a PGGAN, a code the model lacks, another dataset than the model\'s', async () => {
     const models = path.resolve(import.meta.dirname, '..', 'presets', 'models');
-    const pggan = await runRhodops(['eval', path.join(models, 'pggan-textures-64')]);
+    const pggan = await runRhodops(['eval', path.join(models, 'pggan-wallpapers')]);
     assert.equal(pggan.code, 2, pggan.stderr);
     assert.match(pggan.stderr, /cannot judge .*a PGGAN/);
     const code = await runRhodops(['eval', path.join(models, 'infogan-mnist'), '--code', '3']);
