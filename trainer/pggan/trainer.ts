@@ -470,11 +470,6 @@ export class PgganTrainer {
     return new Map([...g, ...(await paramsToWeights(this.d)), ...(await this.optG.state('opt/g/')), ...(await this.optD.state('opt/d/'))]);
   }
 
-  /** G's weights only, as they play (the average, where kept): what the exporter and the samples need. */
-  async generatorWeights(): Promise<WeightMap> {
-    return paramsToWeights(this.gAverage ?? this.g);
-  }
-
   dispose(): void {
     for (const v of [...Object.values(this.g), ...Object.values(this.gAverage ?? {}), ...Object.values(this.d)]) v.dispose();
     this.optG.dispose();
