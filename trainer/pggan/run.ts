@@ -190,7 +190,10 @@ function setBatchFromNow(settings: PgganSettings, run: RunState, clock: number, 
 function setUnbegunStages(settings: PgganSettings, run: RunState, clock: number, kind: StageKind, text: string): void {
   const option = kind === 'transition' ? '--transition-kimg' : '--stabilise-kimg';
   const begun = new Set(stages(run.levels).filter((s) => s.kind === kind && clock >= s.start && s.images > 0).map((s) => s.resolution));
-  const underWay = kind === 'stabilise' ? pointAt(run.levels, clock).stage : null;
+  const now = pointAt(run.levels, clock);
+  // The stabilisation under way, which RES:KIMG may stretch: alpha is 1 throughout it.
+  const stretching = kind === 'stabilise' && now.stage.kind === 'stabilise' && !now.done ? now.stage : null;
+  const fixed = [...begun].filter((r) => r !== stretching?.resolution);
   const explicit = text.includes(':');
   let values: Map<number, number>;
   try {
@@ -201,16 +204,16 @@ function setUnbegunStages(settings: PgganSettings, run: RunState, clock: number,
   for (const [res, kimg] of values) {
     if (Number.isNaN(kimg)) continue;
     if (!(kimg >= 0)) throw new RhodopsError('BAD_OPTION', `${option}: ${kimg} at ${res}² is not a number of kimg ≥ 0.`, { hint: 'Pass kimg ≥ 0.' });
-    const stretchable = explicit && underWay?.kind === 'stabilise' && underWay.resolution === res && clock < underWay.start + underWay.images;
-    if (stretchable && underWay.start + images(kimg) < clock) {
-      throw new RhodopsError('BAD_OPTION', `${option}: the stabilisation at ${res}² has run ${round((clock - underWay.start) / 1000, 2)} kimg already, more than ${kimg}.`, {
-        hint: `Give it at least ${Math.ceil((clock - underWay.start) / 1000)} kimg.`,
+    const stretchable = explicit && stretching?.resolution === res;
+    if (stretchable && stretching.start + images(kimg) < clock) {
+      throw new RhodopsError('BAD_OPTION', `${option}: the stabilisation at ${res}² has run ${round((clock - stretching.start) / 1000, 2)} kimg already, more than ${kimg}.`, {
+        hint: `Give it at least ${Math.ceil((clock - stretching.start) / 1000)} kimg.`,
       });
     }
     if (begun.has(res) && !stretchable) {
       if (explicit) {
-        throw new RhodopsError('BAD_OPTION', `${option}: the ${kind} at ${res}² has ${underWay ? 'ended' : 'already begun'}, so its length cannot change.`, {
-          hint: `Name only resolutions whose ${kind} is still ahead${underWay ? ' or under way' : ''}${begun.size ? ` (not ${[...begun].filter((r) => r !== underWay?.resolution || underWay.kind !== 'stabilise').map((r) => `${r}²`).join(', ')})` : ''}.`,
+        throw new RhodopsError('BAD_OPTION', `${option}: the ${kind} at ${res}² has ${kind === 'stabilise' ? 'ended' : 'already begun'}, so its length cannot change.`, {
+          hint: `Name only resolutions whose ${kind} is still ahead${kind === 'stabilise' ? ' or under way' : ''}${fixed.length ? ` (not ${fixed.map((r) => `${r}²`).join(', ')})` : ''}.`,
         });
       }
       continue;
