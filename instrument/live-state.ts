@@ -55,10 +55,8 @@ export interface LiveControls {
 }
 
 /** How much each direction and the drift move this model's picture: multipliers, 1 when not calibrated. */
-export interface LiveGains {
-  directions: number[];
-  drift: number;
-}
+export const liveGainsSchema = z.object({ directions: z.array(z.number().positive()), drift: z.number().positive() });
+export type LiveGains = z.infer<typeof liveGainsSchema>;
 
 /**
  * Every change of the live state, by method, with its arguments as JSON: what a session log records and a
@@ -124,7 +122,7 @@ export const liveInternalsSchema = z.object({
   driftStart: z.number(),
   /** The direction amounts' springs (version 2 logs; older ones start them at rest on their amounts). */
   directionSprings: z.array(z.object({ x: z.number(), v: z.number() })).optional(),
-  gains: z.object({ directions: z.array(z.number()), drift: z.number() }).optional(),
+  gains: liveGainsSchema.optional(),
 });
 export type LiveInternals = z.infer<typeof liveInternalsSchema>;
 
