@@ -60,3 +60,20 @@ export async function linkTree(from: string, to: string): Promise<void> {
     await fs.link(from, to).catch(() => fs.copyFile(from, to));
   }
 }
+
+/** A file's identity for caches: where it is, its size and when it last changed. */
+export async function fileStamp(file: string | null): Promise<string> {
+  if (!file) return '-';
+  const st = await fs.stat(file);
+  return `${path.resolve(file)}:${st.size}:${st.mtimeMs}`;
+}
+
+/**
+ * A model's identity for caches: the stamps of the files that decide its frames (or of the .onnx file itself).
+ * A directory's own mtime would not do: copying new weights over old ones leaves it unchanged.
+ */
+export async function modelStamp(model: string): Promise<string> {
+  if (model.toLowerCase().endsWith('.onnx')) return fileStamp(model);
+  const parts = await Promise.all(['manifest.json', 'generator.onnx', 'tfjs/weights.bin'].map((f) => fileStamp(path.join(model, f)).catch(() => '-')));
+  return parts.join(' ');
+}

@@ -11,6 +11,7 @@ import { decodeAudioFile, extractFeatures, probeDuration, type FeatureFrame } fr
 import { RhodopsError, messageOf } from '../core/errors.ts';
 import type { LatentStateJson } from '../core/latent/index.ts';
 import { logger } from '../core/log.ts';
+import { fileStamp, modelStamp } from '../core/fsutil.ts';
 import { DEFAULT_MAPPING, mappingToJson, type Mapping } from '../core/mapping/index.ts';
 import { BUILT_IN_MAPPINGS } from '../core/mapping/defaults.ts';
 import { ThreadedGenerator } from '../core/runtime/threaded.ts';
@@ -225,12 +226,6 @@ async function checkOutput(out: string, durationS: number | null): Promise<void>
   }
 }
 
-async function fileStamp(file: string | null): Promise<string> {
-  if (!file) return '-';
-  const st = await fs.stat(file);
-  return `${path.resolve(file)}:${st.size}:${st.mtimeMs}`;
-}
-
 export async function render(o: RenderOptions): Promise<RenderSummary> {
   checkRange('--fps', o.fps, FPS_RANGE);
   if (!o.audio && !o.replay) throw new RhodopsError('BAD_OPTION', 'render needs --audio SONG (or --replay SESSION)', { hint: 'rhodops render --audio song.mp3 --out video.mp4' });
@@ -430,11 +425,4 @@ export async function render(o: RenderOptions): Promise<RenderSummary> {
     await upscaler?.dispose();
     await gen.dispose();
   }
-}
-
-/** A checkpoint's files that decide its frames (or the .onnx file itself). */
-async function modelStamp(model: string): Promise<string> {
-  if (model.toLowerCase().endsWith('.onnx')) return fileStamp(model);
-  const parts = await Promise.all(['manifest.json', 'generator.onnx'].map((f) => fileStamp(path.join(model, f)).catch(() => '-')));
-  return parts.join(' ');
 }

@@ -26,8 +26,8 @@ import { DEFAULT_HUB_OPTIONS, Hub, type HubOptions } from './hub.ts';
 import { LiveInputs, type AudioSpec } from './inputs.ts';
 import { Instrument, presetKey } from '../instrument/instrument.ts';
 import { LatestOnly } from '../core/serial.ts';
+import { modelStamp } from '../core/fsutil.ts';
 import { cachedGains } from '../instrument/calibration.ts';
-import { promises as fs } from 'node:fs';
 import type { LatentStateJson } from '../core/latent/index.ts';
 import { checkCompatible } from '../presets/layout.ts';
 import { RenderLoop } from './loop.ts';
@@ -478,9 +478,8 @@ export class Server {
       .run(async () => {
         const model = this.engine.model;
         const dirs = this.instrument.directions.map((d) => Float32Array.from(d));
-        const stat = await fs.stat(model.path).catch(() => null);
         const gains = await cachedGains(
-          { latent: model.info.latent, id: `${model.info.name}@${model.path}@${stat?.mtimeMs ?? 0}`, generate: (l, n) => this.engine.sample(l, n) },
+          { latent: model.info.latent, id: `${model.info.name}@${await modelStamp(model.path)}`, generate: (l, n) => this.engine.sample(l, n) },
           dirs,
           this.options.calibrationCacheDir,
         );

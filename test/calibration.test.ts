@@ -11,6 +11,7 @@ import { setLogLevel } from '../core/log.ts';
 import { openGenerator } from '../core/runtime/open.ts';
 import type { Generator, RgbBatch } from '../core/runtime/types.ts';
 import { cachedGains, DIRECTION_CHANGE, DRIFT_CHANGE, measureGains, type CalibrationSource } from '../instrument/calibration.ts';
+import { modelStamp } from '../core/fsutil.ts';
 import { BUNDLED_PGGAN, DEMO_INFOGAN } from '../presets/bundled.ts';
 
 setLogLevel('warn');
@@ -94,3 +95,22 @@ for (const model of [BUNDLED_PGGAN, DEMO_INFOGAN]) {
     });
   });
 }
+
+describe("a model's identity for the calibration cache", () => {
+  it("changes when new weights are copied over the old ones, though the folder's own mtime does not", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rhodops-stamp-'));
+    try {
+      const model = path.join(dir, 'model');
+      await fs.cp(DEMO_INFOGAN, model, { recursive: true });
+      const before = await modelStamp(model);
+      const folderBefore = (await fs.stat(model)).mtimeMs;
+      // The other bundled model's weights, written into the same file as an update in place would.
+      await fs.copyFile(path.join(BUNDLED_PGGAN, 'generator.onnx'), path.join(model, 'generator.onnx'));
+      assert.equal((await fs.stat(model)).mtimeMs, folderBefore);
+      assert.notEqual(await modelStamp(model), before);
+      assert.equal(await modelStamp(model), await modelStamp(model + path.sep), 'the same model however it is named');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
