@@ -23,7 +23,9 @@ export async function encodeFrame(frame: RgbBatch, jpegQuality: number): Promise
   if (width * height <= RAW_MAX_PIXELS) {
     return { width, height, format: FRAME_FORMAT_RGB, data: Buffer.from(frame.data.buffer, frame.data.byteOffset, width * height * 3) };
   }
-  const data = await sharp(frame.data, { raw: { width, height, channels: 3 } }).jpeg({ quality: jpegQuality, chromaSubsampling: '4:2:0' }).toBuffer();
+  // Full-resolution colour: the pages enlarge a 128² frame 8× or more, where 4:2:0's halved colour turns a GAN's
+  // thin many-coloured edges into grey smears. On the bundled PGGAN's frames: 3.9 KB against 2.7, +0.1 ms here.
+  const data = await sharp(frame.data, { raw: { width, height, channels: 3 } }).jpeg({ quality: jpegQuality, chromaSubsampling: '4:4:4' }).toBuffer();
   return { width, height, format: FRAME_FORMAT_JPEG, data };
 }
 
