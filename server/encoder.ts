@@ -1,6 +1,6 @@
 /**
  * Frames for the stream: encoded once per frame at the model's own size and shared by every client (the
- * pages enlarge them with nearest-neighbour filtering). Small frames go raw: a 28² digit is 2.3 KB, shown
+ * pages enlarge them with the filter the performer picks). Small frames go raw: a 28² digit is 2.3 KB, shown
  * 30× larger with no JPEG blocks, and costs no encoding at all (PNG took longer than the demo model's
  * engine run). Larger ones are JPEG. Recordings get frames enlarged to the display size.
  */
