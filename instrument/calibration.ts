@@ -22,8 +22,8 @@ export const DIRECTION_CHANGE = 10;
 export const DRIFT_CHANGE = 40;
 /**
  * A model's response differs by 100× from one latent to another (a flat field barely moves where a busy one
- * flickers): on the bundled PGGAN four latents' mean ranged from a fifth of the model's to all of it, and
- * sixteen stayed within a fifth of it.
+ * flickers): on the bundled PGGAN (at 64²) four latents' mean ranged from a fifth of the model's to all of it,
+ * and sixteen stayed within a fifth of it.
  */
 const SAMPLES = 16;
 /** Latents rendered at once: bounds the memory a large model's calibration takes. */
